@@ -1,0 +1,90 @@
+"""Run the selected rules on a linked project, then apply severities and suppressions."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, replace
+
+from .config import Config
+from .link import Project
+from .model import Finding
+from .rules import RULES, Rule
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def _matches(code: str, selectors: list[str]) -> bool:
+    return any(s == "ALL" or code.startswith(s) for s in selectors)
+
+
+def selected_rules(config: Config) -> list[Rule]:
+    chosen = []
+    for code, rule in sorted(RULES.items()):
+        if config.select:
+            on = _matches(code, config.select)
+        else:
+            on = rule.default
+        if config.extend_select and _matches(code, config.extend_select):
+            on = True
+        if config.ignore and _matches(code, config.ignore):
+            on = False
+        if on:
+            chosen.append(rule)
+    return chosen
+
+
+@dataclass
+class Outcome:
+    findings: list[Finding]
+    suppressed: list[Finding]
+
+
+def _suppressed_codes(project: Project) -> dict[tuple[str, int], frozenset[str]]:
+    out: dict[tuple[str, int], frozenset[str]] = {}
+    for ff in project.facts:
+        for sup in ff.suppressions:
+            out[(ff.path, sup.line)] = out.get((ff.path, sup.line), frozenset()) | sup.codes
+    for linked in project.jobs:
+        ignore = dict(linked.job.extra).get("ignore")
+        if ignore:
+            key = (linked.job.location.file, linked.job.location.line)
+            out[key] = out.get(key, frozenset()) | frozenset(c.upper() for c in ignore)
+    return out
+
+
+def _is_suppressed(finding: Finding, codes: frozenset[str]) -> bool:
+    rule = RULES.get(finding.code)
+    names = {finding.code, *(rule.aliases if rule else ())}
+    return bool(names & codes)
+
+
+def _file_ignored(finding: Finding, config: Config) -> bool:
+    for glob, codes in config.per_file_ignores.items():
+        path = finding.location.file
+        if (fnmatch.fnmatch(path, glob) or fnmatch.fnmatch(path.rsplit("/", 1)[-1], glob)) and (
+            _matches(finding.code, codes)
+        ):
+            return True
+    return False
+
+
+def run(project: Project, config: Config) -> Outcome:
+    raw: list[Finding] = []
+    for rule in selected_rules(config):
+        for finding in rule.check(project, config):
+            severity = config.severity.get(finding.code, finding.severity)
+            raw.append(replace(finding, severity=severity) if severity != finding.severity else finding)
+    suppressions = _suppressed_codes(project)
+    findings, suppressed = [], []
+    for finding in sorted(set(raw), key=Finding.sort_key):
+        codes = suppressions.get((finding.location.file, finding.location.line), frozenset())
+        if _is_suppressed(finding, codes) or _file_ignored(finding, config):
+            suppressed.append(finding)
+        else:
+            findings.append(finding)
+    return Outcome(findings, suppressed)
+
+
+def failing(findings: list[Finding], fail_on: str) -> bool:
+    threshold = SEVERITY_RANK[fail_on]
+    return any(SEVERITY_RANK.get(f.severity, 2) >= threshold for f in findings)

@@ -1,0 +1,163 @@
+"""`[tool.check-background-tasks]` in pyproject.toml: defaults, discovery, validation."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+SECTION = "check-background-tasks"
+SEVERITIES = ("error", "warning", "info")
+
+DEFAULT_LOCK_DECORATORS = (
+    "*lock*",
+    "single_instance",
+    "singleton",
+    "only_one",
+    "run_once",
+    "distributed_*",
+)
+
+
+class ConfigError(Exception):
+    """A usage or configuration error: exit code 2 with this one-line message."""
+
+
+@dataclass
+class Config:
+    select: list[str] = field(default_factory=list)  # empty: every default-on rule
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    extend_exclude: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)
+    fail_on: str = "warning"
+    lock_decorators: list[str] = field(default_factory=lambda: list(DEFAULT_LOCK_DECORATORS))
+    allow_kubernetes_cronjobs: bool = True
+    pileup_threshold: int = 5
+    source: Path | None = None  # the file it came from
+
+    def fingerprint(self) -> str:
+        """What of the config changes per-file extraction (nothing today)."""
+        return ""
+
+
+def _as_list(key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ConfigError(f"'{key}' must be a list of strings")
+
+
+def _codes(key: str, value: Any) -> list[str]:
+    codes = [c.strip().upper() for c in _as_list(key, value)]
+    for code in codes:
+        if not code or not code[:3].isalpha() or not code.isalnum():
+            raise ConfigError(f"'{key}' has an invalid rule code or prefix: {code!r}")
+    return codes
+
+
+def _per_file_ignores(key: str, value: Any) -> dict[str, list[str]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"'{key}' must be a table of glob = [codes]")
+    return {str(glob): _codes(f"{key}.{glob}", codes) for glob, codes in value.items()}
+
+
+def _severity(key: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"'{key}' must be a table of CODE = \"error|warning|info\"")
+    out = {}
+    for code, level in value.items():
+        if level not in SEVERITIES:
+            raise ConfigError(f"'{key}.{code}' must be one of error, warning, info")
+        out[str(code).upper()] = level
+    return out
+
+
+def _fail_on(key: str, value: Any) -> str:
+    if value not in SEVERITIES:
+        raise ConfigError(f"'{key}' must be one of error, warning, info")
+    return str(value)
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"'{key}' must be true or false")
+    return value
+
+
+def _positive_int(key: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"'{key}' must be a positive integer")
+    return value
+
+
+PARSERS = {
+    "select": _codes,
+    "ignore": _codes,
+    "extend-select": _codes,
+    "per-file-ignores": _per_file_ignores,
+    "exclude": _as_list,
+    "extend-exclude": _as_list,
+    "severity": _severity,
+    "fail-on": _fail_on,
+    "lock-decorators": _as_list,
+    "allow-kubernetes-cronjobs": _bool,
+    "pileup-threshold": _positive_int,
+}
+
+
+def from_table(table: dict[str, Any], source: Path | None = None) -> Config:
+    config = Config(source=source)
+    for key, value in table.items():
+        parser = PARSERS.get(key)
+        if parser is None:
+            known = ", ".join(sorted(PARSERS))
+            raise ConfigError(f"unknown configuration key '{key}' (known: {known})")
+        setattr(config, key.replace("-", "_"), parser(key, value))
+    return config
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml with our section, walking up from `start`."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for directory in (here, *here.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and _section(candidate) is not None:
+            return candidate
+    return None
+
+
+def _section(path: Path) -> dict[str, Any] | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    tool = data.get("tool", {})
+    section = tool.get(SECTION) if isinstance(tool, dict) else None
+    return section if isinstance(section, dict) else None
+
+
+def load(paths: list[str], config_file: str | None = None) -> Config:
+    if config_file:
+        path = Path(config_file)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {config_file}")
+        section = _section(path)
+        return from_table(section or {}, path)
+    found = find_pyproject(Path(paths[0] if paths else "."))
+    if found is None:
+        return Config()
+    return from_table(_section(found) or {}, found)

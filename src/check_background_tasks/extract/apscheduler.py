@@ -1,0 +1,246 @@
+"""APScheduler 3 (`add_job`, `@scheduled_job`), APScheduler 4 (`add_schedule`), and
+`locked_scheduler.LockedScheduler` (`@scheduler.job`, `add_job`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from .. import schedules
+from ..model import Schedule
+from ..schedules import UNKNOWN
+from . import triggers
+from .context import CallSite, DecoratedSite, FileContext, arg_value
+from .names import CallValue, code_of, dotted_expr, last_part, resolves_into, strip_env
+
+CALL_NAMES = frozenset({"add_job", "add_schedule", "start"})
+
+SCHEDULER_KINDS = ("apscheduler", "apscheduler4", "locked_scheduler")
+TRIGGER_ALIASES = ("interval", "cron", "date", "calendarinterval")
+
+ADD_JOB_PARAMS = frozenset(
+    {
+        "func",
+        "trigger",
+        "args",
+        "kwargs",
+        "id",
+        "name",
+        "misfire_grace_time",
+        "coalesce",
+        "max_instances",
+        "next_run_time",
+        "jobstore",
+        "executor",
+        "replace_existing",
+        "job_executor",
+        "conflict_policy",
+        "paused",
+        "max_jitter",
+        "metadata",
+        "job_result_expiration_time",
+    }
+)
+# Trigger-argument keywords that describe the trigger itself, not a cron field.
+TRIGGER_META = frozenset({"timezone", "start_date", "end_date", "jitter", "run_date"})
+INTERVAL_TRIGGER_ARGS = ("weeks", "days", "hours", "minutes", "seconds")
+
+
+def collect(ctx: FileContext) -> None:
+    for site in ctx.calls:
+        method = site.method
+        if method == "add_job":
+            _add_job(ctx, site, func_index=0, trigger_index=1)
+        elif method == "add_schedule":
+            _add_job(ctx, site, func_index=0, trigger_index=1, v4=True)
+        elif method == "start" and site.enclosing is None:
+            _started_at_import(ctx, site)
+    for deco in ctx.decorated:
+        _decorator(ctx, deco)
+
+
+def _started_at_import(ctx: FileContext, site: CallSite) -> None:
+    kind, pending = _scheduler_kind(ctx, site.receiver_text)
+    if kind or pending:
+        ctx.starts.append((site.line, site.column, site.receiver_text or ""))
+
+
+def _scheduler_kind(ctx: FileContext, receiver: str | None) -> tuple[str | None, str | None]:
+    """(receiver kind, dotted path of an imported receiver to confirm later)."""
+    kind = ctx.receiver_kind(receiver)
+    if kind in SCHEDULER_KINDS:
+        return kind, None
+    if kind is not None:
+        return None, None  # a receiver we know to be something else
+    return None, ctx.pending_receiver(receiver)
+
+
+def _trigger_looks_apscheduler(ctx: FileContext, trigger: Any) -> bool:
+    if isinstance(trigger, str):
+        return trigger in TRIGGER_ALIASES
+    if isinstance(trigger, CallValue):
+        return resolves_into(trigger.func, "apscheduler")
+    return False
+
+
+def _add_job(
+    ctx: FileContext, site: CallSite, func_index: int, trigger_index: int, v4: bool = False
+) -> None:
+    call = site.node
+    kind, pending = _scheduler_kind(ctx, site.receiver_text)
+    trigger_node = arg_value(call, trigger_index, "trigger")
+    trigger = ctx.evaluator.value(trigger_node) if trigger_node is not None else None
+    if kind is None and pending is None and not _trigger_looks_apscheduler(ctx, trigger):
+        return
+    func_node = arg_value(call, func_index, "func" if not v4 else "func_or_task_id")
+    if func_node is None:
+        return
+    _emit(ctx, site, call, func_node, trigger, trigger_node, kind, pending, site)
+
+
+def _decorator(ctx: FileContext, deco: DecoratedSite) -> None:
+    expr = deco.decorator.decorator
+    if not isinstance(expr, cst.Call):
+        return
+    text = dotted_expr(expr.func)
+    method = last_part(text)
+    if method not in ("scheduled_job", "job"):
+        return
+    receiver = text.rpartition(".")[0] if text and "." in text else None
+    kind, pending = _scheduler_kind(ctx, receiver)
+    trigger_node = arg_value(expr, 0, "trigger")
+    trigger = ctx.evaluator.value(trigger_node) if trigger_node is not None else None
+    if method == "job" and kind != "locked_scheduler":
+        return  # `.job(...)` is too common a name to guess from
+    if kind is None and pending is None and not _trigger_looks_apscheduler(ctx, trigger):
+        return
+    func_ref_node = deco.func_node.name
+    _emit(ctx, deco, expr, func_ref_node, trigger, trigger_node, kind, pending, deco)
+
+
+def _emit(
+    ctx: FileContext,
+    where: CallSite | DecoratedSite,
+    call: cst.Call,
+    func_node: cst.BaseExpression,
+    trigger: Any,
+    trigger_node: cst.BaseExpression | None,
+    kind: str | None,
+    pending: str | None,
+    site: CallSite | DecoratedSite,
+) -> None:
+    trigger_args = {
+        a.keyword.value: ctx.evaluator.value(a.value)
+        for a in call.args
+        if a.keyword is not None and a.keyword.value not in ADD_JOB_PARAMS
+    }
+    text_parts = [code_of(trigger_node)] if trigger_node is not None else []
+    text_parts += [
+        f"{a.keyword.value}={code_of(a.value)}"
+        for a in call.args
+        if a.keyword is not None and a.keyword.value not in ADD_JOB_PARAMS
+    ]
+    text = triggers.shorten(", ".join(text_parts)) if text_parts else "now (one-off)"
+    schedule, periodic = trigger_schedule(trigger, trigger_args, text)
+    job_id = strip_env(ctx.evaluator.value(arg_value(call, None, "id") or cst.Name("None")))
+    job_name = ctx.evaluator.value(arg_value(call, None, "name") or cst.Name("None"))
+    if isinstance(where, CallSite):
+        id_node = _positional_id(call)
+        if id_node is not None and job_id is None:
+            job_id = ctx.evaluator.value(id_node)
+        enclosing_class = where.enclosing_class
+    else:
+        enclosing_class = None
+    target = ctx.target_ref(func_node, enclosing_class)
+    if isinstance(where, DecoratedSite):
+        target = _decorated_target(ctx, where)
+    job_kind = "locked_scheduler" if kind == "locked_scheduler" else "apscheduler"
+    extra: dict[str, Any] = {}
+    if pending:
+        extra["receiver"] = pending
+    if isinstance(job_name, str):
+        extra["job_name"] = job_name
+    node = where.node if isinstance(where, CallSite) else where.decorator
+    ctx.add(
+        job_kind,
+        node,
+        target,
+        schedule,
+        name=job_id if isinstance(job_id, str) else None,
+        site=site,
+        periodic=periodic,
+        locked=True if job_kind == "locked_scheduler" else None,
+        lock_key=f"claim:{job_id}" if job_kind == "locked_scheduler" and job_id else None,
+        scheduler=getattr(where, "receiver_text", None),
+        extra=extra,
+    )
+
+
+def _positional_id(call: cst.Call) -> cst.BaseExpression | None:
+    # add_job(func, trigger, args, kwargs, id, ...)
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    return positional[4] if len(positional) > 4 else None
+
+
+def _decorated_target(ctx: FileContext, deco: DecoratedSite) -> Any:
+    from ..model import TargetRef
+
+    return TargetRef("local", deco.function.qualname)
+
+
+def trigger_schedule(
+    trigger: Any, trigger_args: dict[str, Any], text: str
+) -> tuple[Schedule, bool]:
+    """(schedule, periodic) for an APScheduler trigger alias or trigger object."""
+    timezone = triggers._tz(trigger_args.get("timezone"))
+    if trigger is None:
+        return Schedule(text=text), False
+    if isinstance(trigger, str):
+        if trigger == "interval":
+            return triggers.interval(trigger_args, text, timezone), True
+        if trigger == "cron":
+            fields = {
+                k: triggers._known(v) for k, v in trigger_args.items() if k not in TRIGGER_META
+            }
+            return schedules.from_cron_fields(fields, "apscheduler", text, timezone), True
+        if trigger == "date":
+            run = strip_env(trigger_args.get("run_date"))
+            return Schedule(text=text, run_at=run if isinstance(run, str) else None), False
+        return Schedule(text=text, resolved=False), True
+    if isinstance(trigger, CallValue):
+        return _trigger_object(trigger, text)
+    return Schedule(text=text, resolved=False), True
+
+
+def _trigger_object(trigger: CallValue, text: str) -> tuple[Schedule, bool]:
+    name = last_part(trigger.func)
+    timezone = triggers._tz(trigger.kw("timezone"))
+    if name == "from_crontab":
+        expr = trigger.args[0] if trigger.args else trigger.kw("expr")
+        expr = strip_env(expr)
+        if not isinstance(expr, str):
+            return Schedule(text=text, resolved=False), True
+        values = expr.split()
+        if len(values) != 5:
+            return schedules.from_cron_string(expr, "standard", timezone), True
+        # APScheduler's from_crontab hands the fifth field over as its own
+        # day_of_week, which counts from Monday = 0.
+        keys = ("minute", "hour", "day", "month", "day_of_week")
+        fields = dict(zip(keys, values, strict=True))
+        return schedules.from_cron_fields(fields, "apscheduler", text, timezone), True
+    if name == "CronTrigger":
+        return (
+            triggers.cron_fields(
+                trigger, triggers.APSCHEDULER_CRON_FIELDS, "apscheduler", text, timezone
+            ),
+            True,
+        )
+    if name == "IntervalTrigger":
+        parts = dict(zip(INTERVAL_TRIGGER_ARGS, trigger.args, strict=False))
+        parts.update(trigger.kwargs)
+        return triggers.interval(parts, text, timezone), True
+    if name == "DateTrigger":
+        run = trigger.args[0] if trigger.args else trigger.kw("run_date", UNKNOWN)
+        return Schedule(text=text, run_at=run if isinstance(run, str) else None), False
+    return Schedule(text=text, resolved=False), True

@@ -1,0 +1,76 @@
+"""asyncio tasks: create_task / ensure_future on asyncio, a loop, or a TaskGroup."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from .context import CallSite, FileContext, arg_value, receiver_kind_of_factory
+from .names import resolves_into
+
+CALL_NAMES = frozenset({"create_task", "ensure_future"})
+
+MODULE_FUNCTIONS = (
+    "asyncio.create_task",
+    "asyncio.ensure_future",
+    "asyncio.tasks.create_task",
+    "asyncio.tasks.ensure_future",
+)
+# Names that by convention hold an event loop even when we cannot see it assigned.
+LOOP_NAMES = frozenset(
+    {"loop", "_loop", "event_loop", "self.loop", "self._loop", "self.event_loop"}
+)
+
+
+def collect(ctx: FileContext) -> None:
+    for site in ctx.calls:
+        if site.method in CALL_NAMES:
+            via = _via(ctx, site)
+            if via:
+                _task(ctx, site, via)
+
+
+def _via(ctx: FileContext, site: CallSite) -> str | None:
+    """What creates the task: asyncio, a loop, a task group; None for look-alikes."""
+    if site.func and resolves_into(site.func, *MODULE_FUNCTIONS):
+        return site.func.replace("asyncio.tasks.", "asyncio.")
+    receiver = site.receiver_text
+    if receiver is None or site.method != "create_task":
+        return None
+    if receiver.endswith("()"):
+        factory = ctx.imports.resolve_text(receiver[:-2])
+        if receiver_kind_of_factory(factory) == "asyncio_loop":
+            return f"{factory}().create_task"
+        return None
+    kind = ctx.receiver_kind(receiver)
+    if kind == "asyncio_loop" or (kind is None and receiver in LOOP_NAMES):
+        return "loop.create_task"
+    if kind == "task_group":
+        return "TaskGroup.create_task"
+    return None
+
+
+def _task(ctx: FileContext, site: CallSite, via: str) -> None:
+    coro = arg_value(site.node, 0, "coro")
+    if coro is None:
+        return
+    name_node = arg_value(site.node, None, "name")
+    name = ctx.evaluator.value(name_node) if name_node is not None else None
+    in_group = via == "TaskGroup.create_task"
+    ctx.add(
+        "create_task",
+        site.node,
+        ctx.target_ref(coro, site.enclosing_class),
+        None,
+        name=name if isinstance(name, str) else None,
+        site=site,
+        periodic=False,
+        extra={
+            "discarded": site.discarded and not in_group,
+            "via": via,
+            "coroutine_call": _is_call(coro),
+        },
+    )
+
+
+def _is_call(node: object) -> bool:
+    return isinstance(node, cst.Call | cst.Await)

@@ -1,0 +1,163 @@
+"""Celery beat schedules (settings, `conf`, `add_periodic_task`) and task definitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from ..model import TargetRef
+from . import triggers
+from .context import AssignSite, CallSite, FileContext, arg_value
+from .names import DeferredNode, code_of, dotted_expr, last_part, resolves_into
+
+CALL_NAMES = frozenset({"update", "add_periodic_task"})
+
+# Names a beat schedule is assigned to: app.conf.beat_schedule, Django settings, celeryconfig.
+BEAT_NAMES = frozenset({"beat_schedule", "CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE"})
+SIGNATURE_METHODS = frozenset({"s", "si", "signature", "delay_s"})
+NOT_CELERY_RECEIVERS = frozenset({"taskiq_broker", "huey", "apscheduler", "apscheduler4"})
+
+
+def collect(ctx: FileContext) -> None:
+    for assign in ctx.assigns:
+        if last_part(assign.target_text) in BEAT_NAMES:
+            _assigned_schedule(ctx, assign)
+    for site in ctx.calls:
+        if site.method == "update":
+            _update(ctx, site)
+        elif site.method == "add_periodic_task":
+            _periodic_task(ctx, site)
+    _task_definitions(ctx)
+
+
+def _assigned_schedule(ctx: FileContext, assign: AssignSite) -> None:
+    if assign.subscript_key is None:
+        _entries(ctx, ctx.evaluator.value(assign.value))
+    elif isinstance(assign.subscript_key, str):
+        _entry(ctx, assign.subscript_key, DeferredNode(assign.value, assign.value))
+
+
+def _update(ctx: FileContext, site: CallSite) -> None:
+    receiver = site.receiver_text or ""
+    if last_part(receiver) in BEAT_NAMES:
+        for arg in site.node.args:
+            if arg.keyword is None:
+                _entries(ctx, ctx.evaluator.value(arg.value))
+            else:
+                _entry(ctx, arg.keyword.value, DeferredNode(arg.value, arg.keyword))
+        return
+    if last_part(receiver) == "conf":
+        for arg in site.node.args:
+            if arg.keyword is not None and arg.keyword.value in BEAT_NAMES:
+                _entries(ctx, ctx.evaluator.value(arg.value))
+            elif arg.keyword is None:
+                settings = ctx.evaluator.value(arg.value)
+                if isinstance(settings, dict):
+                    for key in BEAT_NAMES & set(settings):
+                        _entries(ctx, ctx.evaluator.resolved(settings[key]))
+
+
+def _entries(ctx: FileContext, value: Any) -> None:
+    if not isinstance(value, dict):
+        return
+    for key, entry in value.items():
+        if isinstance(key, str) and isinstance(entry, DeferredNode):
+            _entry(ctx, key, entry)
+
+
+def _entry(ctx: FileContext, key: str, deferred: DeferredNode) -> None:
+    entry = ctx.evaluator.resolved(deferred)
+    # The shape of a beat entry is what tells it from any other dict of dicts.
+    if not isinstance(entry, dict) or "task" not in entry:
+        return
+    task = entry["task"]
+    task_value = ctx.evaluator.resolved(task)
+    if isinstance(task_value, str):
+        target = TargetRef("string", task_value)
+    elif isinstance(task, DeferredNode):
+        node = task.node
+        if isinstance(node, cst.Attribute) and node.attr.value == "name":
+            node = node.value  # cleanup.name -> the task object itself
+        target = ctx.target_ref(node, None)
+    else:
+        target = TargetRef("unknown", "?")
+    schedule = None
+    sched = entry.get("schedule")
+    if isinstance(sched, DeferredNode):
+        text = triggers.shorten(code_of(sched.node))
+        schedule = triggers.celery_schedule(ctx.evaluator.value(sched.node), text)
+    node = deferred.key if deferred.key is not None else deferred.node
+    ctx.add("celery_beat", node, target, schedule, name=key)
+
+
+def _periodic_task(ctx: FileContext, site: CallSite) -> None:
+    call = site.node
+    sched_node = arg_value(call, 0, "schedule")
+    sig_node = arg_value(call, 1, "sig")
+    if sched_node is None or sig_node is None:
+        return
+    text = triggers.shorten(code_of(sched_node))
+    schedule = triggers.celery_schedule(ctx.evaluator.value(sched_node), text)
+    # add_periodic_task(schedule, sig, args=(), kwargs=(), name=None, **opts)
+    name_node = arg_value(call, 4, "name")
+    name = ctx.evaluator.value(name_node) if name_node is not None else None
+    ctx.add(
+        "celery_beat",
+        call,
+        _signature_target(ctx, sig_node, site.enclosing_class),
+        schedule,
+        name=name if isinstance(name, str) else None,
+        site=site,
+    )
+
+
+def _signature_target(
+    ctx: FileContext, node: cst.BaseExpression, enclosing_class: str | None
+) -> TargetRef:
+    if isinstance(node, cst.Call):
+        func = dotted_expr(node.func)
+        if func and last_part(func) in SIGNATURE_METHODS and "." in func:
+            receiver = func.rpartition(".")[0]
+            if last_part(func) == "signature" and node.args:
+                # app.signature("tasks.add") names the task as a string
+                named = ctx.evaluator.value(node.args[0].value)
+                if isinstance(named, str):
+                    return TargetRef("string", named)
+            return ctx.target_ref(cst.parse_expression(receiver), enclosing_class)
+        if func and last_part(func) == "signature" and node.args:
+            named = ctx.evaluator.value(node.args[0].value)
+            if isinstance(named, str):
+                return TargetRef("string", named)
+    return ctx.target_ref(node, enclosing_class)
+
+
+def _task_definitions(ctx: FileContext) -> None:
+    """Mark functions that are Celery tasks and remember explicit task names."""
+    for deco in ctx.decorated:
+        expr = deco.decorator.decorator
+        call = expr if isinstance(expr, cst.Call) else None
+        text = dotted_expr(call.func if call else expr)
+        if not text:
+            continue
+        resolved = ctx.imports.resolve_text(text)
+        method = last_part(text)
+        if method == "shared_task" or resolves_into(resolved, "celery.shared_task"):
+            pass
+        elif method == "task" and "." in text:
+            receiver = text.rpartition(".")[0]
+            if ctx.receiver_kind(receiver) in NOT_CELERY_RECEIVERS:
+                continue
+            if call is not None and any(
+                a.keyword is not None and a.keyword.value in ("schedule", "task_name")
+                for a in call.args
+            ):
+                continue  # taskiq's @broker.task(schedule=..., task_name=...)
+        else:
+            continue
+        deco.function.is_celery_task = True
+        if call is not None:
+            name_node = arg_value(call, None, "name")
+            name = ctx.evaluator.value(name_node) if name_node is not None else None
+            if isinstance(name, str):
+                deco.function.celery_task_name = name

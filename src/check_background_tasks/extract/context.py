@@ -1,0 +1,212 @@
+"""What one Python file's visitor pass collected, handed to the framework extractors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from ..model import FunctionFacts, RawJob, Schedule, TargetRef
+from .names import Evaluator, ImportTable, code_of, dotted_expr, last_part, resolves_into
+
+# Constructors whose result is an object we recognise, by resolved dotted name.
+RECEIVER_FACTORIES: tuple[tuple[str, str], ...] = (
+    ("locked_scheduler.LockedScheduler", "locked_scheduler"),
+    ("locked_scheduler.scheduler.LockedScheduler", "locked_scheduler"),
+    ("apscheduler.schedulers", "apscheduler"),
+    ("apscheduler.AsyncScheduler", "apscheduler4"),
+    ("apscheduler.Scheduler", "apscheduler4"),
+    ("apscheduler._schedulers", "apscheduler4"),
+    ("celery.Celery", "celery_app"),
+    ("asyncio.get_event_loop", "asyncio_loop"),
+    ("asyncio.get_running_loop", "asyncio_loop"),
+    ("asyncio.new_event_loop", "asyncio_loop"),
+    ("asyncio.events.AbstractEventLoop", "asyncio_loop"),
+    ("asyncio.AbstractEventLoop", "asyncio_loop"),
+    ("asyncio.BaseEventLoop", "asyncio_loop"),
+    ("asyncio.TaskGroup", "task_group"),
+    ("asyncio.taskgroups.TaskGroup", "task_group"),
+    ("fastapi.BackgroundTasks", "background_tasks"),
+    ("fastapi.background.BackgroundTasks", "background_tasks"),
+    ("starlette.background.BackgroundTasks", "background_tasks"),
+)
+
+
+def receiver_kind_of_factory(dotted: str | None) -> str | None:
+    if not dotted:
+        return None
+    for prefix, kind in RECEIVER_FACTORIES:
+        if resolves_into(dotted, prefix):
+            return kind
+    root = dotted.split(".")[0]
+    name = last_part(dotted)
+    if root.startswith("taskiq") and name.endswith("Broker"):
+        return "taskiq_broker"
+    if root == "huey" and name.endswith("Huey"):
+        return "huey"
+    return None
+
+
+@dataclass
+class CallSite:
+    node: cst.Call
+    func_text: str | None  # as written, dotted
+    func: str | None  # resolved through imports
+    line: int
+    column: int
+    enclosing: str | None  # qualname of the innermost function, None at module level
+    enclosing_class: str | None
+    discarded: bool  # the call is a bare expression statement
+    awaited: bool
+
+    @property
+    def method(self) -> str:
+        return last_part(self.func_text)
+
+    @property
+    def receiver_text(self) -> str | None:
+        if not self.func_text or "." not in self.func_text:
+            return None
+        return self.func_text.rpartition(".")[0]
+
+
+@dataclass
+class DecoratedSite:
+    decorator: cst.Decorator
+    function: FunctionFacts
+    func_node: cst.FunctionDef
+    line: int
+    column: int
+
+
+@dataclass
+class AssignSite:
+    target_text: str  # dotted text of the target, e.g. app.conf.beat_schedule
+    subscript_key: Any  # for `X["k"] = ...`, the evaluated key; else None
+    value: cst.BaseExpression
+    line: int
+    column: int
+    module_level: bool
+
+
+@dataclass
+class FileContext:
+    path: str
+    module: str | None
+    imports: ImportTable
+    constants: dict[str, cst.BaseExpression]
+    receivers: dict[str, str]  # variable text (e.g. self.scheduler) -> receiver kind
+    positions: Any  # libcst PositionProvider mapping
+    calls: list[CallSite] = field(default_factory=list)
+    decorated: list[DecoratedSite] = field(default_factory=list)
+    assigns: list[AssignSite] = field(default_factory=list)
+    startup_functions: set[str] = field(default_factory=set)
+    jobs: list[RawJob] = field(default_factory=list)
+    starts: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.evaluator = Evaluator(self.imports, self.constants)
+
+    def position(self, node: cst.CSTNode) -> tuple[int, int]:
+        pos = self.positions.get(node)
+        if pos is None:
+            return (1, 1)
+        return (pos.start.line, pos.start.column + 1)
+
+    def receiver_kind(self, text: str | None) -> str | None:
+        """Kind of a receiver known in this file, or None."""
+        if not text:
+            return None
+        kind = self.receivers.get(text)
+        if kind:
+            return kind
+        # A receiver used straight from its factory: asyncio.get_event_loop().create_task
+        return None
+
+    def pending_receiver(self, text: str | None) -> str | None:
+        """The dotted path of an imported receiver, to be confirmed by the project pass."""
+        if not text or not self.imports.is_imported(text):
+            return None
+        return self.imports.resolve_text(text)
+
+    def target_ref(self, node: cst.BaseExpression, enclosing_class: str | None) -> TargetRef:
+        """How a job names its callable: through imports, locally, or as written."""
+        node = unwrap_partial(node, self.imports)
+        value = self.evaluator.value(node)
+        if isinstance(value, str):
+            return TargetRef("string", value)
+        text = dotted_expr(node)
+        if text is None:
+            if isinstance(node, cst.Call):
+                # A coroutine object: the called function is the target.
+                return self.target_ref(node.func, enclosing_class)
+            if isinstance(node, cst.Await):
+                return self.target_ref(node.expression, enclosing_class)
+            return TargetRef("unknown", code_of(node))
+        if self.imports.is_imported(text):
+            return TargetRef("import", self.imports.resolve_text(text))
+        if text.startswith("self.") and enclosing_class:
+            return TargetRef("local", f"{enclosing_class}.{text[5:]}")
+        return TargetRef("local", text)
+
+    def add(
+        self,
+        kind: str,
+        node: cst.CSTNode,
+        target: TargetRef,
+        schedule: Schedule | None,
+        *,
+        name: str | None = None,
+        site: CallSite | DecoratedSite | None = None,
+        **kwargs: Any,
+    ) -> RawJob:
+        line, column = self.position(node)
+        # A decorated function is the job itself; it is declared where the function is.
+        enclosing = site.enclosing if isinstance(site, CallSite) else None
+        job = RawJob(
+            kind=kind,
+            name=name,
+            target=target,
+            schedule=schedule,
+            line=line,
+            column=column,
+            enclosing=enclosing,
+            **kwargs,
+        )
+        self.jobs.append(job)
+        return job
+
+
+def unwrap_partial(node: cst.BaseExpression, imports: ImportTable) -> cst.BaseExpression:
+    """functools.partial(f, ...) runs f."""
+    if isinstance(node, cst.Call) and node.args:
+        func = imports.resolve(node.func)
+        if func in ("functools.partial", "partial"):
+            return node.args[0].value
+    return node
+
+
+def kwarg(call: cst.Call, name: str) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+def positional(call: cst.Call, index: int) -> cst.BaseExpression | None:
+    i = 0
+    for arg in call.args:
+        if arg.keyword is None and not arg.star:
+            if i == index:
+                return arg.value
+            i += 1
+    return None
+
+
+def arg_value(call: cst.Call, index: int | None, name: str) -> cst.BaseExpression | None:
+    """An argument given by keyword or at a position."""
+    found = kwarg(call, name)
+    if found is None and index is not None:
+        found = positional(call, index)
+    return found

@@ -1,0 +1,122 @@
+"""Evidence gathered inside one function body: locks, forever-loops, blocking calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+
+from ..model import FunctionFacts
+from .names import ImportTable, last_part, resolves_into
+
+# Calls that block the event loop when made from a coroutine.
+BLOCKING_CALLS = (
+    "time.sleep",
+    "requests.get",
+    "requests.post",
+    "requests.put",
+    "requests.patch",
+    "requests.delete",
+    "requests.head",
+    "requests.request",
+    "httpx.get",
+    "httpx.post",
+    "httpx.put",
+    "httpx.patch",
+    "httpx.delete",
+    "httpx.request",
+    "urllib.request.urlopen",
+    "socket.create_connection",
+    "subprocess.run",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "os.system",
+    "open",
+)
+
+SLEEPS = ("asyncio.sleep", "time.sleep", "anyio.sleep", "trio.sleep", "gevent.sleep")
+
+# Locks that only guard one process: they do not stop other replicas.
+LOCAL_LOCKS = ("asyncio", "threading", "multiprocessing", "anyio", "trio")
+
+
+class FunctionEvidence:
+    """Accumulates facts for the innermost function being visited."""
+
+    def __init__(
+        self,
+        facts: FunctionFacts,
+        imports: ImportTable,
+        position: Callable[[cst.CSTNode], tuple[int, int]],
+    ) -> None:
+        self.facts = facts
+        self.imports = imports
+        self.position = position
+        self.forever_depth = 0
+
+    def enter_while(self, test: cst.BaseExpression) -> None:
+        if _is_forever(test):
+            self.forever_depth += 1
+
+    def leave_while(self, test: cst.BaseExpression) -> None:
+        if _is_forever(test):
+            self.forever_depth -= 1
+
+    def call(self, node: cst.Call, resolved: str | None) -> None:
+        if not resolved:
+            return
+        if self.forever_depth and (resolved in SLEEPS or last_part(resolved) == "sleep"):
+            self.facts.loops_forever_with_sleep = True
+        if self.facts.is_async and resolved in BLOCKING_CALLS:
+            if resolved != "open" or "open" not in self.imports.names:
+                self.facts.blocking_calls.append((resolved, *self.position(node)))
+        method = last_part(resolved)
+        if method == "acquire" and "lock" in resolved.lower():
+            self._took_lock(None)
+        elif method == "set" and _has_true_kwarg(node, "nx"):
+            # SET key value NX EX ttl: the usual home-made Redis lock.
+            self._took_lock(_first_string(node))
+
+    def with_item(self, item: cst.Call) -> None:
+        resolved = self.imports.resolve(item.func) or ""
+        if resolves_into(resolved, *LOCAL_LOCKS):
+            return
+        name = last_part(resolved)
+        if name == "lock" or name.endswith("Lock") or name.endswith("_lock"):
+            self._took_lock(_first_string(item))
+
+    def _took_lock(self, key: str | None) -> None:
+        self.facts.takes_lock = True
+        if key and not self.facts.lock_key:
+            self.facts.lock_key = key
+
+
+def _is_forever(test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.Name):
+        return test.value == "True"
+    if isinstance(test, cst.Integer):
+        return test.value not in ("0",)
+    return False
+
+
+def _has_true_kwarg(node: cst.Call, name: str) -> bool:
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return isinstance(arg.value, cst.Name) and arg.value.value == "True"
+    return False
+
+
+def _first_string(node: cst.Call) -> str | None:
+    for arg in node.args:
+        if arg.keyword is None or arg.keyword.value in ("name", "key"):
+            if isinstance(arg.value, cst.SimpleString):
+                value = arg.value.evaluated_value
+                return value if isinstance(value, str) else None
+            if isinstance(arg.value, cst.FormattedString):
+                return "".join(
+                    p.value if isinstance(p, cst.FormattedStringText) else "{}"
+                    for p in arg.value.parts
+                )
+            return None
+    return None

@@ -1,0 +1,319 @@
+"""One libcst pass over a Python file: imports, receivers, call sites, definitions.
+
+The pass only collects. Framework modules (apscheduler.py, celery.py, ...) turn the
+collected sites into jobs once the whole file is known, so a receiver assigned
+below its first use is still recognised.
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from ..model import FileFacts, FunctionFacts, Problem, Suppression
+from . import apscheduler, arq, asyncio_tasks, celery, fastapi, huey, taskiq
+from .context import AssignSite, CallSite, DecoratedSite, FileContext, receiver_kind_of_factory
+from .definitions import FunctionEvidence
+from .names import ImportTable, dotted_expr, last_part
+
+FRAMEWORKS = (apscheduler, celery, asyncio_tasks, taskiq, fastapi, huey, arq)
+
+# Method or function names any framework asks about; other calls are not kept.
+INTERESTING_CALLS = frozenset(name for framework in FRAMEWORKS for name in framework.CALL_NAMES)
+
+STARTUP_EVENT_NAMES = ("startup", "on_startup")
+
+NOQA = re.compile(rb"#\s*noqa\s*:\s*([A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)", re.IGNORECASE)
+BGT_IGNORE = re.compile(rb"#\s*bgt:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
+
+
+class Collector(cst.CSTVisitor):
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.scope: list[tuple[str, str]] = []  # ("class"|"function", name)
+        self.functions: list[FunctionFacts] = []
+        self.evidence: list[FunctionEvidence] = []
+        self.discarded_calls: set[int] = set()
+        self.awaited_calls: set[int] = set()
+
+    # --- scopes ------------------------------------------------------------------
+
+    def _qualname(self, name: str) -> str:
+        parts = []
+        for kind, scope_name in self.scope:
+            parts.append(scope_name)
+            if kind == "function":
+                parts.append("<locals>")
+        parts.append(name)
+        return ".".join(parts)
+
+    def _enclosing_class(self) -> str | None:
+        for kind, name in reversed(self.scope):
+            if kind == "class":
+                return ".".join(n for k, n in self.scope if k == "class")
+            if kind == "function":
+                continue
+        return None
+
+    def _enclosing_function(self) -> str | None:
+        return self.evidence[-1].facts.qualname if self.evidence else None
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scope.append(("class", node.name.value))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.scope.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        line, column = self.ctx.position(node)
+        decorators = []
+        for dec in node.decorators:
+            expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+            decorators.append(self.ctx.imports.resolve(expr) or "")
+        facts = FunctionFacts(
+            qualname=self._qualname(node.name.value),
+            line=line,
+            column=column,
+            is_async=node.asynchronous is not None,
+            decorators=decorators,
+        )
+        facts.is_startup_hook = _looks_like_startup(node, self.ctx)
+        self.functions.append(facts)
+        self.evidence.append(FunctionEvidence(facts, self.ctx.imports, self.ctx.position))
+        for dec in node.decorators:
+            dline, dcol = self.ctx.position(dec)
+            self.ctx.decorated.append(DecoratedSite(dec, facts, node, dline, dcol))
+        self._note_typed_params(node)
+        self.scope.append(("function", node.name.value))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.scope.pop()
+        self.evidence.pop()
+
+    def _note_typed_params(self, node: cst.FunctionDef) -> None:
+        params = [*node.params.params, *node.params.kwonly_params, *node.params.posonly_params]
+        for param in params:
+            if param.annotation is None:
+                continue
+            kind = receiver_kind_of_factory(self.ctx.imports.resolve(param.annotation.annotation))
+            if kind:
+                self.ctx.receivers[param.name.value] = kind
+
+    # --- imports and assignments -------------------------------------------------
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.ctx.imports.add_import(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.ctx.imports.add_import_from(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._assigned(target.target, node.value, node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._assigned(node.target, node.value, node)
+        kind = receiver_kind_of_factory(self.ctx.imports.resolve(node.annotation.annotation))
+        text = dotted_expr(node.target)
+        if kind and text:
+            self.ctx.receivers[text] = kind
+
+    def _assigned(
+        self, target: cst.BaseExpression, value: cst.BaseExpression, stmt: cst.CSTNode
+    ) -> None:
+        module_level = not self.scope
+        text = dotted_expr(target)
+        if text is not None:
+            if module_level and isinstance(target, cst.Name):
+                self.ctx.constants[text] = value
+            kind = self._receiver_kind_of_value(value)
+            if kind:
+                self.ctx.receivers[text] = kind
+            line, column = self.ctx.position(stmt)
+            self.ctx.assigns.append(AssignSite(text, None, value, line, column, module_level))
+            return
+        if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+            base = dotted_expr(target.value)
+            index = target.slice[0].slice
+            if base is not None and isinstance(index, cst.Index):
+                key = self.ctx.evaluator.value(index.value)
+                line, column = self.ctx.position(stmt)
+                self.ctx.assigns.append(AssignSite(base, key, value, line, column, module_level))
+
+    def _receiver_kind_of_value(self, value: cst.BaseExpression) -> str | None:
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if isinstance(value, cst.Call):
+            return receiver_kind_of_factory(self.ctx.imports.resolve(value.func))
+        return None
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is None or not isinstance(node.item, cst.Call):
+            return
+        kind = receiver_kind_of_factory(self.ctx.imports.resolve(node.item.func))
+        name = dotted_expr(node.asname.name) if isinstance(node.asname.name, cst.Name) else None
+        if kind and name:
+            self.ctx.receivers[name] = kind
+        if self.evidence:
+            self.evidence[-1].with_item(node.item)
+
+    # --- statements that tell whether a call's result is kept ---------------------
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.Call):
+            self.discarded_calls.add(id(node.value))
+
+    def visit_Await(self, node: cst.Await) -> None:
+        if isinstance(node.expression, cst.Call):
+            self.awaited_calls.add(id(node.expression))
+
+    def visit_While(self, node: cst.While) -> None:
+        if self.evidence:
+            self.evidence[-1].enter_while(node.test)
+
+    def leave_While(self, original_node: cst.While) -> None:
+        if self.evidence:
+            self.evidence[-1].leave_while(original_node.test)
+
+    # --- calls ---------------------------------------------------------------------
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func_text = dotted_expr(node.func)
+        if func_text is None and isinstance(node.func, cst.Attribute):
+            # e.g. asyncio.get_event_loop().create_task(...): keep the method name
+            func_text = _chained_text(node.func)
+        resolved = self.ctx.imports.resolve_text(func_text) if func_text else None
+        if self.evidence:
+            self.evidence[-1].call(node, resolved)
+        if func_text is not None and last_part(func_text) in INTERESTING_CALLS:
+            line, column = self.ctx.position(node)
+            self.ctx.calls.append(
+                CallSite(
+                    node=node,
+                    func_text=func_text,
+                    func=resolved,
+                    line=line,
+                    column=column,
+                    enclosing=self._enclosing_function(),
+                    enclosing_class=self._enclosing_class(),
+                    discarded=id(node) in self.discarded_calls,
+                    awaited=id(node) in self.awaited_calls,
+                )
+            )
+        self._note_startup_registration(node, resolved)
+
+    def _note_startup_registration(self, node: cst.Call, resolved: str | None) -> None:
+        """FastAPI(lifespan=f), add_event_handler("startup", f), on_startup=[f]."""
+        for arg in node.args:
+            if arg.keyword is None:
+                continue
+            if arg.keyword.value == "lifespan":
+                name = dotted_expr(arg.value)
+                if name:
+                    self.ctx.startup_functions.add(name)
+            elif arg.keyword.value == "on_startup" and isinstance(arg.value, cst.List):
+                for el in arg.value.elements:
+                    name = dotted_expr(el.value)
+                    if name:
+                        self.ctx.startup_functions.add(name)
+        if last_part(resolved) == "add_event_handler" and len(node.args) >= 2:
+            event = self.ctx.evaluator.value(node.args[0].value)
+            name = dotted_expr(node.args[1].value)
+            if event in STARTUP_EVENT_NAMES and name:
+                self.ctx.startup_functions.add(name)
+
+
+def _chained_text(node: cst.Attribute) -> str:
+    """`<expr>.method` where <expr> is a call: name the call so receivers can match."""
+    inner = node.value
+    if isinstance(inner, cst.Call):
+        head = dotted_expr(inner.func)
+        if head:
+            return f"{head}().{node.attr.value}"
+    return f"<expr>.{node.attr.value}"
+
+
+def _looks_like_startup(node: cst.FunctionDef, ctx: FileContext) -> bool:
+    name = node.name.value
+    if "lifespan" in name or name in ("startup", "on_startup", "start_up"):
+        return True
+    for dec in node.decorators:
+        call = dec.decorator
+        if isinstance(call, cst.Call) and last_part(dotted_expr(call.func)) == "on_event":
+            if call.args and ctx.evaluator.value(call.args[0].value) in STARTUP_EVENT_NAMES:
+                return True
+        text = dotted_expr(call.func if isinstance(call, cst.Call) else call)
+        if last_part(text) in ("on_startup", "before_serving", "on_after_startup"):
+            return True
+    return False
+
+
+def scan_suppressions(source: bytes) -> list[Suppression]:
+    if b"noqa" not in source and b"bgt:" not in source:
+        return []
+    out = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        if b"#" not in line:
+            continue
+        codes: set[str] = set()
+        for match in NOQA.finditer(line):
+            codes.update(c.strip().upper() for c in match.group(1).decode().split(","))
+        for match in BGT_IGNORE.finditer(line):
+            codes.update(c.strip().upper() for c in match.group(1).decode().split(",") if c.strip())
+        if codes:
+            out.append(Suppression(number, frozenset(codes)))
+    return out
+
+
+def extract_python(path: str, source: bytes, module: str | None, is_package: bool) -> FileFacts:
+    facts = FileFacts(path=path, module=module)
+    try:
+        tree = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        facts.problems.append(
+            Problem(f"syntax error at line {exc.raw_line}: {exc.message}", exc.raw_line, 1)
+        )
+        return facts
+    except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
+        facts.problems.append(Problem(f"cannot decode: {exc}"))
+        return facts
+    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    ctx = FileContext(
+        path=path,
+        module=module,
+        imports=ImportTable(module=module, is_package=is_package),
+        constants={},
+        receivers={},
+        positions=positions,
+    )
+    collector = Collector(ctx)
+    wrapper.module.visit(collector)
+    for fn in collector.functions:
+        if fn.qualname in ctx.startup_functions:
+            fn.is_startup_hook = True
+    for framework in FRAMEWORKS:
+        framework.collect(ctx)
+    facts.jobs = _unique(ctx.jobs)
+    facts.functions = collector.functions
+    facts.imports = dict(ctx.imports.names)
+    facts.receivers = {k: v for k, v in ctx.receivers.items() if "." not in k}
+    facts.scheduler_starts = ctx.starts
+    facts.suppressions = scan_suppressions(source)
+    return facts
+
+
+def _unique(jobs: list) -> list:
+    """A dict constant assigned to two settings names declares its entries once."""
+    seen = set()
+    out = []
+    for job in jobs:
+        key = (job.kind, job.line, job.column, job.target)
+        if key not in seen:
+            seen.add(key)
+            out.append(job)
+    return out

@@ -1,0 +1,113 @@
+"""taskiq: `@broker.task(schedule=[...])` labels and SCHEDULED_TASKS-style registries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from .. import schedules
+from ..model import Schedule, TargetRef
+from . import triggers
+from .context import AssignSite, DecoratedSite, FileContext, arg_value
+from .names import DeferredNode, code_of, dotted_expr, last_part, strip_env
+
+CALL_NAMES: frozenset[str] = frozenset()
+SCHEDULE_KEYS = frozenset({"cron", "interval", "time"})
+
+
+def collect(ctx: FileContext) -> None:
+    for deco in ctx.decorated:
+        _decorated(ctx, deco)
+    for assign in ctx.assigns:
+        if assign.module_level and assign.subscript_key is None and _is_registry(assign):
+            _registry(ctx, assign)
+
+
+def _decorated(ctx: FileContext, deco: DecoratedSite) -> None:
+    expr = deco.decorator.decorator
+    if not isinstance(expr, cst.Call) or last_part(dotted_expr(expr.func)) != "task":
+        return
+    sched_node = arg_value(expr, None, "schedule")
+    if sched_node is None:
+        return
+    items = ctx.evaluator.value(sched_node)
+    if not _is_schedule_list(ctx, items):
+        return
+    name_node = arg_value(expr, 0, "task_name")
+    name = ctx.evaluator.value(name_node) if name_node is not None else None
+    target = TargetRef("local", deco.function.qualname)
+    for item in items:
+        _emit(ctx, deco.decorator, target, item, name if isinstance(name, str) else None, deco)
+
+
+def _is_schedule_list(ctx: FileContext, items: Any) -> bool:
+    if not isinstance(items, list) or not items:
+        return False
+    for item in items:
+        if not isinstance(item, dict) or not SCHEDULE_KEYS & set(item):
+            return False
+    return True
+
+
+def _emit(
+    ctx: FileContext,
+    node: cst.CSTNode,
+    target: TargetRef,
+    item: dict[str, Any],
+    name: str | None,
+    site: DecoratedSite | None,
+) -> None:
+    schedule, periodic = _item_schedule(ctx, item)
+    ctx.add("taskiq", node, target, schedule, name=name, site=site, periodic=periodic)
+
+
+def _item_schedule(ctx: FileContext, item: dict[str, Any]) -> tuple[Schedule, bool]:
+    offset = strip_env(ctx.evaluator.resolved(item.get("cron_offset")))
+    timezone = offset if isinstance(offset, str) else None
+    for key in ("cron", "interval", "time"):
+        if key not in item:
+            continue
+        raw = item[key]
+        node = raw.node if isinstance(raw, DeferredNode) else None
+        text = triggers.shorten(f"{key}: {code_of(node)}" if node is not None else key)
+        value = strip_env(ctx.evaluator.resolved(raw))
+        if key == "cron":
+            if isinstance(value, str):
+                return schedules.from_cron_string(value, "taskiq", timezone), True
+            return Schedule(text=text, resolved=False), True
+        if key == "interval":
+            return triggers.seconds_value(value, text), True
+        return Schedule(text=text, run_at=value if isinstance(value, str) else None), False
+    return Schedule(text="?", resolved=False), True
+
+
+def _is_registry(assign: AssignSite) -> bool:
+    name = last_part(assign.target_text)
+    return "SCHEDULE" in name.upper() and name.isupper()
+
+
+def _registry(ctx: FileContext, assign: AssignSite) -> None:
+    value = ctx.evaluator.value(assign.value)
+    entries: list[tuple[str | None, Any]] = []
+    if isinstance(value, dict):
+        entries = [(k if isinstance(k, str) else None, v) for k, v in value.items()]
+    elif isinstance(value, list):
+        entries = [(None, v) for v in value]
+    for key, raw in entries:
+        entry = ctx.evaluator.resolved(raw) if isinstance(raw, DeferredNode) else raw
+        if not isinstance(entry, dict) or "schedule" not in entry:
+            continue
+        items = ctx.evaluator.resolved(entry["schedule"])
+        if not _is_schedule_list(ctx, items):
+            continue
+        task = None
+        for task_key in ("task", "task_name", "name"):
+            if task_key in entry:
+                task = ctx.evaluator.resolved(entry[task_key])
+                break
+        task_name = task if isinstance(task, str) else key
+        target = TargetRef("string", task_name) if task_name else TargetRef("unknown", "?")
+        node = raw.key if isinstance(raw, DeferredNode) and raw.key is not None else assign.value
+        for item in items:
+            _emit(ctx, node, target, item, key, None)

@@ -1,0 +1,185 @@
+"""Project-wide pass: resolve targets across files, decide `locked`, index tasks."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+from .config import Config
+from .model import FileFacts, FunctionFacts, Job, Location, RawJob, TargetRef
+
+# Kinds whose periodic jobs run inside every app replica unless a lock is in the way.
+IN_APP_PERIODIC = frozenset({"apscheduler", "celery_beat", "taskiq", "huey", "arq"})
+MAX_REEXPORT_HOPS = 5
+
+
+@dataclass
+class LinkedJob:
+    job: Job
+    raw: RawJob
+    facts: FileFacts
+    definition: FunctionFacts | None = None
+    definition_facts: FileFacts | None = None
+
+    @property
+    def enclosing(self) -> FunctionFacts | None:
+        if not self.raw.enclosing:
+            return None
+        for fn in self.facts.functions:
+            if fn.qualname == self.raw.enclosing:
+                return fn
+        return None
+
+
+@dataclass
+class Project:
+    facts: list[FileFacts]
+    jobs: list[LinkedJob]
+    functions: dict[str, tuple[FunctionFacts, FileFacts]] = field(default_factory=dict)
+    celery_task_names: set[str] = field(default_factory=set)
+    modules: dict[str, FileFacts] = field(default_factory=dict)
+
+    def definition(self, dotted: str | None) -> tuple[FunctionFacts, FileFacts] | None:
+        if not dotted:
+            return None
+        return self.functions.get(dotted)
+
+
+class SymbolTable:
+    def __init__(self, facts: list[FileFacts]) -> None:
+        self.modules: dict[str, FileFacts] = {}
+        self.functions: dict[str, tuple[FunctionFacts, FileFacts]] = {}
+        self.receivers: dict[str, str] = {}
+        self.task_names: dict[str, tuple[FunctionFacts, FileFacts]] = {}
+        for ff in facts:
+            if ff.module:
+                self.modules.setdefault(ff.module, ff)
+            prefix = f"{ff.module}." if ff.module else ""
+            for fn in ff.functions:
+                self.functions.setdefault(prefix + fn.qualname, (fn, ff))
+                if fn.is_celery_task:
+                    name = fn.celery_task_name or prefix + fn.qualname
+                    self.task_names.setdefault(name, (fn, ff))
+            for var, kind in ff.receivers.items():
+                self.receivers[prefix + var] = kind
+
+    def follow(self, dotted: str) -> str:
+        """Follow re-exports (`from .cleanup import job` in a package) to the definition."""
+        for _ in range(MAX_REEXPORT_HOPS):
+            if dotted in self.functions or dotted in self.receivers:
+                return dotted
+            module, _, name = dotted.rpartition(".")
+            ff = self.modules.get(module)
+            if ff is None or name not in ff.imports:
+                return dotted
+            dotted = ff.imports[name]
+        return dotted
+
+
+def resolve_target(ref: TargetRef, ff: FileFacts, table: SymbolTable) -> str:
+    if ref.how == "import":
+        return table.follow(ref.value)
+    if ref.how == "local":
+        return table.follow(f"{ff.module}.{ref.value}" if ff.module else ref.value)
+    if ref.how == "string":
+        return table.follow(ref.value.replace(":", "."))
+    return ref.value
+
+
+def lock_decorated(fn: FunctionFacts, patterns: list[str]) -> bool:
+    for decorator in fn.decorators:
+        short = decorator.rpartition(".")[2]
+        if any(fnmatch.fnmatch(short.lower(), p.lower()) for p in patterns):
+            return True
+    return False
+
+
+def _confirm_receiver(raw: RawJob, table: SymbolTable) -> tuple[bool, str]:
+    """Keep a job declared on an imported receiver only when it is a scheduler."""
+    receiver = raw.extra.get("receiver")
+    if not receiver:
+        return True, raw.kind
+    dotted = table.follow(receiver)
+    kind = table.receivers.get(dotted)
+    if kind == "locked_scheduler":
+        return True, "locked_scheduler"
+    if kind in ("apscheduler", "apscheduler4"):
+        return True, raw.kind
+    if kind is not None:
+        return False, raw.kind
+    # Defined outside the scanned code: trust a scheduler-like name only.
+    return "sched" in receiver.rpartition(".")[2].lower(), raw.kind
+
+
+def link(facts: list[FileFacts], config: Config) -> Project:
+    table = SymbolTable(facts)
+    linked: list[LinkedJob] = []
+    for ff in facts:
+        for raw in ff.jobs:
+            keep, kind = _confirm_receiver(raw, table)
+            if not keep:
+                continue
+            linked.append(_link_job(raw, kind, ff, table, config))
+    linked.sort(key=lambda lj: (lj.job.location, lj.job.kind, lj.job.name or ""))
+    return Project(
+        facts=facts,
+        jobs=linked,
+        functions=table.functions,
+        celery_task_names=set(table.task_names),
+        modules=table.modules,
+    )
+
+
+def _link_job(
+    raw: RawJob, kind: str, ff: FileFacts, table: SymbolTable, config: Config
+) -> LinkedJob:
+    target = resolve_target(raw.target, ff, table)
+    found = table.functions.get(target) or table.task_names.get(target)
+    locked = raw.locked
+    lock_key = raw.lock_key
+    if kind == "locked_scheduler":
+        locked = True
+    elif kind in IN_APP_PERIODIC and raw.periodic:
+        fn = found[0] if found else None
+        locked = bool(fn and (fn.takes_lock or lock_decorated(fn, config.lock_decorators)))
+        if fn and locked and not lock_key:
+            lock_key = fn.lock_key
+    extra = tuple(sorted(raw.extra.items()))
+    job = Job(
+        kind=kind,
+        name=raw.name,
+        target=target,
+        schedule=raw.schedule,
+        locked=locked,
+        lock_key=lock_key,
+        location=Location(ff.path, raw.line, raw.column),
+        periodic=raw.periodic,
+        extra=extra,
+    )
+    return LinkedJob(
+        job=job,
+        raw=raw,
+        facts=ff,
+        definition=found[0] if found else None,
+        definition_facts=found[1] if found else None,
+    )
+
+
+def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
+    """Modules that define job targets but were not extracted (the prefilter skipped them)."""
+    extracted = {ff.module for ff in facts if ff.module}
+    table = SymbolTable(facts)
+    wanted: set[str] = set()
+    for ff in facts:
+        for raw in ff.jobs:
+            target = resolve_target(raw.target, ff, table)
+            if raw.target.how in ("command", "unknown"):
+                continue
+            parts = target.split(".")
+            for i in range(len(parts) - 1, 0, -1):
+                module = ".".join(parts[:i])
+                if module in known_modules:
+                    if module not in extracted:
+                        wanted.add(module)
+                    break
+    return wanted

@@ -1,0 +1,196 @@
+"""Plain data passed between the pipeline stages.
+
+Everything here is picklable and built from builtins so per-file facts can cross
+process boundaries and be cached as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    file: str  # relative to the current directory, forward slashes
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A schedule as written plus what could be derived from it statically."""
+
+    text: str  # as written, one line, shortened
+    cron: str | None = None  # standard 5-field cron (Sunday = 0) when expressible
+    interval_seconds: float | None = None
+    timezone: str | None = None
+    run_at: str | None = None  # ISO timestamp of a one-off (date) trigger
+    error: str | None = None  # why the schedule is invalid (BGT030)
+    resolved: bool = True  # False when the value is only known at run time
+
+
+@dataclass(frozen=True)
+class TargetRef:
+    """How a job names the callable it runs, before project-wide linking.
+
+    `how` is one of:
+      import  - `value` is an absolute dotted path built from the file's imports;
+                a relative import keeps its leading dots (``..jobs.cleanup``).
+      local   - `value` is a name defined (or assumed) in the declaring module.
+      string  - `value` is a dotted or ``pkg.mod:func`` string (APScheduler
+                textual reference, Celery task name).
+      command - `value` is a container command line (Kubernetes).
+      unknown - `value` is the expression as written.
+    """
+
+    how: str
+    value: str
+
+
+@dataclass
+class RawJob:
+    """One scheduled or background job as a single file declares it."""
+
+    kind: str
+    name: str | None
+    target: TargetRef
+    schedule: Schedule | None
+    line: int
+    column: int
+    periodic: bool = True
+    lock_key: str | None = None  # a lock the declaration itself names
+    locked: bool | None = None  # decided at declaration time (e.g. locked_scheduler)
+    scheduler: str | None = None  # which scheduler object declared it (variable name)
+    enclosing: str | None = None  # qualname of the function around the declaration
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FunctionFacts:
+    """What rules need to know about one function definition."""
+
+    qualname: str  # dotted within its module, e.g. ``Worker.run``
+    line: int
+    column: int
+    is_async: bool
+    decorators: list[str] = field(default_factory=list)  # resolved dotted names
+    takes_lock: bool = False
+    lock_key: str | None = None
+    loops_forever_with_sleep: bool = False
+    blocking_calls: list[tuple[str, int, int]] = field(default_factory=list)
+    celery_task_name: str | None = None  # explicit name= of a task decorator
+    is_celery_task: bool = False
+    is_startup_hook: bool = False  # lifespan, on_event("startup"), ...
+
+
+@dataclass
+class Workload:
+    """A process definition that may run in several copies (BGT024)."""
+
+    kind: str  # Deployment, StatefulSet, compose, Procfile, ...
+    name: str
+    command: str
+    replicas: int | None  # None: unknown / templated
+    line: int
+    column: int
+    namespace: str | None = None
+    autoscaled: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Problem:
+    """A file-level problem that becomes a BGT900 finding."""
+
+    message: str
+    line: int = 1
+    column: int = 1
+
+
+@dataclass
+class Suppression:
+    line: int
+    codes: frozenset[str]  # upper-case codes; empty never means "all"
+
+
+@dataclass
+class FileFacts:
+    """Everything the project pass needs from one file; pure function of its bytes."""
+
+    path: str
+    module: str | None = None  # dotted module name when the file is Python
+    jobs: list[RawJob] = field(default_factory=list)
+    functions: list[FunctionFacts] = field(default_factory=list)
+    imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted
+    receivers: dict[str, str] = field(default_factory=dict)  # module variable -> kind
+    workloads: list[Workload] = field(default_factory=list)
+    # (line, column, receiver) of scheduler.start() calls made at import time (BGT023)
+    scheduler_starts: list[tuple[int, int, str]] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    file_ignores: frozenset[str] = frozenset()  # e.g. k8s ignore annotations
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A linked inventory record (the DESIGN.md contract plus extras)."""
+
+    kind: str
+    name: str | None
+    target: str | None
+    schedule: Schedule | None
+    locked: bool | None
+    lock_key: str | None
+    location: Location
+    periodic: bool = True
+    extra: tuple[tuple[str, Any], ...] = ()
+
+    def record(self) -> dict[str, Any]:
+        sched = self.schedule
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "name": self.name,
+            "target": self.target,
+            "schedule": sched.text if sched else None,
+            "cron": sched.cron if sched else None,
+            "interval_seconds": sched.interval_seconds if sched else None,
+            "timezone": sched.timezone if sched else None,
+            "locked": self.locked,
+            "lock_key": self.lock_key,
+            "file": self.location.file,
+            "line": self.location.line,
+            "column": self.location.column,
+        }
+        for key, value in self.extra:
+            out.setdefault(key, value)
+        return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    severity: str  # error | warning | info
+    message: str
+    location: Location
+    related: tuple[Location, ...] = ()
+    fingerprint_basis: str = ""  # stable identity for baselines / SARIF
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.location.file,
+            "line": self.location.line,
+            "column": self.location.column,
+            "related": [
+                {"file": r.file, "line": r.line, "column": r.column} for r in self.related
+            ],
+        }
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        loc = self.location
+        return (loc.file, loc.line, loc.column, self.code, self.message)

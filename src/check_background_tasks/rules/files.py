@@ -1,0 +1,23 @@
+"""BGT900: a file that could not be read or parsed is reported, and the scan goes on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..config import Config
+from ..link import Project
+from ..model import Finding, Location
+from .registry import Rule, rule
+
+
+@rule(
+    "BGT900",
+    "unreadable-file",
+    "error",
+    "a file could not be decoded or parsed; it is reported and the scan goes on",
+)
+def unreadable_file(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    for ff in project.facts:
+        for problem in ff.problems:
+            location = Location(ff.path, problem.line, problem.column)
+            yield self.finding(f"Cannot analyse this file: {problem.message}", location)
