@@ -73,7 +73,9 @@ def run(project: Project, config: Config) -> Outcome:
     for rule in selected_rules(config):
         for finding in rule.check(project, config):
             severity = config.severity.get(finding.code, finding.severity)
-            raw.append(replace(finding, severity=severity) if severity != finding.severity else finding)
+            raw.append(
+                replace(finding, severity=severity) if severity != finding.severity else finding
+            )
     suppressions = _suppressed_codes(project)
     findings, suppressed = [], []
     for finding in sorted(set(raw), key=Finding.sort_key):

@@ -186,9 +186,7 @@ class Finding:
             "file": self.location.file,
             "line": self.location.line,
             "column": self.location.column,
-            "related": [
-                {"file": r.file, "line": r.line, "column": r.column} for r in self.related
-            ],
+            "related": [{"file": r.file, "line": r.line, "column": r.column} for r in self.related],
         }
 
     def sort_key(self) -> tuple[str, int, int, str, str]:

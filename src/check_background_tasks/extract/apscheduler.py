@@ -205,8 +205,8 @@ def trigger_schedule(
             }
             return schedules.from_cron_fields(fields, "apscheduler", text, timezone), True
         if trigger == "date":
-            run = strip_env(trigger_args.get("run_date"))
-            return Schedule(text=text, run_at=run if isinstance(run, str) else None), False
+            run = strip_env(trigger_args.get("run_date", UNKNOWN))
+            return schedules.from_date(run, text, timezone), False
         return Schedule(text=text, resolved=False), True
     if isinstance(trigger, CallValue):
         return _trigger_object(trigger, text)
@@ -217,18 +217,12 @@ def _trigger_object(trigger: CallValue, text: str) -> tuple[Schedule, bool]:
     name = last_part(trigger.func)
     timezone = triggers._tz(trigger.kw("timezone"))
     if name == "from_crontab":
-        expr = trigger.args[0] if trigger.args else trigger.kw("expr")
-        expr = strip_env(expr)
+        expr = strip_env(trigger.args[0] if trigger.args else trigger.kw("expr"))
         if not isinstance(expr, str):
             return Schedule(text=text, resolved=False), True
-        values = expr.split()
-        if len(values) != 5:
-            return schedules.from_cron_string(expr, "standard", timezone), True
-        # APScheduler's from_crontab hands the fifth field over as its own
+        # APScheduler 3's from_crontab hands the fifth field over as its own
         # day_of_week, which counts from Monday = 0.
-        keys = ("minute", "hour", "day", "month", "day_of_week")
-        fields = dict(zip(keys, values, strict=True))
-        return schedules.from_cron_fields(fields, "apscheduler", text, timezone), True
+        return schedules.from_cron_string(expr, "apscheduler_crontab", timezone), True
     if name == "CronTrigger":
         return (
             triggers.cron_fields(
@@ -241,6 +235,6 @@ def _trigger_object(trigger: CallValue, text: str) -> tuple[Schedule, bool]:
         parts.update(trigger.kwargs)
         return triggers.interval(parts, text, timezone), True
     if name == "DateTrigger":
-        run = trigger.args[0] if trigger.args else trigger.kw("run_date", UNKNOWN)
-        return Schedule(text=text, run_at=run if isinstance(run, str) else None), False
+        run = strip_env(trigger.args[0] if trigger.args else trigger.kw("run_date", UNKNOWN))
+        return schedules.from_date(run, text, timezone), False
     return Schedule(text=text, resolved=False), True

@@ -51,11 +51,15 @@ class Collector(cst.CSTVisitor):
         return ".".join(parts)
 
     def _enclosing_class(self) -> str | None:
-        for kind, name in reversed(self.scope):
-            if kind == "class":
-                return ".".join(n for k, n in self.scope if k == "class")
-            if kind == "function":
-                continue
+        """Qualname of the innermost class, which is what `self` means inside its methods."""
+        for index in range(len(self.scope) - 1, -1, -1):
+            if self.scope[index][0] == "class":
+                parts = []
+                for kind, name in self.scope[: index + 1]:
+                    parts.append(name)
+                    if kind == "function":
+                        parts.append("<locals>")
+                return ".".join(parts)
         return None
 
     def _enclosing_function(self) -> str | None:
@@ -152,14 +156,16 @@ class Collector(cst.CSTVisitor):
         return None
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is None or not isinstance(node.item, cst.Call):
+        if not isinstance(node.item, cst.Call):
+            return
+        if self.evidence:
+            self.evidence[-1].with_item(node.item)
+        if node.asname is None:
             return
         kind = receiver_kind_of_factory(self.ctx.imports.resolve(node.item.func))
         name = dotted_expr(node.asname.name) if isinstance(node.asname.name, cst.Name) else None
         if kind and name:
             self.ctx.receivers[name] = kind
-        if self.evidence:
-            self.evidence[-1].with_item(node.item)
 
     # --- statements that tell whether a call's result is kept ---------------------
 
@@ -312,7 +318,7 @@ def _unique(jobs: list) -> list:
     seen = set()
     out = []
     for job in jobs:
-        key = (job.kind, job.line, job.column, job.target)
+        key = (job.kind, job.line, job.column, job.target, job.schedule)
         if key not in seen:
             seen.add(key)
             out.append(job)

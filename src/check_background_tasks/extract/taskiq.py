@@ -44,10 +44,7 @@ def _decorated(ctx: FileContext, deco: DecoratedSite) -> None:
 def _is_schedule_list(ctx: FileContext, items: Any) -> bool:
     if not isinstance(items, list) or not items:
         return False
-    for item in items:
-        if not isinstance(item, dict) or not SCHEDULE_KEYS & set(item):
-            return False
-    return True
+    return all(isinstance(item, dict) and SCHEDULE_KEYS & set(item) for item in items)
 
 
 def _emit(

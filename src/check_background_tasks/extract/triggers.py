@@ -44,11 +44,9 @@ def _known(value: Any) -> Any:
 
 
 def interval(parts: dict[str, Any], text: str, timezone: str | None = None) -> Schedule:
+    """Interval parts; none at all is a zero interval (timedelta() and friends)."""
     clean = {k: _known(v) for k, v in parts.items() if k in INTERVAL_PARTS}
-    seconds = schedules.interval_seconds_from_parts(clean) if clean else None
-    if not clean:
-        seconds = None
-    return schedules.from_interval(seconds, text, timezone)
+    return schedules.from_interval(schedules.interval_seconds_from_parts(clean), text, timezone)
 
 
 def seconds_value(value: Any, text: str) -> Schedule:

@@ -30,7 +30,11 @@ def summary(findings: Sequence[Finding]) -> str:
     if not findings:
         return "All checks passed!"
     counts = Counter(f.severity for f in findings)
-    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in ("error", "warning", "info") if counts[s]]
+    parts = [
+        f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}"
+        for s in ("error", "warning", "info")
+        if counts[s]
+    ]
     first = findings[0].code
     noun = "finding" if len(findings) == 1 else "findings"
     return (

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from . import asyncio_rules, files  # noqa: F401  (registration by import)
+from . import (  # noqa: F401  (registration by import)
+    asyncio_rules,
+    duplicates,
+    files,
+    kubernetes_rules,
+    locks,
+    schedule_rules,
+)
 from .registry import RULES, Rule, rule
 
 __all__ = ["RULES", "Rule", "rule"]

@@ -1,0 +1,557 @@
+"""Every declaration form of issue 2, each with a near-miss that must stay out."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import records
+
+# (files, [(kind, name, target, cron, interval_seconds), ...])
+POSITIVE: dict[str, tuple[dict[str, str], list[tuple]]] = {
+    "apscheduler add_job interval with alias import": (
+        {
+            "svc/app.py": """
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler as S
+            from svc.jobs import cleanup
+            sched = S()
+            sched.add_job(cleanup, "interval", minutes=5, id="cleanup")
+            """,
+            "svc/__init__.py": "",
+            "svc/jobs.py": "def cleanup(): ...\n",
+        },
+        [("apscheduler", "cleanup", "svc.jobs.cleanup", None, 300)],
+    ),
+    "apscheduler add_job positional id and cron trigger words": (
+        {
+            "app.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            def nightly(): ...
+            s = BackgroundScheduler()
+            s.add_job(nightly, "cron", None, None, "nightly", hour=2)
+            """
+        },
+        [("apscheduler", "nightly", "app.nightly", "0 2 * * *", None)],
+    ),
+    "apscheduler trigger objects": (
+        {
+            "app.py": """
+            from apscheduler.schedulers.blocking import BlockingScheduler
+            from apscheduler.triggers.cron import CronTrigger
+            from apscheduler.triggers.interval import IntervalTrigger
+            def a(): ...
+            def b(): ...
+            def c(): ...
+            s = BlockingScheduler()
+            s.add_job(a, trigger=CronTrigger(day_of_week="mon-fri", hour=9), id="a")
+            s.add_job(b, IntervalTrigger(hours=1), id="b")
+            s.add_job(c, CronTrigger.from_crontab("*/5 * * * *"), id="c")
+            """
+        },
+        [
+            ("apscheduler", "a", "app.a", "0 9 * * 1-5", None),
+            ("apscheduler", "b", "app.b", None, 3600),
+            ("apscheduler", "c", "app.c", "*/5 * * * *", None),
+        ],
+    ),
+    "apscheduler textual reference": (
+        {
+            "app.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            scheduler = BackgroundScheduler()
+            scheduler.add_job("pkg.mod:func", "interval", seconds=30, id="t")
+            """
+        },
+        [("apscheduler", "t", "pkg.mod.func", None, 30)],
+    ),
+    "apscheduler scheduled_job decorator": (
+        {
+            "app.py": """
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+            scheduler = AsyncIOScheduler()
+            @scheduler.scheduled_job("interval", minutes=1, id="tick")
+            async def tick(): ...
+            """
+        },
+        [("apscheduler", "tick", "app.tick", None, 60)],
+    ),
+    "apscheduler 4 add_schedule": (
+        {
+            "app.py": """
+            from apscheduler import AsyncScheduler
+            from apscheduler.triggers.interval import IntervalTrigger
+            async def tick(): ...
+            async def main():
+                async with AsyncScheduler() as scheduler:
+                    await scheduler.add_schedule(tick, IntervalTrigger(seconds=10), id="tick")
+            """
+        },
+        [("apscheduler", "tick", "app.tick", None, 10)],
+    ),
+    "apscheduler in a function with an unannotated scheduler parameter": (
+        {
+            "app.py": """
+            def cleanup(): ...
+            def register(scheduler):
+                scheduler.add_job(cleanup, "interval", hours=2, id="cleanup")
+            """
+        },
+        [("apscheduler", "cleanup", "app.cleanup", None, 7200)],
+    ),
+    "apscheduler on an imported scheduler defined in another file": (
+        {
+            "core.py": """
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+            scheduler = AsyncIOScheduler()
+            """,
+            "jobs.py": """
+            from core import scheduler
+            def purge(): ...
+            def setup():
+                scheduler.add_job(purge, trigger=some_trigger(), id="purge")
+            """,
+        },
+        [("apscheduler", "purge", "jobs.purge", None, None)],
+    ),
+    "apscheduler self attribute scheduler": (
+        {
+            "app.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            class Service:
+                def __init__(self):
+                    self.scheduler = BackgroundScheduler()
+                def start(self):
+                    self.scheduler.add_job(self.refresh, "interval", minutes=10, id="refresh")
+                def refresh(self): ...
+            """
+        },
+        [("apscheduler", "refresh", "app.Service.refresh", None, 600)],
+    ),
+    "locked_scheduler decorator and add_job": (
+        {
+            "app.py": """
+            from locked_scheduler import LockedScheduler
+            scheduler = LockedScheduler(redis_url="redis://x", namespace="a")
+            @scheduler.job("interval", minutes=5, id="probe")
+            async def probe(): ...
+            def nightly(): ...
+            scheduler.add_job(nightly, "cron", hour=2, id="nightly")
+            """
+        },
+        [
+            ("locked_scheduler", "probe", "app.probe", None, 300),
+            ("locked_scheduler", "nightly", "app.nightly", "0 2 * * *", None),
+        ],
+    ),
+    "celery conf.beat_schedule with crontab, timedelta, number and constant": (
+        {
+            "worker.py": """
+            from datetime import timedelta
+            from celery import Celery
+            from celery.schedules import crontab
+            app = Celery("w")
+            EVERY = timedelta(minutes=5)
+            app.conf.beat_schedule = {
+                "a": {"task": "tasks.a", "schedule": crontab(minute=0, hour="*/2")},
+                "b": {"task": "tasks.b", "schedule": EVERY},
+                "c": {"task": "tasks.c", "schedule": 10.0},
+            }
+            """
+        },
+        [
+            ("celery_beat", "a", "tasks.a", "0 */2 * * *", None),
+            ("celery_beat", "b", "tasks.b", None, 300),
+            ("celery_beat", "c", "tasks.c", None, 10),
+        ],
+    ),
+    "celery subscript, update and conf.update forms": (
+        {
+            "worker.py": """
+            from celery import Celery
+            app = Celery("w")
+            app.conf.beat_schedule["x"] = {"task": "t.x", "schedule": 60}
+            app.conf.beat_schedule.update({"y": {"task": "t.y", "schedule": 120}})
+            app.conf.update(beat_schedule={"z": {"task": "t.z", "schedule": 180}}, timezone="UTC")
+            """
+        },
+        [
+            ("celery_beat", "x", "t.x", None, 60),
+            ("celery_beat", "y", "t.y", None, 120),
+            ("celery_beat", "z", "t.z", None, 180),
+        ],
+    ),
+    "django settings with dict(), merge and a conditional entry": (
+        {
+            "settings.py": """
+            import os
+            from celery.schedules import crontab
+            BASE = {"a": {"task": "t.a", "schedule": crontab(hour=1, minute=0)}}
+            CELERY_BEAT_SCHEDULE = {**BASE, **dict(b={"task": "t.b", "schedule": 30})}
+            if os.environ.get("ENABLE_C"):
+                CELERY_BEAT_SCHEDULE["c"] = {
+                    "task": "t.c",
+                    "schedule": float(os.environ.get("C_EVERY", "300")),
+                }
+            CELERYBEAT_SCHEDULE = {"d": {"task": "t.d", "schedule": 5}}
+            """
+        },
+        [
+            ("celery_beat", "a", "t.a", "0 1 * * *", None),
+            ("celery_beat", "b", "t.b", None, 30),
+            ("celery_beat", "c", "t.c", None, 300),
+            ("celery_beat", "d", "t.d", None, 5),
+        ],
+    ),
+    "celeryconfig module beat_schedule": (
+        {
+            "celeryconfig.py": """
+            from celery.schedules import schedule
+            beat_schedule = {"p": {"task": "t.p", "schedule": schedule(run_every=45)}}
+            """
+        },
+        [("celery_beat", "p", "t.p", None, 45)],
+    ),
+    "celery add_periodic_task in on_after_configure": (
+        {
+            "worker.py": """
+            from celery import Celery
+            from celery.schedules import crontab
+            app = Celery("w")
+            @app.task
+            def test(arg): ...
+            @app.on_after_configure.connect
+            def setup(sender, **kwargs):
+                sender.add_periodic_task(10.0, test.s("hello"), name="add every 10")
+                sender.add_periodic_task(crontab(hour=7, minute=30, day_of_week=1), test.s("m"))
+            """
+        },
+        [
+            ("celery_beat", "add every 10", "worker.test", None, 10),
+            ("celery_beat", None, "worker.test", "30 7 * * 1", None),
+        ],
+    ),
+    "celery unresolved schedule is still recorded": (
+        {
+            "worker.py": """
+            from celery import Celery
+            from settings import EVERY
+            app = Celery("w")
+            app.conf.beat_schedule = {"u": {"task": "t.u", "schedule": EVERY}}
+            """
+        },
+        [("celery_beat", "u", "t.u", None, None)],
+    ),
+    "asyncio create_task forms": (
+        {
+            "app.py": """
+            import asyncio
+            async def work(): ...
+            async def main():
+                asyncio.create_task(work())
+                asyncio.ensure_future(work())
+                loop = asyncio.get_running_loop()
+                loop.create_task(work())
+                asyncio.get_event_loop().create_task(work())
+                t = asyncio.create_task(work(), name="kept")
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(work())
+            """
+        },
+        [
+            ("create_task", None, "app.work", None, None),
+            ("create_task", None, "app.work", None, None),
+            ("create_task", None, "app.work", None, None),
+            ("create_task", None, "app.work", None, None),
+            ("create_task", "kept", "app.work", None, None),
+            ("create_task", None, "app.work", None, None),
+        ],
+    ),
+    "taskiq decorator schedule and registry": (
+        {
+            "tasks.py": """
+            from taskiq_redis import ListQueueBroker
+            broker = ListQueueBroker("redis://")
+            @broker.task(schedule=[{"cron": "*/5 * * * *"}, {"interval": 90}])
+            async def sync(): ...
+            SCHEDULED_TASKS = {"report": {"schedule": [{"cron": "0 6 * * *"}]}}
+            """
+        },
+        [
+            ("taskiq", None, "tasks.sync", "*/5 * * * *", None),
+            ("taskiq", None, "tasks.sync", None, 90),
+            ("taskiq", "report", "report", "0 6 * * *", None),
+        ],
+    ),
+    "fastapi BackgroundTasks": (
+        {
+            "api.py": """
+            from fastapi import BackgroundTasks
+            def email(to): ...
+            async def signup(to: str, background_tasks: BackgroundTasks):
+                background_tasks.add_task(email, to)
+            """
+        },
+        [("fastapi_background", None, "api.email", None, None)],
+    ),
+    "huey periodic tasks": (
+        {
+            "tasks.py": """
+            from huey import RedisHuey, crontab
+            huey = RedisHuey("app")
+            @huey.periodic_task(crontab(minute="0", hour="3"))
+            def nightly(): ...
+            @huey.db_periodic_task(crontab(minute="*/10"))
+            def often(): ...
+            """
+        },
+        [
+            ("huey", None, "tasks.nightly", "0 3 * * *", None),
+            ("huey", None, "tasks.often", "*/10 * * * *", None),
+        ],
+    ),
+    "arq cron jobs": (
+        {
+            "worker.py": """
+            from arq import cron
+            async def cleanup(ctx): ...
+            class WorkerSettings:
+                cron_jobs = [cron(cleanup, hour={2}, minute={0}), cron(cleanup, minute={0, 30})]
+            """
+        },
+        [
+            ("arq", None, "worker.cleanup", "0 2 * * *", None),
+            ("arq", None, "worker.cleanup", "*/30 * * * *", None),
+        ],
+    ),
+    "modern syntax does not hide jobs": (
+        {
+            "app.py": """
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+            type Pair[T] = tuple[T, T]
+            class Box[T]:
+                def get(self) -> T: ...
+            def tick(): ...
+            s = AsyncIOScheduler()
+            s.add_job(tick, "interval", seconds=5, id="tick")
+            """
+        },
+        [("apscheduler", "tick", "app.tick", None, 5)],
+    ),
+}
+
+NEGATIVE: dict[str, dict[str, str]] = {
+    "rich progress add_task": {
+        "cli.py": """
+        from rich.progress import Progress
+        with Progress() as progress:
+            task = progress.add_task("download", total=100)
+            progress.add_task("other")
+        """
+    },
+    "unrelated add_job method": {
+        "queue.py": """
+        class Queue:
+            def add_job(self, job): ...
+        q = Queue()
+        q.add_job(print)
+        q.add_job(print, "high")
+        """
+    },
+    "method merely ending in create_task": {
+        "svc.py": """
+        class Client:
+            def create_task(self, payload): ...
+            def bulk_create_task(self, payload): ...
+        c = Client()
+        c.create_task({"a": 1})
+        c.bulk_create_task({})
+        jira.create_task("x")
+        """
+    },
+    "beat_scheduler setting and conf.update without beat_schedule": {
+        "worker.py": """
+        from celery import Celery
+        app = Celery("w")
+        app.conf.beat_scheduler = "django_celery_beat.schedulers:DatabaseScheduler"
+        app.conf.update(task_serializer="json", beat_scheduler="x")
+        CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+        """
+    },
+    "jobs in comments and strings": {
+        "doc.py": '''
+        # scheduler.add_job(cleanup, "interval", minutes=5)
+        EXAMPLE = """
+        app.conf.beat_schedule = {"a": {"task": "t.a", "schedule": 10}}
+        asyncio.create_task(work())
+        """
+        '''
+    },
+    "test code reusing a schedule list": {
+        "tests/test_tasks.py": """
+        from tasks import sync
+        def test_labels():
+            assert sync.labels["schedule"] == [{"cron": "*/5 * * * *"}]
+            expected = [{"cron": "*/5 * * * *"}]
+            check(schedule=[{"cron": "* * * * *"}])
+        """
+    },
+    "a dict that is not a beat schedule": {
+        "settings.py": """
+        beat_schedule = {"a": {"queue": "x"}}
+        CACHES = {"default": {"schedule": 10}}
+        """
+    },
+    "BackgroundTasks look-alike without the type": {
+        "api.py": """
+        def handler(tasks):
+            tasks.add_task(print, "x")
+        """
+    },
+    "huey periodic_task not from huey": {
+        "x.py": """
+        from mylib import registry
+        @registry.periodic_task(every=10)
+        def f(): ...
+        """
+    },
+    "arq-like cron from elsewhere": {
+        "x.py": """
+        from mylib import cron
+        jobs = [cron(print, hour=1)]
+        """
+    },
+}
+
+
+def _summary(rec: dict) -> tuple:
+    return (rec["kind"], rec["name"], rec["target"], rec["cron"], rec["interval_seconds"])
+
+
+@pytest.mark.parametrize("case", sorted(POSITIVE), ids=str)
+def test_declaration_forms_are_found(tmp_path, case):
+    files, expected = POSITIVE[case]
+    got = [_summary(r) for r in records(tmp_path, files)]
+    assert sorted(got, key=repr) == sorted(expected, key=repr)
+
+
+@pytest.mark.parametrize("case", sorted(NEGATIVE), ids=str)
+def test_look_alikes_stay_out(tmp_path, case):
+    assert records(tmp_path, NEGATIVE[case]) == []
+
+
+def test_discarded_flag_and_positions(tmp_path):
+    recs = records(
+        tmp_path,
+        {
+            "app.py": """
+            import asyncio
+            async def work(): ...
+            async def main():
+                asyncio.create_task(work())
+                kept = asyncio.create_task(work())
+                await asyncio.create_task(work())
+            """
+        },
+    )
+    assert [(r["line"], r["column"], r["discarded"]) for r in recs] == [
+        (5, 5, True),
+        (6, 12, False),
+        (7, 11, False),
+    ]
+    assert all(r["file"] == "app.py" and r["locked"] is None for r in recs)
+
+
+def test_locked_decided_through_definition_in_another_file(tmp_path):
+    recs = records(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/locks.py": "def with_redis_lock(key):\n    return lambda f: f\n",
+            "svc/jobs.py": """
+            import redis
+            from svc.locks import with_redis_lock
+            r = redis.Redis()
+            @with_redis_lock("a")
+            def guarded(): ...
+            def manual():
+                with r.lock("manual-key", timeout=30):
+                    pass
+            def nx():
+                if r.set("nx-key", "1", nx=True, ex=60):
+                    pass
+            def open_door(): ...
+            """,
+            "svc/schedule.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            from svc.jobs import guarded, manual, nx, open_door
+            s = BackgroundScheduler()
+            s.add_job(guarded, "interval", minutes=1, id="a")
+            s.add_job(manual, "interval", minutes=1, id="b")
+            s.add_job(nx, "interval", minutes=1, id="c")
+            s.add_job(open_door, "interval", minutes=1, id="d")
+            """,
+        },
+    )
+    got = {r["name"]: (r["locked"], r["lock_key"]) for r in recs}
+    assert got == {
+        "a": (True, None),
+        "b": (True, "manual-key"),
+        "c": (True, "nx-key"),
+        "d": (False, None),
+    }
+
+
+def test_local_asyncio_lock_does_not_count(tmp_path):
+    recs = records(
+        tmp_path,
+        {
+            "app.py": """
+            import asyncio
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+            lock = asyncio.Lock()
+            async def job():
+                async with asyncio.Lock():
+                    pass
+            s = AsyncIOScheduler()
+            s.add_job(job, "interval", minutes=1, id="j")
+            """
+        },
+    )
+    assert recs[0]["locked"] is False
+
+
+def test_target_reexported_by_package_is_followed(tmp_path):
+    recs = records(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/jobs/__init__.py": "from .cleanup import purge\n",
+            "app/jobs/cleanup.py": "from app.locks import single_instance\n"
+            "@single_instance\ndef purge(): ...\n",
+            "app/sched.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            from app.jobs import purge
+            s = BackgroundScheduler()
+            s.add_job(purge, "interval", minutes=1, id="p")
+            """,
+        },
+    )
+    assert recs[0]["target"] == "app.jobs.cleanup.purge"
+    assert recs[0]["locked"] is True
+
+
+def test_relative_imports_resolve_to_modules(tmp_path):
+    recs = records(
+        tmp_path,
+        {
+            "src/pkg/__init__.py": "",
+            "src/pkg/jobs.py": "def work(): ...\n",
+            "src/pkg/sub/__init__.py": "",
+            "src/pkg/sub/sched.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            from ..jobs import work
+            s = BackgroundScheduler()
+            s.add_job(work, "interval", minutes=1, id="w")
+            """,
+        },
+    )
+    assert recs[0]["target"] == "pkg.jobs.work"
+    assert recs[0]["file"] == "src/pkg/sub/sched.py"
