@@ -42,11 +42,12 @@ class Config:
     lock_decorators: list[str] = field(default_factory=lambda: list(DEFAULT_LOCK_DECORATORS))
     allow_kubernetes_cronjobs: bool = True
     pileup_threshold: int = 5
+    max_file_size: int = 512 * 1024  # bytes; larger files are reported, not parsed
     source: Path | None = None  # the file it came from
 
     def fingerprint(self) -> str:
-        """What of the config changes per-file extraction (nothing today)."""
-        return ""
+        """What of the config changes per-file extraction (for cache keys)."""
+        return f"max-file-size={self.max_file_size}"
 
 
 def _as_list(key: str, value: Any) -> list[str]:
@@ -112,6 +113,7 @@ PARSERS = {
     "lock-decorators": _as_list,
     "allow-kubernetes-cronjobs": _bool,
     "pileup-threshold": _positive_int,
+    "max-file-size": _positive_int,
 }
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from ..model import FileFacts, Problem
-from .python import extract_python
+
+# extract_python (and with it libcst) is imported on first use, not here: the engine
+# imports this package for the prefilter, and a fully cached run must never load libcst.
 
 # Byte strings at least one of which any Python file declaring a job must contain.
 # Literal `in` tests are far cheaper than a regex alternation (see bench/README.md).
@@ -32,21 +34,48 @@ def python_might_matter(source: bytes) -> bool:
     return any(keyword in source for keyword in PYTHON_KEYWORDS)
 
 
+# Generated files past this size cost seconds and hundreds of MiB in libcst; they are
+# reported (BGT900) instead. `max-file-size` in the configuration changes it.
+DEFAULT_MAX_FILE_SIZE = 512 * 1024
+
+
 def extract(
-    path: str, source: bytes, module: str | None = None, is_package: bool = False
+    path: str,
+    source: bytes,
+    module: str | None = None,
+    is_package: bool = False,
+    max_size: int = DEFAULT_MAX_FILE_SIZE,
 ) -> FileFacts:
     """Facts of one file. Never raises for bad input: problems become `FileFacts.problems`."""
-    if b"\x00" in source:
-        return FileFacts(path=path, problems=[Problem("file contains NUL bytes")])
+    if len(source) > max_size:
+        message = f"larger than max-file-size ({len(source)} > {max_size} bytes): not analysed"
+        return FileFacts(path=path, problems=[Problem(message)])
     name = path.rsplit("/", 1)[-1]
+    if b"\x00" in source and not _wide_yaml(name, source):
+        return FileFacts(path=path, problems=[Problem("file contains NUL bytes")])
     if name.endswith((".py", ".pyi")):
+        from .python import extract_python
+
         return extract_python(path, source, module, is_package)
     if name.endswith((".yaml", ".yml", ".json")):
         from .kubernetes import extract_yaml
 
         return extract_yaml(path, source)
+    if name == "app.json":
+        from .procfile import extract_app_json
+
+        return extract_app_json(path, source)
     if name == "Procfile" or name.startswith("Procfile."):
         from .procfile import extract_procfile
 
         return extract_procfile(path, source)
     return FileFacts(path=path)
+
+
+def _wide_yaml(name: str, source: bytes) -> bool:
+    """UTF-16/32 YAML holds NUL bytes by nature; its extractor decodes it."""
+    if not name.endswith((".yaml", ".yml", ".json")):
+        return False
+    from .yaml_text import has_wide_bom
+
+    return has_wide_bom(source)

@@ -7,6 +7,7 @@ below its first use is still recognised.
 
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
@@ -275,14 +276,48 @@ def scan_suppressions(source: bytes) -> list[Suppression]:
     return out
 
 
+# CPython's own parser refuses these; libcst's native parser can crash or crawl on them.
+TOO_DEEP_MESSAGES = ("too many nested", "too many levels", "too complex")
+
+
+def _cpython_guard(source: bytes) -> tuple[Problem | None, SyntaxError | None]:
+    """(a problem that must stop the parse, a syntax error libcst may still get past).
+
+    A file nested deeper than CPython accepts never reaches libcst, whose native parser
+    overflows its stack on such input. Other syntax errors are left for libcst to
+    confirm: it knows grammar newer than the running interpreter's.
+    """
+    try:
+        compile(source, "<scanned>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (RecursionError, MemoryError):
+        return Problem("too deeply nested to parse"), None
+    except SyntaxError as err:
+        if any(m in (err.msg or "") for m in TOO_DEEP_MESSAGES):
+            return Problem(f"too deeply nested to parse ({err.msg})", err.lineno or 1), None
+        return None, err
+    except ValueError as err:  # e.g. source code string cannot contain null bytes
+        return Problem(f"cannot parse: {err}"), None
+    return None, None
+
+
+def _syntax_problem(err: SyntaxError | None, exc: cst.ParserSyntaxError) -> Problem:
+    """CPython's message when it has one: libcst's lists every token it expected."""
+    if err is not None:
+        line = err.lineno or exc.raw_line
+        return Problem(f"syntax error at line {line}: {err.msg}", line, err.offset or 1)
+    return Problem(f"syntax error at line {exc.raw_line}", exc.raw_line, exc.raw_column + 1)
+
+
 def extract_python(path: str, source: bytes, module: str | None, is_package: bool) -> FileFacts:
     facts = FileFacts(path=path, module=module)
+    stop, syntax_error = _cpython_guard(source)
+    if stop is not None:
+        facts.problems.append(stop)
+        return facts
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        facts.problems.append(
-            Problem(f"syntax error at line {exc.raw_line}: {exc.message}", exc.raw_line, 1)
-        )
+        facts.problems.append(_syntax_problem(syntax_error, exc))
         return facts
     except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
         facts.problems.append(Problem(f"cannot decode: {exc}"))
