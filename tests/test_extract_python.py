@@ -141,6 +141,28 @@ POSITIVE: dict[str, tuple[dict[str, str], list[tuple]]] = {
             ("locked_scheduler", "nightly", "app.nightly", "0 2 * * *", None),
         ],
     ),
+    "locked_scheduler run-time jobs": (
+        {
+            "app.py": """
+            from datetime import datetime, UTC
+            from locked_scheduler import JobSpec, LockedScheduler
+            scheduler = LockedScheduler(redis_url=None, namespace="cml")
+            @scheduler.task("collect-worker-metrics")
+            async def collect(worker_id: str): ...
+            async def start_monitoring(worker_id):
+                await scheduler.schedule(JobSpec(id=f"metrics:{worker_id}",
+                    task="collect-worker-metrics", kwargs={"worker_id": worker_id},
+                    trigger="interval", minutes=5))
+                await scheduler.schedule(JobSpec(id="report", task="send-report",
+                    trigger="date", run_at="2026-12-01T09:00:00+00:00"))
+            """
+        },
+        [
+            ("locked_scheduler_dynamic", "collect-worker-metrics", "app.collect", None, None),
+            ("locked_scheduler_dynamic", None, "app.collect", None, 300),
+            ("locked_scheduler_dynamic", "report", "send-report", None, None),
+        ],
+    ),
     "celery conf.beat_schedule with crontab, timedelta, number and constant": (
         {
             "worker.py": """

@@ -17,13 +17,17 @@ def _matches(code: str, selectors: list[str]) -> bool:
     return any(s == "ALL" or code.startswith(s) for s in selectors)
 
 
+# Rules that a configuration setting switches on, as if they were selected.
+ENABLED_BY_SETTING = {"BGT010": lambda config: not config.allow_kubernetes_cronjobs}
+
+
 def selected_rules(config: Config) -> list[Rule]:
     chosen = []
     for code, rule in sorted(RULES.items()):
-        if config.select:
-            on = _matches(code, config.select)
-        else:
-            on = rule.default
+        on = _matches(code, config.select) if config.select else rule.default
+        setting = ENABLED_BY_SETTING.get(code)
+        if setting is not None and setting(config):
+            on = True
         if config.extend_select and _matches(code, config.extend_select):
             on = True
         if config.ignore and _matches(code, config.ignore):
@@ -44,10 +48,12 @@ def _suppressed_codes(project: Project) -> dict[tuple[str, int], frozenset[str]]
     for ff in project.facts:
         for sup in ff.suppressions:
             out[(ff.path, sup.line)] = out.get((ff.path, sup.line), frozenset()) | sup.codes
-    for linked in project.jobs:
-        ignore = dict(linked.job.extra).get("ignore")
+    # The check-background-tasks.io/ignore annotation of a manifest.
+    annotated = [(lj.job.location, dict(lj.job.extra).get("ignore")) for lj in project.jobs]
+    annotated += [(pw.location, pw.workload.extra.get("ignore")) for pw in project.workloads]
+    for location, ignore in annotated:
         if ignore:
-            key = (linked.job.location.file, linked.job.location.line)
+            key = (location.file, location.line)
             out[key] = out.get(key, frozenset()) | frozenset(c.upper() for c in ignore)
     return out
 

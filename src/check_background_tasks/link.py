@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .config import Config
-from .model import FileFacts, FunctionFacts, Job, Location, RawJob, TargetRef
+from .model import FileFacts, FunctionFacts, Job, Location, RawJob, TargetRef, Workload
 
 # Kinds whose periodic jobs run inside every app replica unless a lock is in the way.
 IN_APP_PERIODIC = frozenset({"apscheduler", "celery_beat", "taskiq", "huey", "arq"})
@@ -31,10 +31,23 @@ class LinkedJob:
         return None
 
 
+@dataclass(frozen=True)
+class PlacedWorkload:
+    """A workload with the file that declares it."""
+
+    workload: Workload
+    file: str
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.workload.line, self.workload.column)
+
+
 @dataclass
 class Project:
     facts: list[FileFacts]
     jobs: list[LinkedJob]
+    workloads: list[PlacedWorkload] = field(default_factory=list)
     functions: dict[str, tuple[FunctionFacts, FileFacts]] = field(default_factory=dict)
     celery_task_names: set[str] = field(default_factory=set)
     modules: dict[str, FileFacts] = field(default_factory=dict)
@@ -113,21 +126,36 @@ def _confirm_receiver(raw: RawJob, table: SymbolTable) -> tuple[bool, str]:
 
 def link(facts: list[FileFacts], config: Config) -> Project:
     table = SymbolTable(facts)
+    registered = _registered_tasks(facts, table)
     linked: list[LinkedJob] = []
     for ff in facts:
         for raw in ff.jobs:
             keep, kind = _confirm_receiver(raw, table)
             if not keep:
                 continue
+            if raw.target.how == "string" and raw.target.value in registered:
+                # JobSpec(task="name") runs the function registered under that name.
+                raw = replace(raw, target=TargetRef("import", registered[raw.target.value]))
             linked.append(_link_job(raw, kind, ff, table, config))
     linked.sort(key=lambda lj: (lj.job.location, lj.job.kind, lj.job.name or ""))
     return Project(
         facts=facts,
         jobs=linked,
+        workloads=link_workloads(facts),
         functions=table.functions,
         celery_task_names=set(table.task_names),
         modules=table.modules,
     )
+
+
+def _registered_tasks(facts: list[FileFacts], table: SymbolTable) -> dict[str, str]:
+    """locked_scheduler task names (`@scheduler.task("name")`) → dotted function paths."""
+    out = {}
+    for ff in facts:
+        for raw in ff.jobs:
+            if raw.extra.get("registered_task") and raw.name:
+                out.setdefault(raw.name, resolve_target(raw.target, ff, table))
+    return out
 
 
 def _link_job(
@@ -137,7 +165,7 @@ def _link_job(
     found = table.functions.get(target) or table.task_names.get(target)
     locked = raw.locked
     lock_key = raw.lock_key
-    if kind == "locked_scheduler":
+    if kind in ("locked_scheduler", "locked_scheduler_dynamic"):
         locked = True
     elif kind in IN_APP_PERIODIC and raw.periodic:
         fn = found[0] if found else None
@@ -163,6 +191,31 @@ def _link_job(
         definition=found[0] if found else None,
         definition_facts=found[1] if found else None,
     )
+
+
+def link_workloads(facts: list[FileFacts]) -> list[PlacedWorkload]:
+    """Every workload, with autoscalers joined across files (an HPA often lives apart)."""
+    from .extract.kubernetes import apply_autoscalers
+
+    placed = [PlacedWorkload(w, ff.path) for ff in facts for w in ff.workloads]
+    apply_autoscalers(p.workload for p in placed)
+    _join_heroku_formation(placed)
+    placed.sort(key=lambda p: (p.location, p.workload.kind, p.workload.name))
+    return placed
+
+
+def _join_heroku_formation(placed: list[PlacedWorkload]) -> None:
+    """A Procfile's process count comes from app.json's formation in the same directory."""
+    formation = {
+        (p.file.rpartition("/")[0], p.workload.name): p.workload.replicas
+        for p in placed
+        if p.workload.kind == "heroku_formation"
+    }
+    for p in placed:
+        if p.workload.kind == "Procfile" and p.workload.replicas is None:
+            key = (p.file.rpartition("/")[0], p.workload.name)
+            if key in formation:
+                p.workload.replicas = formation[key]
 
 
 def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:

@@ -26,7 +26,7 @@ PYTHON_KEYWORDS = (
     b"shared_task",
     b".task",
     b"locked_scheduler",
-    b".start(",
+    b"sched",  # scheduler.start() at import (BGT023), JobSpec schedules
 )
 
 

@@ -16,7 +16,9 @@ CALL_NAMES = frozenset({"update", "add_periodic_task"})
 # Names a beat schedule is assigned to: app.conf.beat_schedule, Django settings, celeryconfig.
 BEAT_NAMES = frozenset({"beat_schedule", "CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE"})
 SIGNATURE_METHODS = frozenset({"s", "si", "signature", "delay_s"})
-NOT_CELERY_RECEIVERS = frozenset({"taskiq_broker", "huey", "apscheduler", "apscheduler4"})
+NOT_CELERY_RECEIVERS = frozenset(
+    {"taskiq_broker", "huey", "apscheduler", "apscheduler4", "locked_scheduler"}
+)
 
 
 def collect(ctx: FileContext) -> None:

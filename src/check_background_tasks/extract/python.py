@@ -14,12 +14,12 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..model import FileFacts, FunctionFacts, Problem, Suppression
-from . import apscheduler, arq, asyncio_tasks, celery, fastapi, huey, taskiq
+from . import apscheduler, arq, asyncio_tasks, celery, fastapi, huey, locked_scheduler, taskiq
 from .context import AssignSite, CallSite, DecoratedSite, FileContext, receiver_kind_of_factory
 from .definitions import FunctionEvidence
 from .names import ImportTable, dotted_expr, last_part
 
-FRAMEWORKS = (apscheduler, celery, asyncio_tasks, taskiq, fastapi, huey, arq)
+FRAMEWORKS = (apscheduler, locked_scheduler, celery, asyncio_tasks, taskiq, fastapi, huey, arq)
 
 # Method or function names any framework asks about; other calls are not kept.
 INTERESTING_CALLS = frozenset(name for framework in FRAMEWORKS for name in framework.CALL_NAMES)
