@@ -577,3 +577,70 @@ def test_relative_imports_resolve_to_modules(tmp_path):
     )
     assert recs[0]["target"] == "pkg.jobs.work"
     assert recs[0]["file"] == "src/pkg/sub/sched.py"
+
+
+def test_import_time_start_but_not_under_main_guard(tmp_path):
+    from helpers import project_of
+
+    project = project_of(
+        tmp_path,
+        {
+            "a.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            s = BackgroundScheduler()
+            s.start()
+            """,
+            "b.py": """
+            from apscheduler.schedulers.blocking import BlockingScheduler
+            s = BlockingScheduler()
+            if __name__ == "__main__":
+                s.start()
+            """,
+        },
+    )
+    starts = {ff.path: ff.scheduler_starts for ff in project.facts}
+    assert starts == {
+        "a.py": [(4, 1, "s", "apscheduler.schedulers.background.BackgroundScheduler")],
+        "b.py": [],
+    }
+
+
+def test_cls_targets_and_job_extras(tmp_path):
+    recs = records(
+        tmp_path,
+        {
+            "app.py": """
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+            scheduler = AsyncIOScheduler()
+            class Ext:
+                @classmethod
+                def register(cls):
+                    scheduler.add_job(cls.refresh, "interval", minutes=1, id="r",
+                                      args=[1], replace_existing=True)
+                @classmethod
+                def refresh(cls, n): ...
+            """
+        },
+    )
+    assert recs[0]["target"] == "app.Ext.refresh"
+    assert recs[0]["args"] == "[1]" and recs[0]["replace_existing"] is True
+    assert recs[0]["scheduler_class"] == "apscheduler.schedulers.asyncio.AsyncIOScheduler"
+
+
+def test_task_call_form_registers_a_celery_task(tmp_path):
+    from helpers import project_of
+
+    project = project_of(
+        tmp_path,
+        {
+            "tasks.py": """
+            from celery import Celery
+            app = Celery("x")
+            def cleanup(): ...
+            cleanup_task = app.task(name="custom.cleanup")(cleanup)
+            app.conf.beat_schedule = {"c": {"task": "custom.cleanup", "schedule": 60}}
+            """
+        },
+    )
+    assert "custom.cleanup" in project.celery_task_names
+    assert project.jobs[0].job.target == "tasks.cleanup"

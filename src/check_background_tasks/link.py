@@ -162,7 +162,11 @@ def _link_job(
     raw: RawJob, kind: str, ff: FileFacts, table: SymbolTable, config: Config
 ) -> LinkedJob:
     target = resolve_target(raw.target, ff, table)
-    found = table.functions.get(target) or table.task_names.get(target)
+    found = table.functions.get(target)
+    if found is None and target in table.task_names:
+        # A Celery task name (name="...") stands for the function that defines it.
+        found = table.task_names[target]
+        target = f"{found[1].module}.{found[0].qualname}" if found[1].module else target
     locked = raw.locked
     lock_key = raw.lock_key
     if kind in ("locked_scheduler", "locked_scheduler_dynamic"):

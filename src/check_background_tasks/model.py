@@ -125,8 +125,8 @@ class FileFacts:
     imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted
     receivers: dict[str, str] = field(default_factory=dict)  # module variable -> kind
     workloads: list[Workload] = field(default_factory=list)
-    # (line, column, receiver) of scheduler.start() calls made at import time (BGT023)
-    scheduler_starts: list[tuple[int, int, str]] = field(default_factory=list)
+    # (line, column, receiver, scheduler class) of scheduler.start() at import (BGT023)
+    scheduler_starts: list[tuple[int, int, str, str]] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     file_ignores: frozenset[str] = frozenset()  # e.g. k8s ignore annotations
     problems: list[Problem] = field(default_factory=list)

@@ -54,7 +54,7 @@ def collect(ctx: FileContext) -> None:
             _add_job(ctx, site, func_index=0, trigger_index=1)
         elif method == "add_schedule":
             _add_job(ctx, site, func_index=0, trigger_index=1, v4=True)
-        elif method == "start" and site.enclosing is None:
+        elif method == "start" and site.enclosing is None and not site.under_main_guard:
             _started_at_import(ctx, site)
     for deco in ctx.decorated:
         _decorator(ctx, deco)
@@ -63,7 +63,10 @@ def collect(ctx: FileContext) -> None:
 def _started_at_import(ctx: FileContext, site: CallSite) -> None:
     kind, pending = _scheduler_kind(ctx, site.receiver_text)
     if kind or pending:
-        ctx.starts.append((site.line, site.column, site.receiver_text or ""))
+        receiver = site.receiver_text or ""
+        ctx.starts.append(
+            (site.line, site.column, receiver, ctx.receiver_classes.get(receiver, ""))
+        )
 
 
 def _scheduler_kind(ctx: FileContext, receiver: str | None) -> tuple[str | None, str | None]:
@@ -159,6 +162,21 @@ def _emit(
     extra: dict[str, Any] = {}
     if pending:
         extra["receiver"] = pending
+    receiver_text = getattr(where, "receiver_text", None)
+    if isinstance(where, DecoratedSite):
+        decorator_func = call.func
+        receiver_text = (dotted_expr(decorator_func) or "").rpartition(".")[0] or None
+    if receiver_text and receiver_text in ctx.receiver_classes:
+        extra["scheduler_class"] = ctx.receiver_classes[receiver_text]
+    for key in ("args", "kwargs"):
+        node = arg_value(call, None, key)
+        if node is not None:
+            extra[key] = code_of(node)
+    replace_existing = ctx.evaluator.value(
+        arg_value(call, None, "replace_existing") or cst.Name("None")
+    )
+    if isinstance(replace_existing, bool):
+        extra["replace_existing"] = replace_existing
     if isinstance(job_name, str):
         extra["job_name"] = job_name
     node = where.node if isinstance(where, CallSite) else where.decorator

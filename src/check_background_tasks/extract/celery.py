@@ -90,7 +90,12 @@ def _entry(ctx: FileContext, key: str, deferred: DeferredNode) -> None:
         text = triggers.shorten(code_of(sched.node))
         schedule = triggers.celery_schedule(ctx.evaluator.value(sched.node), text)
     node = deferred.key if deferred.key is not None else deferred.node
-    ctx.add("celery_beat", node, target, schedule, name=key)
+    extra = {
+        k: code_of(entry[k].node)
+        for k in ("args", "kwargs")
+        if isinstance(entry.get(k), DeferredNode)
+    }
+    ctx.add("celery_beat", node, target, schedule, name=key, extra=extra)
 
 
 def _periodic_task(ctx: FileContext, site: CallSite) -> None:
@@ -136,6 +141,15 @@ def _signature_target(
 
 def _task_definitions(ctx: FileContext) -> None:
     """Mark functions that are Celery tasks and remember explicit task names."""
+    by_name = {fn.qualname: fn for fn in ctx.functions}
+    for call, func in ctx.task_call_forms:
+        fn = by_name.get(func)
+        if fn is None:
+            continue
+        fn.is_celery_task = True
+        name = ctx.evaluator.value(arg_value(call, None, "name") or cst.Name("None"))
+        if isinstance(name, str):
+            fn.celery_task_name = name
     for deco in ctx.decorated:
         expr = deco.decorator.decorator
         call = expr if isinstance(expr, cst.Call) else None

@@ -59,6 +59,7 @@ class CallSite:
     enclosing_class: str | None
     discarded: bool  # the call is a bare expression statement
     awaited: bool
+    under_main_guard: bool = False  # inside `if __name__ == "__main__":`
 
     @property
     def method(self) -> str:
@@ -102,8 +103,11 @@ class FileContext:
     decorated: list[DecoratedSite] = field(default_factory=list)
     assigns: list[AssignSite] = field(default_factory=list)
     startup_functions: set[str] = field(default_factory=set)
+    receiver_classes: dict[str, str] = field(default_factory=dict)  # text -> dotted factory
+    task_call_forms: list[tuple[cst.Call, str]] = field(default_factory=list)
+    functions: list[FunctionFacts] = field(default_factory=list)
     jobs: list[RawJob] = field(default_factory=list)
-    starts: list[tuple[int, int, str]] = field(default_factory=list)
+    starts: list[tuple[int, int, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.evaluator = Evaluator(self.imports, self.constants)
@@ -146,8 +150,9 @@ class FileContext:
             return TargetRef("unknown", code_of(node))
         if self.imports.is_imported(text):
             return TargetRef("import", self.imports.resolve_text(text))
-        if text.startswith("self.") and enclosing_class:
-            return TargetRef("local", f"{enclosing_class}.{text[5:]}")
+        head, _, rest = text.partition(".")
+        if head in ("self", "cls") and rest and enclosing_class:
+            return TargetRef("local", f"{enclosing_class}.{rest}")
         return TargetRef("local", text)
 
     def add(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -38,6 +39,7 @@ class Collector(cst.CSTVisitor):
         self.functions: list[FunctionFacts] = []
         self.evidence: list[FunctionEvidence] = []
         self.discarded_calls: set[int] = set()
+        self.main_guard = 0  # depth inside `if __name__ == "__main__":`
         self.awaited_calls: set[int] = set()
 
     # --- scopes ------------------------------------------------------------------
@@ -103,9 +105,7 @@ class Collector(cst.CSTVisitor):
         for param in params:
             if param.annotation is None:
                 continue
-            kind = receiver_kind_of_factory(self.ctx.imports.resolve(param.annotation.annotation))
-            if kind:
-                self.ctx.receivers[param.name.value] = kind
+            self._note_receiver(param.name.value, param.annotation.annotation)
 
     # --- imports and assignments -------------------------------------------------
 
@@ -122,10 +122,9 @@ class Collector(cst.CSTVisitor):
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._assigned(node.target, node.value, node)
-        kind = receiver_kind_of_factory(self.ctx.imports.resolve(node.annotation.annotation))
         text = dotted_expr(node.target)
-        if kind and text:
-            self.ctx.receivers[text] = kind
+        if text:
+            self._note_receiver(text, node.annotation.annotation)
 
     def _assigned(
         self, target: cst.BaseExpression, value: cst.BaseExpression, stmt: cst.CSTNode
@@ -135,9 +134,9 @@ class Collector(cst.CSTVisitor):
         if text is not None:
             if module_level and isinstance(target, cst.Name):
                 self.ctx.constants[text] = value
-            kind = self._receiver_kind_of_value(value)
-            if kind:
-                self.ctx.receivers[text] = kind
+            factory = value.expression if isinstance(value, cst.Await) else value
+            if isinstance(factory, cst.Call):
+                self._note_receiver(text, factory.func)
             line, column = self.ctx.position(stmt)
             self.ctx.assigns.append(AssignSite(text, None, value, line, column, module_level))
             return
@@ -149,12 +148,13 @@ class Collector(cst.CSTVisitor):
                 line, column = self.ctx.position(stmt)
                 self.ctx.assigns.append(AssignSite(base, key, value, line, column, module_level))
 
-    def _receiver_kind_of_value(self, value: cst.BaseExpression) -> str | None:
-        if isinstance(value, cst.Await):
-            value = value.expression
-        if isinstance(value, cst.Call):
-            return receiver_kind_of_factory(self.ctx.imports.resolve(value.func))
-        return None
+    def _note_receiver(self, text: str, factory: cst.BaseExpression) -> None:
+        """Remember what `text` holds when `factory` is a class or function we know."""
+        dotted = self.ctx.imports.resolve(factory)
+        kind = receiver_kind_of_factory(dotted)
+        if kind and dotted:
+            self.ctx.receivers[text] = kind
+            self.ctx.receiver_classes[text] = dotted
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if not isinstance(node.item, cst.Call):
@@ -163,10 +163,9 @@ class Collector(cst.CSTVisitor):
             self.evidence[-1].with_item(node.item)
         if node.asname is None:
             return
-        kind = receiver_kind_of_factory(self.ctx.imports.resolve(node.item.func))
         name = dotted_expr(node.asname.name) if isinstance(node.asname.name, cst.Name) else None
-        if kind and name:
-            self.ctx.receivers[name] = kind
+        if name:
+            self._note_receiver(name, node.item.func)
 
     # --- statements that tell whether a call's result is kept ---------------------
 
@@ -177,6 +176,14 @@ class Collector(cst.CSTVisitor):
     def visit_Await(self, node: cst.Await) -> None:
         if isinstance(node.expression, cst.Call):
             self.awaited_calls.add(id(node.expression))
+
+    def visit_If(self, node: cst.If) -> None:
+        if _is_main_guard(node.test):
+            self.main_guard += 1
+
+    def leave_If(self, original_node: cst.If) -> None:
+        if _is_main_guard(original_node.test):
+            self.main_guard -= 1
 
     def visit_While(self, node: cst.While) -> None:
         if self.evidence:
@@ -209,9 +216,22 @@ class Collector(cst.CSTVisitor):
                     enclosing_class=self._enclosing_class(),
                     discarded=id(node) in self.discarded_calls,
                     awaited=id(node) in self.awaited_calls,
+                    under_main_guard=self.main_guard > 0,
                 )
             )
+        if isinstance(node.func, cst.Call):
+            self._note_task_call_form(node)
         self._note_startup_registration(node, resolved)
+
+    def _note_task_call_form(self, node: cst.Call) -> None:
+        """`app.task(name="x")(func)` registers `func` as a Celery task."""
+        inner = node.func
+        assert isinstance(inner, cst.Call)
+        text = dotted_expr(inner.func)
+        if last_part(text) in ("task", "shared_task") and node.args:
+            func = dotted_expr(node.args[0].value)
+            if func:
+                self.ctx.task_call_forms.append((inner, func))
 
     def _note_startup_registration(self, node: cst.Call, resolved: str | None) -> None:
         """FastAPI(lifespan=f), add_event_handler("startup", f), on_startup=[f]."""
@@ -232,6 +252,16 @@ class Collector(cst.CSTVisitor):
             name = dotted_expr(node.args[1].value)
             if event in STARTUP_EVENT_NAMES and name:
                 self.ctx.startup_functions.add(name)
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    sides = {dotted_expr(test.left), dotted_expr(test.comparisons[0].comparator)}
+    right = test.comparisons[0].comparator
+    left = test.left
+    strings = [n.evaluated_value for n in (left, right) if isinstance(n, cst.SimpleString)]
+    return "__name__" in sides and strings == ["__main__"]
 
 
 def _chained_text(node: cst.Attribute) -> str:
@@ -288,7 +318,9 @@ def _cpython_guard(source: bytes) -> tuple[Problem | None, SyntaxError | None]:
     confirm: it knows grammar newer than the running interpreter's.
     """
     try:
-        compile(source, "<scanned>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings are about their code, not ours
+            compile(source, "<scanned>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError):
         return Problem("too deeply nested to parse"), None
     except SyntaxError as err:
@@ -334,6 +366,7 @@ def extract_python(path: str, source: bytes, module: str | None, is_package: boo
     )
     collector = Collector(ctx)
     wrapper.module.visit(collector)
+    ctx.functions = collector.functions
     for fn in collector.functions:
         if fn.qualname in ctx.startup_functions:
             fn.is_startup_hook = True

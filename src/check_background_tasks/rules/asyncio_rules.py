@@ -1,12 +1,12 @@
-"""asyncio rules: dangling tasks (BGT021)."""
+"""asyncio rules: dangling tasks (BGT021), replica loops (BGT022), blocking calls (BGT040)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from ..config import Config
-from ..link import Project
-from ..model import Finding
+from ..link import LinkedJob, Project, lock_decorated
+from ..model import Finding, Location
 from .registry import Rule, rule
 
 
@@ -29,4 +29,109 @@ def dangling_task(self: Rule, project: Project, config: Config) -> Iterator[Find
             "reference (a set + add_done_callback(set.discard)) or use a TaskGroup",
             job.location,
             basis=f"{job.target}",
+        )
+
+
+STARTUP_NAMES = frozenset({"__init__", "start", "startup", "__aenter__"})
+
+
+def _started_at_startup(linked: LinkedJob) -> str | None:
+    """Where a task is started from when that is start-up code, else None."""
+    if linked.raw.enclosing is None:
+        return "at module level"
+    enclosing = linked.enclosing
+    short = linked.raw.enclosing.rpartition(".")[2]
+    if (enclosing is not None and enclosing.is_startup_hook) or short in STARTUP_NAMES:
+        return f"in `{linked.raw.enclosing}`"
+    return None
+
+
+@rule(
+    "BGT022",
+    "replica-loop",
+    "warning",
+    "a `while True` + sleep loop is started as a task at app start-up, on every replica",
+)
+def replica_loop(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    for linked in project.jobs:
+        job = linked.job
+        fn = linked.definition
+        if job.kind != "create_task" or fn is None or not fn.loops_forever_with_sleep:
+            continue
+        if fn.takes_lock or lock_decorated(fn, config.lock_decorators):
+            continue
+        started = _started_at_startup(linked)
+        if started is None:
+            continue
+        yield self.finding(
+            f"Task `{job.target}` loops forever with a sleep and is started {started}: a "
+            "home-made scheduler that runs on every replica; schedule it once (locked_scheduler"
+            " or a distributed lock inside the loop) or run it in one dedicated process",
+            job.location,
+            related=[_definition_location(linked)],
+            basis=f"{job.target}",
+        )
+
+
+BLOCKING_ADVICE = {
+    "time.sleep": "use `await asyncio.sleep(...)`",
+    "open": "use `await asyncio.to_thread(...)` or aiofiles",
+    "subprocess": "use `asyncio.create_subprocess_exec(...)`",
+    "os.system": "use `asyncio.create_subprocess_shell(...)`",
+    "requests": "use an async client (httpx.AsyncClient, aiohttp)",
+    "httpx": "use `httpx.AsyncClient`",
+    "urllib": "use an async client (httpx.AsyncClient, aiohttp)",
+    "socket": "use `asyncio.open_connection(...)`",
+}
+# Kinds that run a coroutine on an event loop (Celery and huey tasks do not).
+ASYNC_JOB_KINDS = frozenset(
+    {"create_task", "fastapi_background", "apscheduler", "locked_scheduler", "taskiq", "arq"}
+)
+
+
+def _advice(call: str) -> str:
+    for prefix in (call, call.split(".")[0]):
+        if prefix in BLOCKING_ADVICE:
+            return BLOCKING_ADVICE[prefix]
+    return "use `await asyncio.to_thread(...)`"
+
+
+def _definition_location(linked: LinkedJob) -> Location:
+    fn, ff = linked.definition, linked.definition_facts
+    if fn is None or ff is None:
+        return linked.job.location
+    return Location(ff.path, fn.line, fn.column)
+
+
+@rule(
+    "BGT040",
+    "blocking-call-in-async-job",
+    "warning",
+    "an async job calls a blocking function (time.sleep, requests.*, sync file or socket I/O)",
+    # ruff / flake8-async report the same call at the same line.
+    aliases=("ASYNC210", "ASYNC220", "ASYNC221", "ASYNC230", "ASYNC251"),
+)
+def blocking_call_in_async_job(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    calls: dict[Location, tuple[str, str, list[LinkedJob]]] = {}
+    for linked in project.jobs:
+        job, fn, ff = linked.job, linked.definition, linked.definition_facts
+        if fn is None or ff is None or not fn.is_async or not fn.blocking_calls:
+            continue
+        if job.kind not in ASYNC_JOB_KINDS:
+            continue
+        for call, line, column in fn.blocking_calls:
+            location = Location(ff.path, line, column)
+            entry = calls.setdefault(location, (call, fn.qualname, []))
+            entry[2].append(linked)
+    for location, (call, qualname, jobs) in sorted(calls.items()):
+        first = jobs[0].job
+        label = f"'{first.name}'" if first.name else f"`{first.target}`"
+        more = f" and {len(jobs) - 1} more" if len(jobs) > 1 else ""
+        yield self.finding(
+            f"`{call}` blocks the event loop in async job {label} ({first.kind} at "
+            f"{first.location.file}:{first.location.line}{more}): while it waits no other "
+            f"task runs; {_advice(call)}",
+            location,
+            related=[lj.job.location for lj in jobs],
+            basis=f"{qualname}|{call}",
         )

@@ -1,0 +1,179 @@
+"""Schedule rules: invalid schedules (BGT030), missing ids (BGT031), unknown beat tasks
+(BGT032), pile-ups (BGT033)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from datetime import datetime
+
+from .. import schedules
+from ..config import Config
+from ..link import LinkedJob, Project
+from ..model import Finding, Location
+from .registry import Rule, rule
+
+
+def _label(linked: LinkedJob) -> str:
+    job = linked.job
+    return f"'{job.name}'" if job.name else f"`{job.target or '?'}`"
+
+
+@rule(
+    "BGT030",
+    "invalid-schedule",
+    "error",
+    "a cron expression, crontab() or interval is invalid or zero",
+)
+def invalid_schedule(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    for linked in project.jobs:
+        schedule = linked.job.schedule
+        if schedule is None or not schedule.error:
+            continue
+        yield self.finding(
+            f"Schedule `{schedule.text}` of job {_label(linked)} is invalid: {schedule.error}; "
+            "fix the expression, or the job never runs (or the scheduler refuses to start)",
+            linked.job.location,
+            basis=f"{linked.job.kind}|{linked.job.name}|{schedule.text}",
+        )
+
+
+@rule(
+    "BGT031",
+    "missing-job-id",
+    "warning",
+    "an APScheduler job has no explicit `id`",
+)
+def missing_job_id(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    for linked in project.jobs:
+        job = linked.job
+        if job.name is not None or not job.periodic:
+            continue  # a one-off (date) job has nothing to replace on the next start
+        if job.kind == "locked_scheduler":
+            # locked_scheduler derives a stable id from module.qualname; only a callable
+            # without a stable name (a lambda, an expression) needs one.
+            if linked.raw.target.how != "unknown":
+                continue
+        elif job.kind != "apscheduler":
+            continue
+        yield self.finding(
+            f"APScheduler job `{job.target or '?'}` has no explicit id: it gets a random one "
+            "on every start, so a persistent job store adds a copy per restart; pass "
+            "id='...' with replace_existing=True",
+            job.location,
+            basis=f"{job.kind}|{job.target}",
+        )
+
+
+def _project_has_celery(project: Project) -> bool:
+    if project.celery_task_names:
+        return True
+    return any("celery_app" in ff.receivers.values() for ff in project.facts)
+
+
+@rule(
+    "BGT032",
+    "unknown-beat-task",
+    "warning",
+    "a Celery beat entry names a task that no scanned code defines",
+)
+def unknown_beat_task(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    # Without a single Celery task or app in the scanned code we are looking at part of a
+    # project (say, only its settings): every task would look unknown, so say nothing.
+    if not _project_has_celery(project):
+        return
+    known = sorted(project.celery_task_names)
+    for linked in project.jobs:
+        job = linked.job
+        if job.kind != "celery_beat" or linked.definition is not None or not job.target:
+            continue
+        how = linked.raw.target.how
+        target = job.target
+        if how not in ("string", "import"):
+            continue
+        if target in project.celery_task_names or target in project.functions:
+            continue
+        if target.startswith("celery."):
+            continue  # built-in tasks such as celery.backend_cleanup
+        if how == "import" and not _module_scanned(target, project):
+            continue  # a task imported from an installed package
+        close = difflib.get_close_matches(target, known, n=1, cutoff=0.8)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        yield self.finding(
+            f"Beat entry {_label(linked)} names task '{target}', which no scanned code "
+            f"defines: the worker rejects it as unregistered; {hint}use the task's registered "
+            "name (`module.function` or its name=)",
+            job.location,
+            basis=f"{job.name}|{target}",
+        )
+
+
+def _module_scanned(dotted: str, project: Project) -> bool:
+    parts = dotted.split(".")
+    return any(".".join(parts[:i]) in project.modules for i in range(len(parts) - 1, 0, -1))
+
+
+def _can_pile_up(linked: LinkedJob) -> bool:
+    """A periodic job with a usable schedule that does not fire in every minute anyway.
+
+    A job that fires every minute (or more often) is constant load present in every
+    minute, not a coincidence of round-number schedules; counting it would turn five such
+    jobs into a "pile-up" in every minute of the day.
+    """
+    schedule = linked.job.schedule
+    if not linked.job.periodic or schedule is None or schedule.error or not schedule.resolved:
+        return False
+    if schedule.cron is not None:
+        return schedule.cron != "* * * * *"
+    return bool(schedule.interval_seconds and schedule.interval_seconds > 60)
+
+
+def _minute(dt: datetime) -> str:
+    return dt.strftime("%a %H:%M UTC")
+
+
+@rule(
+    "BGT033",
+    "schedule-pileup",
+    "info",
+    "more than N jobs fire in the same minute",
+)
+def schedule_pileup(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    jobs = [lj for lj in project.jobs if _can_pile_up(lj)]
+    if len(jobs) <= config.pileup_threshold:
+        return
+    plan = [lj.job.schedule for lj in jobs if lj.job.schedule is not None]
+    start, end = schedules.expansion_window(plan)
+    piles = schedules.pileups(plan, config.pileup_threshold, start, end)
+    # One finding per job that opens a pile-up (the first of its jobs by location): the
+    # largest pile-up it opens, and how many other minutes it opens one in.
+    worst: dict[Location, tuple[list[int], datetime]] = {}
+    minutes: dict[Location, int] = {}
+    for minute, indices in piles:
+        if minute == start:
+            # An interval's grid is anchored at the window start, which is arbitrary:
+            # its "fire" there is not a real one (the first run is one interval later).
+            indices = [i for i in indices if plan[i].cron is not None]
+            if len(indices) <= config.pileup_threshold:
+                continue
+        first = min(jobs[i].job.location for i in indices)
+        minutes[first] = minutes.get(first, 0) + 1
+        if first not in worst or len(indices) > len(worst[first][0]):
+            worst[first] = (indices, minute)
+    span = "week" if (end - start).days > 1 else "day"
+    for location, (indices, minute) in sorted(worst.items()):
+        chosen = sorted((jobs[i] for i in indices), key=lambda lj: lj.job.location)
+        names = ", ".join(_label(lj) for lj in chosen[:6]) + (" ..." if len(chosen) > 6 else "")
+        others = minutes[location] - 1
+        plural = "s" if others > 1 else ""
+        more = (
+            f", and {others} more pile-up minute{plural} per {span}" if others else f" per {span}"
+        )
+        yield self.finding(
+            f"{len(chosen)} jobs fire in the same minute (at {_minute(minute)}{more}; "
+            f"threshold {config.pileup_threshold}): {names}; stagger their schedules so they "
+            "do not compete for workers and the database",
+            location,
+            related=[lj.job.location for lj in chosen],
+            basis="|".join(sorted(f"{lj.job.kind}:{lj.job.name}:{lj.job.target}" for lj in chosen)),
+        )
