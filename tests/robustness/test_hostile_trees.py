@@ -1,0 +1,156 @@
+"""Issue 5's contract on hostile trees: the scan goes on, nothing runs, nothing is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "check_background_tasks"]
+KEYWORD = "import asyncio\nasyncio.create_task(work())\n"
+
+GOOD_PY = """
+from apscheduler.schedulers.background import BackgroundScheduler
+def cleanup(): ...
+scheduler = BackgroundScheduler()
+scheduler.add_job(cleanup, "interval", minutes=5, id="cleanup")
+"""
+
+GOOD_YAML = """
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: good}
+spec:
+  schedule: "*/5 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers: [{name: c, image: i, command: [python, -m, app.cleanup]}]
+"""
+
+# The comment gets it past the prefilter; the anchors would expand to 9**10 items.
+BILLION_LAUGHS = (
+    "# CronJob\nkind: ConfigMap\n"
+    + "\n".join(
+        [
+            'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+            *[f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)],
+        ]
+    )
+    + "\n"
+)
+
+MARKER = "/tmp/check-background-tasks-must-not-exist"
+
+HOSTILE: dict[str, bytes] = {
+    "bad/syntax.py": (KEYWORD + "def broken(:\n").encode(),
+    "bad/nul.py": KEYWORD.encode() + b"\x00\x00",
+    "bad/undecodable.py": b"# coding: utf-8\n" + KEYWORD.encode() + b"x = '\xff\xfe\xfa'\n",
+    "bad/python2.py": (KEYWORD + "print 'hello'\n").encode(),
+    "bad/deep.py": (KEYWORD + "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n").encode(),
+    "bad/chain.py": (KEYWORD + "x = 1" + " + 1" * 20000 + "\n").encode(),
+    "bad/huge_line.py": (KEYWORD + "x = '" + "a" * 2_000_000 + "'\n").encode(),
+    "bad/broken.yaml": b"kind: CronJob\nspec: [unclosed\n",
+    "bad/laughs.yaml": BILLION_LAUGHS.encode(),
+    "bad/python_tag.yaml": (
+        "kind: CronJob\nx: !!python/object/apply:os.system ['touch " + MARKER + "']\n"
+    ).encode(),
+    "ok/empty.py": b"",
+    "ok/crlf_tabs_ff.py": (GOOD_PY.replace("\n", "\r\n") + "\f\ndef f():\n\treturn 1\n").encode(),
+    "ok/latin1.yaml": "# caf\xe9\n".encode("latin-1") + GOOD_YAML.replace("good", "latin").encode(),
+    "good/jobs.py": GOOD_PY.encode(),
+    "good/cron.yaml": GOOD_YAML.encode(),
+}
+
+
+def _build(root: Path) -> Path:
+    for rel, content in HOSTILE.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    (root / "weird.py").mkdir()
+    os.symlink(root / "nowhere.py", root / "dangling.py")
+    os.symlink(root / "loop1.py", root / "loop2.py")
+    os.symlink(root / "loop2.py", root / "loop1.py")
+    os.symlink("/etc", root / "etc_link")
+    return root
+
+
+def _run(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def test_hostile_tree_is_reported_file_by_file_and_good_files_are_read(tmp_path):
+    root = _build(tmp_path / "repo")
+    result = _run(["check", ".", "--format", "json", "--select", "BGT900"], root)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    reported = {f["file"]: f["message"] for f in json.loads(result.stdout)}
+    expected_reasons = {
+        "bad/syntax.py": "syntax error at line 3",
+        "bad/nul.py": "NUL bytes",
+        "bad/undecodable.py": "decode",
+        "bad/python2.py": "syntax error at line 3",
+        "bad/deep.py": "too deeply nested",
+        "bad/chain.py": "too deeply nested",
+        "bad/huge_line.py": "max-file-size",
+        "bad/broken.yaml": "YAML error at line",
+        "bad/python_tag.yaml": "unsafe tag",
+    }
+    assert set(reported) == set(expected_reasons)
+    for path, reason in expected_reasons.items():
+        assert reason in reported[path], (path, reported[path])
+    assert not Path(MARKER).exists(), "a YAML tag was executed"
+
+    inventory = _run(["inventory", ".", "--format", "json"], root)
+    assert inventory.returncode == 0, inventory.stderr
+    names = sorted((r["file"], r["name"]) for r in json.loads(inventory.stdout))
+    assert names == [
+        ("good/cron.yaml", "good"),
+        ("good/jobs.py", "cleanup"),
+        ("ok/crlf_tabs_ff.py", "cleanup"),
+        ("ok/latin1.yaml", "latin"),
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file: no permission error")
+def test_permission_denied_is_a_finding(tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    locked = root / "locked.py"
+    locked.write_text(KEYWORD)
+    locked.chmod(0)
+    result = _run(["check", ".", "--format", "json"], root)
+    assert result.returncode == 1
+    assert any(f["file"] == "locked.py" for f in json.loads(result.stdout))
+
+
+def test_sigterm_keeps_the_previous_output_file(tmp_path):
+    root = tmp_path / "repo"
+    for i in range(300):
+        path = root / f"pkg{i // 50}" / f"m{i}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(GOOD_PY * 40)
+    out = tmp_path / "inventory.csv"
+    out.write_text("previous content\n")
+    proc = subprocess.Popen(
+        [*CLI, "inventory", str(root), "-o", str(out), "--jobs", "1", "--no-cache"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert stderr.strip().count("\n") == 0 and "Traceback" not in stderr
+    assert out.read_text() == "previous content\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".inventory")] == []
