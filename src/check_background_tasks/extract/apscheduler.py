@@ -64,9 +64,8 @@ def _started_at_import(ctx: FileContext, site: CallSite) -> None:
     kind, pending = _scheduler_kind(ctx, site.receiver_text)
     if kind or pending:
         receiver = site.receiver_text or ""
-        ctx.starts.append(
-            (site.line, site.column, receiver, ctx.receiver_classes.get(receiver, ""))
-        )
+        line, column = ctx.position(site.node)
+        ctx.starts.append((line, column, receiver, ctx.receiver_classes.get(receiver, "")))
 
 
 def _scheduler_kind(ctx: FileContext, receiver: str | None) -> tuple[str | None, str | None]:

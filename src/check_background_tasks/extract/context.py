@@ -9,6 +9,7 @@ import libcst as cst
 
 from ..model import FunctionFacts, RawJob, Schedule, TargetRef
 from .names import Evaluator, ImportTable, code_of, dotted_expr, last_part, resolves_into
+from .positions import Positions
 
 # Constructors whose result is an object we recognise, by resolved dotted name.
 RECEIVER_FACTORIES: tuple[tuple[str, str], ...] = (
@@ -53,8 +54,6 @@ class CallSite:
     node: cst.Call
     func_text: str | None  # as written, dotted
     func: str | None  # resolved through imports
-    line: int
-    column: int
     enclosing: str | None  # qualname of the innermost function, None at module level
     enclosing_class: str | None
     discarded: bool  # the call is a bare expression statement
@@ -77,8 +76,6 @@ class DecoratedSite:
     decorator: cst.Decorator
     function: FunctionFacts
     func_node: cst.FunctionDef
-    line: int
-    column: int
 
 
 @dataclass
@@ -86,8 +83,7 @@ class AssignSite:
     target_text: str  # dotted text of the target, e.g. app.conf.beat_schedule
     subscript_key: Any  # for `X["k"] = ...`, the evaluated key; else None
     value: cst.BaseExpression
-    line: int
-    column: int
+    node: cst.CSTNode  # the assignment statement
     module_level: bool
 
 
@@ -98,7 +94,7 @@ class FileContext:
     imports: ImportTable
     constants: dict[str, cst.BaseExpression]
     receivers: dict[str, str]  # variable text (e.g. self.scheduler) -> receiver kind
-    positions: Any  # libcst PositionProvider mapping
+    positions: Positions
     calls: list[CallSite] = field(default_factory=list)
     decorated: list[DecoratedSite] = field(default_factory=list)
     assigns: list[AssignSite] = field(default_factory=list)
@@ -113,10 +109,7 @@ class FileContext:
         self.evaluator = Evaluator(self.imports, self.constants)
 
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
-        pos = self.positions.get(node)
-        if pos is None:
-            return (1, 1)
-        return (pos.start.line, pos.start.column + 1)
+        return self.positions.get(node)
 
     def receiver_kind(self, text: str | None) -> str | None:
         """Kind of a receiver known in this file, or None."""

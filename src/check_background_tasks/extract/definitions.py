@@ -44,15 +44,11 @@ LOCAL_LOCKS = ("asyncio", "threading", "multiprocessing", "anyio", "trio")
 class FunctionEvidence:
     """Accumulates facts for the innermost function being visited."""
 
-    def __init__(
-        self,
-        facts: FunctionFacts,
-        imports: ImportTable,
-        position: Callable[[cst.CSTNode], tuple[int, int]],
-    ) -> None:
+    def __init__(self, facts: FunctionFacts, imports: ImportTable) -> None:
         self.facts = facts
         self.imports = imports
-        self.position = position
+        # (name, node) of blocking calls; positions are known once the visit is over
+        self.blocking: list[tuple[str, cst.Call]] = []
         self.forever_depth = 0
 
     def enter_while(self, test: cst.BaseExpression) -> None:
@@ -70,13 +66,16 @@ class FunctionEvidence:
             self.facts.loops_forever_with_sleep = True
         if self.facts.is_async and resolved in BLOCKING_CALLS:
             if resolved != "open" or "open" not in self.imports.names:
-                self.facts.blocking_calls.append((resolved, *self.position(node)))
+                self.blocking.append((resolved, node))
         method = last_part(resolved)
         if method == "acquire" and "lock" in resolved.lower():
             self._took_lock(None)
         elif method == "set" and _has_true_kwarg(node, "nx"):
             # SET key value NX EX ttl: the usual home-made Redis lock.
             self._took_lock(_first_string(node))
+
+    def finish(self, position: Callable[[cst.CSTNode], tuple[int, int]]) -> None:
+        self.facts.blocking_calls = [(name, *position(node)) for name, node in self.blocking]
 
     def with_item(self, item: cst.Call) -> None:
         resolved = self.imports.resolve(item.func) or ""

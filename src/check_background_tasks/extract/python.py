@@ -12,13 +12,13 @@ import re
 import warnings
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..model import FileFacts, FunctionFacts, Problem, Suppression
 from . import apscheduler, arq, asyncio_tasks, celery, fastapi, huey, locked_scheduler, taskiq
 from .context import AssignSite, CallSite, DecoratedSite, FileContext, receiver_kind_of_factory
 from .definitions import FunctionEvidence
 from .names import ImportTable, dotted_expr, last_part
+from .positions import Positions
 
 FRAMEWORKS = (apscheduler, locked_scheduler, celery, asyncio_tasks, taskiq, fastapi, huey, arq)
 
@@ -37,6 +37,7 @@ class Collector(cst.CSTVisitor):
         self.ctx = ctx
         self.scope: list[tuple[str, str]] = []  # ("class"|"function", name)
         self.functions: list[FunctionFacts] = []
+        self.function_nodes: list[tuple[FunctionEvidence, cst.FunctionDef]] = []
         self.evidence: list[FunctionEvidence] = []
         self.discarded_calls: set[int] = set()
         self.main_guard = 0  # depth inside `if __name__ == "__main__":`
@@ -75,24 +76,25 @@ class Collector(cst.CSTVisitor):
         self.scope.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        line, column = self.ctx.position(node)
+        self.ctx.positions.note("def", node)
         decorators = []
         for dec in node.decorators:
             expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
             decorators.append(self.ctx.imports.resolve(expr) or "")
         facts = FunctionFacts(
             qualname=self._qualname(node.name.value),
-            line=line,
-            column=column,
+            line=0,  # set by finish_positions(), once every node is counted
+            column=0,
             is_async=node.asynchronous is not None,
             decorators=decorators,
         )
         facts.is_startup_hook = _looks_like_startup(node, self.ctx)
         self.functions.append(facts)
-        self.evidence.append(FunctionEvidence(facts, self.ctx.imports, self.ctx.position))
+        evidence = FunctionEvidence(facts, self.ctx.imports)
+        self.evidence.append(evidence)
+        self.function_nodes.append((evidence, node))
         for dec in node.decorators:
-            dline, dcol = self.ctx.position(dec)
-            self.ctx.decorated.append(DecoratedSite(dec, facts, node, dline, dcol))
+            self.ctx.decorated.append(DecoratedSite(dec, facts, node))
         self._note_typed_params(node)
         self.scope.append(("function", node.name.value))
 
@@ -116,10 +118,12 @@ class Collector(cst.CSTVisitor):
         self.ctx.imports.add_import_from(node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        self.ctx.positions.note("assign", node)
         for target in node.targets:
             self._assigned(target.target, node.value, node)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.ctx.positions.note("assign", node)
         if node.value is not None:
             self._assigned(node.target, node.value, node)
         text = dotted_expr(node.target)
@@ -137,16 +141,14 @@ class Collector(cst.CSTVisitor):
             factory = value.expression if isinstance(value, cst.Await) else value
             if isinstance(factory, cst.Call):
                 self._note_receiver(text, factory.func)
-            line, column = self.ctx.position(stmt)
-            self.ctx.assigns.append(AssignSite(text, None, value, line, column, module_level))
+            self.ctx.assigns.append(AssignSite(text, None, value, stmt, module_level))
             return
         if isinstance(target, cst.Subscript) and len(target.slice) == 1:
             base = dotted_expr(target.value)
             index = target.slice[0].slice
             if base is not None and isinstance(index, cst.Index):
                 key = self.ctx.evaluator.value(index.value)
-                line, column = self.ctx.position(stmt)
-                self.ctx.assigns.append(AssignSite(base, key, value, line, column, module_level))
+                self.ctx.assigns.append(AssignSite(base, key, value, stmt, module_level))
 
     def _note_receiver(self, text: str, factory: cst.BaseExpression) -> None:
         """Remember what `text` holds when `factory` is a class or function we know."""
@@ -195,7 +197,26 @@ class Collector(cst.CSTVisitor):
 
     # --- calls ---------------------------------------------------------------------
 
+    # --- nodes counted for positions (see positions.py) ---------------------------
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        self.ctx.positions.note("decorator", node)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        self.ctx.positions.note("dictkey", node.key)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.ctx.positions.note("keyword", node.keyword)
+
+    def finish_positions(self) -> None:
+        self.ctx.positions.finish()
+        for evidence, node in self.function_nodes:
+            evidence.facts.line, evidence.facts.column = self.ctx.position(node)
+            evidence.finish(self.ctx.position)
+
     def visit_Call(self, node: cst.Call) -> None:
+        self.ctx.positions.note("call", node)
         func_text = dotted_expr(node.func)
         if func_text is None and isinstance(node.func, cst.Attribute):
             # e.g. asyncio.get_event_loop().create_task(...): keep the method name
@@ -204,14 +225,11 @@ class Collector(cst.CSTVisitor):
         if self.evidence:
             self.evidence[-1].call(node, resolved)
         if func_text is not None and last_part(func_text) in INTERESTING_CALLS:
-            line, column = self.ctx.position(node)
             self.ctx.calls.append(
                 CallSite(
                     node=node,
                     func_text=func_text,
                     func=resolved,
-                    line=line,
-                    column=column,
                     enclosing=self._enclosing_function(),
                     enclosing_class=self._enclosing_class(),
                     discarded=id(node) in self.discarded_calls,
@@ -310,8 +328,10 @@ def scan_suppressions(source: bytes) -> list[Suppression]:
 TOO_DEEP_MESSAGES = ("too many nested", "too many levels", "too complex")
 
 
-def _cpython_guard(source: bytes) -> tuple[Problem | None, SyntaxError | None]:
-    """(a problem that must stop the parse, a syntax error libcst may still get past).
+def _cpython_guard(
+    source: bytes,
+) -> tuple[Problem | None, SyntaxError | None, ast.AST | None]:
+    """(a problem that stops the parse, a syntax error libcst may get past, CPython's ast).
 
     A file nested deeper than CPython accepts never reaches libcst, whose native parser
     overflows its stack on such input. Other syntax errors are left for libcst to
@@ -320,16 +340,17 @@ def _cpython_guard(source: bytes) -> tuple[Problem | None, SyntaxError | None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarnings are about their code, not ours
-            compile(source, "<scanned>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+            tree = compile(source, "<scanned>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError):
-        return Problem("too deeply nested to parse"), None
+        return Problem("too deeply nested to parse"), None, None
     except SyntaxError as err:
         if any(m in (err.msg or "") for m in TOO_DEEP_MESSAGES):
-            return Problem(f"too deeply nested to parse ({err.msg})", err.lineno or 1), None
-        return None, err
+            problem = Problem(f"too deeply nested to parse ({err.msg})", err.lineno or 1)
+            return problem, None, None
+        return None, err, None
     except ValueError as err:  # e.g. source code string cannot contain null bytes
-        return Problem(f"cannot parse: {err}"), None
-    return None, None
+        return Problem(f"cannot parse: {err}"), None, None
+    return None, None, tree
 
 
 def _syntax_problem(err: SyntaxError | None, exc: cst.ParserSyntaxError) -> Problem:
@@ -342,7 +363,7 @@ def _syntax_problem(err: SyntaxError | None, exc: cst.ParserSyntaxError) -> Prob
 
 def extract_python(path: str, source: bytes, module: str | None, is_package: bool) -> FileFacts:
     facts = FileFacts(path=path, module=module)
-    stop, syntax_error = _cpython_guard(source)
+    stop, syntax_error, ast_tree = _cpython_guard(source)
     if stop is not None:
         facts.problems.append(stop)
         return facts
@@ -354,18 +375,17 @@ def extract_python(path: str, source: bytes, module: str | None, is_package: boo
     except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
         facts.problems.append(Problem(f"cannot decode: {exc}"))
         return facts
-    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
     ctx = FileContext(
         path=path,
         module=module,
         imports=ImportTable(module=module, is_package=is_package),
         constants={},
         receivers={},
-        positions=positions,
+        positions=Positions(tree, source, ast_tree),
     )
     collector = Collector(ctx)
-    wrapper.module.visit(collector)
+    tree.visit(collector)
+    collector.finish_positions()
     ctx.functions = collector.functions
     for fn in collector.functions:
         if fn.qualname in ctx.startup_functions:
