@@ -163,6 +163,79 @@ POSITIVE: dict[str, tuple[dict[str, str], list[tuple]]] = {
             ("locked_scheduler_dynamic", "report", "send-report", None, None),
         ],
     ),
+    "flask-apscheduler decorator and add_job(id, func)": (
+        {
+            "app.py": """
+            from flask_apscheduler import APScheduler
+            scheduler = APScheduler()
+            @scheduler.task("interval", id="do_job_1", seconds=30)
+            def job1(): ...
+            def job2(): ...
+            scheduler.add_job("job2", job2, trigger="cron", hour=4)
+            """
+        },
+        [
+            ("apscheduler", "do_job_1", "app.job1", None, 30),
+            ("apscheduler", "job2", "app.job2", "0 4 * * *", None),
+        ],
+    ),
+    "a wrapper's parameter stays a variable; run-time ids are kept as written": (
+        {
+            "app.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            SCHED = BackgroundScheduler()
+            def schedule_job(func, name, hours=0):
+                SCHED.add_job(func, id=name, trigger="interval", hours=hours)
+            def sync(): ...
+            def start(jobs):
+                for job in jobs:
+                    SCHED.add_job(sync, "cron", id=f"sync-{job}", hour=1)
+            """
+        },
+        [
+            ("apscheduler", "name", "func", None, None),
+            ("apscheduler", 'f"sync-{job}"', "app.sync", "0 1 * * *", None),
+        ],
+    ),
+    "beat schedule built by a function, and legacy periodic_task": (
+        {
+            "settings.py": """
+            from custom import parse_beat_schedule
+            CELERY_BEAT_SCHEDULE = parse_beat_schedule()
+            """,
+            "tasks.py": """
+            from datetime import timedelta
+            from celery.task import periodic_task
+            @periodic_task(run_every=timedelta(minutes=10))
+            def cleanup(): ...
+            """,
+        },
+        [
+            ("celery_beat", None, "parse_beat_schedule()", None, None),
+            ("celery_beat", None, "tasks.cleanup", None, 600),
+        ],
+    ),
+    "defaults of config lookups, aliases and loop attributes": (
+        {
+            "app.py": """
+            import asyncio
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+            create_task = asyncio.create_task
+            async def work(): ...
+            class Bot:
+                def __init__(self, config):
+                    self.s = AsyncIOScheduler()
+                    self.s.add_job(work, "interval", seconds=config.get("interval", 300), id="w")
+                    create_task(work())
+                    self._eventloop.create_task(work())
+            """
+        },
+        [
+            ("apscheduler", "w", "app.work", None, 300),
+            ("create_task", None, "app.work", None, None),
+            ("create_task", None, "app.work", None, None),
+        ],
+    ),
     "celery conf.beat_schedule with crontab, timedelta, number and constant": (
         {
             "worker.py": """

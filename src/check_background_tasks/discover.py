@@ -31,6 +31,8 @@ SKIP_DIRS = frozenset(
     }
 )
 SOURCE_SUFFIXES = (".py", ".yaml", ".yml", ".json")
+# Package-manager lock files: large, generated, never manifests.
+LOCK_FILES = frozenset({"pnpm-lock.yaml", "package-lock.json", "Pipfile.lock", "composer.json"})
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ def display_path(path: Path, cwd: Path) -> str:
 
 
 def is_candidate_name(name: str) -> bool:
+    if name in LOCK_FILES:
+        return False
     return name.endswith(SOURCE_SUFFIXES) or name == "Procfile" or name.startswith("Procfile.")
 
 

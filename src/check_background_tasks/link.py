@@ -230,7 +230,7 @@ def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
     for ff in facts:
         for raw in ff.jobs:
             target = resolve_target(raw.target, ff, table)
-            if raw.target.how in ("command", "unknown"):
+            if raw.target.how in ("command", "unknown", "variable"):
                 continue
             parts = target.split(".")
             for i in range(len(parts) - 1, 0, -1):

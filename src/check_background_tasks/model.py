@@ -41,6 +41,8 @@ class TargetRef:
       string  - `value` is a dotted or ``pkg.mod:func`` string (APScheduler
                 textual reference, Celery task name).
       command - `value` is a container command line (Kubernetes).
+      variable - `value` is a parameter or local of the enclosing function, known only
+                at its call sites.
       unknown - `value` is the expression as written.
     """
 
@@ -106,6 +108,7 @@ class Problem:
     message: str
     line: int = 1
     column: int = 1
+    severity: str | None = None  # overrides BGT900's own, e.g. "info" for skipped large files
 
 
 @dataclass

@@ -34,6 +34,21 @@ def python_might_matter(source: bytes) -> bool:
     return any(keyword in source for keyword in PYTHON_KEYWORDS)
 
 
+def might_matter(name: str, source: bytes) -> bool:
+    """The byte-level prefilter for any file: False means it is never decoded or parsed."""
+    if name.endswith(".py"):
+        return python_might_matter(source)
+    if name == "app.json":
+        from .procfile import app_json_might_matter
+
+        return app_json_might_matter(source)
+    if name.endswith((".yaml", ".yml", ".json")):
+        from .kubernetes import yaml_might_matter
+
+        return yaml_might_matter(source)
+    return True  # Procfiles are tiny
+
+
 # Generated files past this size cost seconds and hundreds of MiB in libcst; they are
 # reported (BGT900) instead. `max-file-size` in the configuration changes it.
 DEFAULT_MAX_FILE_SIZE = 512 * 1024
@@ -49,7 +64,8 @@ def extract(
     """Facts of one file. Never raises for bad input: problems become `FileFacts.problems`."""
     if len(source) > max_size:
         message = f"larger than max-file-size ({len(source)} > {max_size} bytes): not analysed"
-        return FileFacts(path=path, problems=[Problem(message)])
+        # Usually generated code or data: worth a note, not a failed build.
+        return FileFacts(path=path, problems=[Problem(message, severity="info")])
     name = path.rsplit("/", 1)[-1]
     if b"\x00" in source and not _wide_yaml(name, source):
         return FileFacts(path=path, problems=[Problem("file contains NUL bytes")])
@@ -57,14 +73,17 @@ def extract(
         from .python import extract_python
 
         return extract_python(path, source, module, is_package)
-    if name.endswith((".yaml", ".yml", ".json")):
-        from .kubernetes import extract_yaml
-
-        return extract_yaml(path, source)
     if name == "app.json":
         from .procfile import extract_app_json
 
         return extract_app_json(path, source)
+    if name.endswith((".yaml", ".yml", ".json")):
+        from .kubernetes import extract_yaml
+
+        facts = extract_yaml(path, source)
+        if name.endswith(".json") and not facts.jobs and not facts.workloads:
+            facts.problems = []  # a JSON data file (JSON Lines, fixtures) is not ours to judge
+        return facts
     if name == "Procfile" or name.startswith("Procfile."):
         from .procfile import extract_procfile
 

@@ -8,7 +8,7 @@ from typing import Any
 import libcst as cst
 
 from .. import schedules
-from ..model import Schedule
+from ..model import Schedule, TargetRef
 from ..schedules import UNKNOWN
 from . import triggers
 from .context import CallSite, DecoratedSite, FileContext, arg_value
@@ -95,10 +95,16 @@ def _add_job(
     trigger = ctx.evaluator.value(trigger_node) if trigger_node is not None else None
     if kind is None and pending is None and not _trigger_looks_apscheduler(ctx, trigger):
         return
+    if _is_flask(ctx, site.receiver_text):
+        func_index = 1  # Flask-APScheduler: add_job(id, func, **kwargs)
     func_node = arg_value(call, func_index, "func" if not v4 else "func_or_task_id")
     if func_node is None:
         return
     _emit(ctx, site, call, func_node, trigger, trigger_node, kind, pending, site)
+
+
+def _is_flask(ctx: FileContext, receiver: str | None) -> bool:
+    return ctx.receiver_classes.get(receiver or "", "").startswith("flask_apscheduler")
 
 
 def _decorator(ctx: FileContext, deco: DecoratedSite) -> None:
@@ -107,10 +113,12 @@ def _decorator(ctx: FileContext, deco: DecoratedSite) -> None:
         return
     text = dotted_expr(expr.func)
     method = last_part(text)
-    if method not in ("scheduled_job", "job"):
+    if method not in ("scheduled_job", "job", "task"):
         return
     receiver = text.rpartition(".")[0] if text and "." in text else None
     kind, pending = _scheduler_kind(ctx, receiver)
+    if method == "task" and not _is_flask(ctx, receiver):
+        return  # Flask-APScheduler's @scheduler.task; other .task decorators are not ours
     trigger_node = arg_value(expr, 0, "trigger")
     trigger = ctx.evaluator.value(trigger_node) if trigger_node is not None else None
     if method == "job" and kind != "locked_scheduler":
@@ -132,6 +140,7 @@ def _emit(
     pending: str | None,
     site: CallSite | DecoratedSite,
 ) -> None:
+    flask = _is_flask(ctx, getattr(where, "receiver_text", None))
     trigger_args = {
         a.keyword.value: ctx.evaluator.value(a.value)
         for a in call.args
@@ -145,18 +154,22 @@ def _emit(
     ]
     text = triggers.shorten(", ".join(text_parts)) if text_parts else "now (one-off)"
     schedule, periodic = trigger_schedule(trigger, trigger_args, text)
-    job_id = strip_env(ctx.evaluator.value(arg_value(call, None, "id") or cst.Name("None")))
+    id_node = arg_value(call, None, "id")
+    if id_node is None and isinstance(where, CallSite):
+        id_node = _positional_id(call, flask)
+    job_id = strip_env(ctx.evaluator.value(id_node)) if id_node is not None else None
+    id_is_expression = id_node is not None and not isinstance(job_id, str)
+    if id_is_expression:
+        job_id = code_of(id_node)  # an id built at run time, e.g. f"sync-{name}"
     job_name = ctx.evaluator.value(arg_value(call, None, "name") or cst.Name("None"))
     if isinstance(where, CallSite):
-        id_node = _positional_id(call)
-        if id_node is not None and job_id is None:
-            job_id = ctx.evaluator.value(id_node)
         enclosing_class = where.enclosing_class
     else:
         enclosing_class = None
-    target = ctx.target_ref(func_node, enclosing_class)
     if isinstance(where, DecoratedSite):
-        target = _decorated_target(ctx, where)
+        target = TargetRef("local", where.function.qualname)
+    else:
+        target = ctx.target_ref(func_node, enclosing_class, where.enclosing)
     job_kind = "locked_scheduler" if kind == "locked_scheduler" else "apscheduler"
     extra: dict[str, Any] = {}
     if pending:
@@ -178,6 +191,8 @@ def _emit(
         extra["replace_existing"] = replace_existing
     if isinstance(job_name, str):
         extra["job_name"] = job_name
+    if id_is_expression:
+        extra["id_is_expression"] = True
     node = where.node if isinstance(where, CallSite) else where.decorator
     ctx.add(
         job_kind,
@@ -194,16 +209,12 @@ def _emit(
     )
 
 
-def _positional_id(call: cst.Call) -> cst.BaseExpression | None:
-    # add_job(func, trigger, args, kwargs, id, ...)
+def _positional_id(call: cst.Call, flask: bool) -> cst.BaseExpression | None:
+    # APScheduler: add_job(func, trigger, args, kwargs, id, ...); Flask-APScheduler:
+    # add_job(id, func, **kwargs)
     positional = [a.value for a in call.args if a.keyword is None and not a.star]
-    return positional[4] if len(positional) > 4 else None
-
-
-def _decorated_target(ctx: FileContext, deco: DecoratedSite) -> Any:
-    from ..model import TargetRef
-
-    return TargetRef("local", deco.function.qualname)
+    index = 0 if flask else 4
+    return positional[index] if len(positional) > index else None
 
 
 def trigger_schedule(

@@ -35,7 +35,7 @@ def collect(ctx: FileContext) -> None:
         ctx.add(
             "arq",
             site.node,
-            ctx.target_ref(func, site.enclosing_class),
+            ctx.target_ref(func, site.enclosing_class, site.enclosing),
             schedules.from_cron_fields(fields, "arq", text or "every minute"),
             name=name if isinstance(name, str) and arg_value(site.node, None, "name") else None,
             site=site,

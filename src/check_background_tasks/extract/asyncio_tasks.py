@@ -42,7 +42,8 @@ def _via(ctx: FileContext, site: CallSite) -> str | None:
             return f"{factory}().create_task"
         return None
     kind = ctx.receiver_kind(receiver)
-    if kind == "asyncio_loop" or (kind is None and receiver in LOOP_NAMES):
+    by_name = receiver in LOOP_NAMES or receiver.rpartition(".")[2].lower().endswith("loop")
+    if kind == "asyncio_loop" or (kind is None and by_name):
         return "loop.create_task"
     if kind == "task_group":
         return "TaskGroup.create_task"
@@ -59,7 +60,7 @@ def _task(ctx: FileContext, site: CallSite, via: str) -> None:
     ctx.add(
         "create_task",
         site.node,
-        ctx.target_ref(coro, site.enclosing_class),
+        ctx.target_ref(coro, site.enclosing_class, site.enclosing),
         None,
         name=name if isinstance(name, str) else None,
         site=site,

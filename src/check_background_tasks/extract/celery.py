@@ -6,7 +6,7 @@ from typing import Any
 
 import libcst as cst
 
-from ..model import TargetRef
+from ..model import Schedule, TargetRef
 from . import triggers
 from .context import AssignSite, CallSite, FileContext, arg_value
 from .names import DeferredNode, code_of, dotted_expr, last_part, resolves_into
@@ -30,12 +30,21 @@ def collect(ctx: FileContext) -> None:
             _update(ctx, site)
         elif site.method == "add_periodic_task":
             _periodic_task(ctx, site)
+    _legacy_periodic_tasks(ctx)
     _task_definitions(ctx)
+
+
+# Names that can only hold a beat schedule (unlike a bare `beat_schedule` variable).
+SETTINGS_NAMES = frozenset({"CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE"})
 
 
 def _assigned_schedule(ctx: FileContext, assign: AssignSite) -> None:
     if assign.subscript_key is None:
-        _entries(ctx, ctx.evaluator.value(assign.value))
+        value = ctx.evaluator.value(assign.value)
+        if isinstance(value, dict):
+            _entries(ctx, value)
+        elif last_part(assign.target_text) in SETTINGS_NAMES or ".conf." in assign.target_text:
+            _opaque(ctx, assign.value)
     elif isinstance(assign.subscript_key, str):
         _entry(ctx, assign.subscript_key, DeferredNode(assign.value, assign.value))
 
@@ -45,7 +54,11 @@ def _update(ctx: FileContext, site: CallSite) -> None:
     if last_part(receiver) in BEAT_NAMES:
         for arg in site.node.args:
             if arg.keyword is None:
-                _entries(ctx, ctx.evaluator.value(arg.value))
+                value = ctx.evaluator.value(arg.value)
+                if isinstance(value, dict):
+                    _entries(ctx, value)
+                else:
+                    _opaque(ctx, arg.value)
             else:
                 _entry(ctx, arg.keyword.value, DeferredNode(arg.value, arg.keyword))
         return
@@ -58,6 +71,18 @@ def _update(ctx: FileContext, site: CallSite) -> None:
                 if isinstance(settings, dict):
                     for key in BEAT_NAMES & set(settings):
                         _entries(ctx, ctx.evaluator.resolved(settings[key]))
+
+
+def _opaque(ctx: FileContext, node: cst.BaseExpression) -> None:
+    """A schedule built by code we do not run (`= parse_beat_schedule()`): say it exists."""
+    text = triggers.shorten(code_of(node))
+    ctx.add(
+        "celery_beat",
+        node,
+        TargetRef("unknown", text),
+        Schedule(text=text, resolved=False),
+        extra={"opaque": True},
+    )
 
 
 def _entries(ctx: FileContext, value: Any) -> None:
@@ -137,6 +162,31 @@ def _signature_target(
             if isinstance(named, str):
                 return TargetRef("string", named)
     return ctx.target_ref(node, enclosing_class)
+
+
+def _legacy_periodic_tasks(ctx: FileContext) -> None:
+    """Celery < 5: `@periodic_task(run_every=...)` from celery.task / celery.decorators."""
+    for deco in ctx.decorated:
+        expr = deco.decorator.decorator
+        if not isinstance(expr, cst.Call):
+            continue
+        resolved = ctx.imports.resolve(expr.func) or ""
+        if last_part(resolved) != "periodic_task" or not resolves_into(resolved, "celery"):
+            continue
+        every = arg_value(expr, None, "run_every")
+        text = triggers.shorten(code_of(every)) if every is not None else "?"
+        schedule = triggers.celery_schedule(
+            ctx.evaluator.value(every) if every is not None else None, text
+        )
+        deco.function.is_celery_task = True
+        ctx.add(
+            "celery_beat",
+            deco.decorator,
+            TargetRef("local", deco.function.qualname),
+            schedule,
+            site=deco,
+            extra={"legacy_periodic_task": True},
+        )
 
 
 def _task_definitions(ctx: FileContext) -> None:

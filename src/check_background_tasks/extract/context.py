@@ -14,6 +14,8 @@ from .positions import Positions
 # Constructors whose result is an object we recognise, by resolved dotted name.
 RECEIVER_FACTORIES: tuple[tuple[str, str], ...] = (
     ("locked_scheduler.LockedScheduler", "locked_scheduler"),
+    ("flask_apscheduler.APScheduler", "apscheduler"),
+    ("flask_apscheduler.scheduler.APScheduler", "apscheduler"),
     ("locked_scheduler.scheduler.LockedScheduler", "locked_scheduler"),
     ("apscheduler.schedulers", "apscheduler"),
     ("apscheduler.AsyncScheduler", "apscheduler4"),
@@ -102,6 +104,8 @@ class FileContext:
     receiver_classes: dict[str, str] = field(default_factory=dict)  # text -> dotted factory
     task_call_forms: list[tuple[cst.Call, str]] = field(default_factory=list)
     functions: list[FunctionFacts] = field(default_factory=list)
+    # names bound inside each function (parameters, assignments), by function qualname
+    function_locals: dict[str, set[str]] = field(default_factory=dict)
     jobs: list[RawJob] = field(default_factory=list)
     starts: list[tuple[int, int, str, str]] = field(default_factory=list)
 
@@ -127,8 +131,18 @@ class FileContext:
             return None
         return self.imports.resolve_text(text)
 
-    def target_ref(self, node: cst.BaseExpression, enclosing_class: str | None) -> TargetRef:
-        """How a job names its callable: through imports, locally, or as written."""
+    def target_ref(
+        self,
+        node: cst.BaseExpression,
+        enclosing_class: str | None,
+        enclosing: str | None = None,
+    ) -> TargetRef:
+        """How a job names its callable: through imports, locally, or as written.
+
+        A parameter or local variable of the enclosing function is only known at its call
+        sites (a wrapper such as `def schedule(func): scheduler.add_job(func, ...)`):
+        it stays as written, how="variable", never `module.func`.
+        """
         node = unwrap_partial(node, self.imports)
         value = self.evaluator.value(node)
         if isinstance(value, str):
@@ -137,15 +151,17 @@ class FileContext:
         if text is None:
             if isinstance(node, cst.Call):
                 # A coroutine object: the called function is the target.
-                return self.target_ref(node.func, enclosing_class)
+                return self.target_ref(node.func, enclosing_class, enclosing)
             if isinstance(node, cst.Await):
-                return self.target_ref(node.expression, enclosing_class)
+                return self.target_ref(node.expression, enclosing_class, enclosing)
             return TargetRef("unknown", code_of(node))
-        if self.imports.is_imported(text):
-            return TargetRef("import", self.imports.resolve_text(text))
         head, _, rest = text.partition(".")
         if head in ("self", "cls") and rest and enclosing_class:
             return TargetRef("local", f"{enclosing_class}.{rest}")
+        if enclosing and head in self.function_locals.get(enclosing, ()):
+            return TargetRef("variable", text)
+        if self.imports.is_imported(text):
+            return TargetRef("import", self.imports.resolve_text(text))
         return TargetRef("local", text)
 
     def add(

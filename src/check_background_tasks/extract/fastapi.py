@@ -20,7 +20,7 @@ def collect(ctx: FileContext) -> None:
         ctx.add(
             "fastapi_background",
             site.node,
-            ctx.target_ref(func, site.enclosing_class),
+            ctx.target_ref(func, site.enclosing_class, site.enclosing),
             None,
             site=site,
             periodic=False,

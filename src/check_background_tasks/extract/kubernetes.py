@@ -91,6 +91,9 @@ _KEYWORDS_BYTES = (
     b'"services"',
 )
 _KEYWORDS_TEXT = tuple(k.decode() for k in _KEYWORDS_BYTES)
+# A manifest names its kind; data files that merely mention "Deployment" usually do not.
+_RESOURCE_KEYWORDS = _KEYWORDS_BYTES[:6]
+_COMPOSE_KEYWORDS = (b"services:", b'{"services"', b'"services"')
 
 _WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 _SCALER_KINDS = ("HorizontalPodAutoscaler", "ScaledObject")
@@ -115,7 +118,12 @@ def yaml_might_matter(source: bytes) -> bool:
     service? Files for which this is False are never decoded or parsed."""
     if has_wide_bom(source):
         source = decode_text(source).encode("utf-8", errors="replace")
-    return any(keyword in source for keyword in _KEYWORDS_BYTES)
+    if b"kind" in source and any(keyword in source for keyword in _RESOURCE_KEYWORDS):
+        return True
+    # docker-compose: `services:` as a top-level key, not any indented `services:`
+    return source.startswith(_COMPOSE_KEYWORDS) or any(
+        b"\n" + keyword in source for keyword in _COMPOSE_KEYWORDS
+    )
 
 
 # ---------------------------------------------------------------------------- entry

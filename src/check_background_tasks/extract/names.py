@@ -221,6 +221,11 @@ class Evaluator:
             if len(node.args) >= 2:
                 return EnvValue(self.value(node.args[1].value, depth + 1))
             return UNKNOWN
+        if short == "get" and len(node.args) == 2 and node.args[1].keyword is None:
+            # settings.get("interval", 300): the default is what runs unconfigured
+            default = self.value(node.args[1].value, depth + 1)
+            if isinstance(default, int | float | str) and not isinstance(default, bool):
+                return EnvValue(default)
         if short == "dict" and func == "dict":
             out: dict[Any, Any] = {}
             for arg in node.args:

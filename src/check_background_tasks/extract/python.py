@@ -96,6 +96,11 @@ class Collector(cst.CSTVisitor):
         for dec in node.decorators:
             self.ctx.decorated.append(DecoratedSite(dec, facts, node))
         self._note_typed_params(node)
+        params = [*node.params.params, *node.params.kwonly_params, *node.params.posonly_params]
+        for star in (node.params.star_arg, node.params.star_kwarg):
+            if isinstance(star, cst.Param):
+                params.append(star)
+        self.ctx.function_locals[facts.qualname] = {p.name.value for p in params}
         self.scope.append(("function", node.name.value))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -138,6 +143,10 @@ class Collector(cst.CSTVisitor):
         if text is not None:
             if module_level and isinstance(target, cst.Name):
                 self.ctx.constants[text] = value
+                self._note_alias(text, value)
+            elif self.evidence and isinstance(target, cst.Name):
+                qualname = self.evidence[-1].facts.qualname
+                self.ctx.function_locals.setdefault(qualname, set()).add(text)
             factory = value.expression if isinstance(value, cst.Await) else value
             if isinstance(factory, cst.Call):
                 self._note_receiver(text, factory.func)
@@ -149,6 +158,12 @@ class Collector(cst.CSTVisitor):
             if base is not None and isinstance(index, cst.Index):
                 key = self.ctx.evaluator.value(index.value)
                 self.ctx.assigns.append(AssignSite(base, key, value, stmt, module_level))
+
+    def _note_alias(self, name: str, value: cst.BaseExpression) -> None:
+        """`create_task = asyncio.create_task` makes `create_task` an import alias."""
+        dotted = dotted_expr(value)
+        if dotted and self.ctx.imports.is_imported(dotted) and "." in dotted:
+            self.ctx.imports.names[name] = self.ctx.imports.resolve_text(dotted)
 
     def _note_receiver(self, text: str, factory: cst.BaseExpression) -> None:
         """Remember what `text` holds when `factory` is a class or function we know."""

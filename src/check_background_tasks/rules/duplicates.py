@@ -81,7 +81,7 @@ def scheduler_of(linked: LinkedJob) -> str | None:
 def canonical_target(linked: LinkedJob) -> str | None:
     """Where the callable is defined (module.qualname), or the resolved target as written."""
     job = linked.job
-    if job.kind == "k8s_cronjob" or linked.raw.target.how in ("command", "unknown"):
+    if job.kind == "k8s_cronjob" or linked.raw.target.how in ("command", "unknown", "variable"):
         return None
     if linked.definition is not None and linked.definition_facts is not None:
         module = linked.definition_facts.module
@@ -359,8 +359,8 @@ def duplicate_across_schedulers(self: Rule, project: Project, config: Config) ->
 
 def _id_key(lj: LinkedJob) -> tuple[str, ...] | None:
     job = lj.job
-    if not job.name or TEMPLATED in job.name:
-        return None
+    if not job.name or TEMPLATED in job.name or dict(job.extra).get("id_is_expression"):
+        return None  # an id computed at run time (f"sync-{name}") differs per call
     if job.kind == "k8s_cronjob":
         namespace = dict(job.extra).get("namespace")
         if isinstance(namespace, str) and namespace and TEMPLATED not in namespace:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ..config import Config
 from ..link import Project
@@ -20,4 +21,7 @@ def unreadable_file(self: Rule, project: Project, config: Config) -> Iterator[Fi
     for ff in project.facts:
         for problem in ff.problems:
             location = Location(ff.path, problem.line, problem.column)
-            yield self.finding(f"Cannot analyse this file: {problem.message}", location)
+            finding = self.finding(f"Cannot analyse this file: {problem.message}", location)
+            if problem.severity:
+                finding = replace(finding, severity=problem.severity)
+            yield finding

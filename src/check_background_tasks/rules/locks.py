@@ -28,6 +28,8 @@ def unlocked_periodic_job(self: Rule, project: Project, config: Config) -> Itera
         job = linked.job
         if job.kind not in IN_PROCESS_KINDS or not job.periodic or job.locked is not False:
             continue
+        if linked.raw.target.how == "variable":
+            continue  # a wrapper's parameter: the jobs are at its call sites
         if str(dict(job.extra).get("scheduler_class", "")).endswith("BlockingScheduler"):
             continue  # a dedicated clock process (Heroku's clock.py), not the web app
         label = f"'{job.name}'" if job.name else f"`{job.target}`"

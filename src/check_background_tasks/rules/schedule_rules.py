@@ -85,7 +85,18 @@ def unknown_beat_task(self: Rule, project: Project, config: Config) -> Iterator[
     known = sorted(project.celery_task_names)
     for linked in project.jobs:
         job = linked.job
-        if job.kind != "celery_beat" or linked.definition is not None or not job.target:
+        if job.kind != "celery_beat" or not job.target:
+            continue
+        if linked.definition is not None:
+            renamed = linked.definition.celery_task_name
+            if linked.raw.target.how == "string" and renamed and renamed != linked.raw.target.value:
+                yield self.finding(
+                    f"Beat entry {_label(linked)} names task '{linked.raw.target.value}', but "
+                    f"that function is registered as '{renamed}' (name=): the worker rejects "
+                    f"it as unregistered; use '{renamed}'",
+                    job.location,
+                    basis=f"{job.name}|{linked.raw.target.value}",
+                )
             continue
         how = linked.raw.target.how
         target = job.target
@@ -114,18 +125,17 @@ def _module_scanned(dotted: str, project: Project) -> bool:
 
 
 def _can_pile_up(linked: LinkedJob) -> bool:
-    """A periodic job with a usable schedule that does not fire in every minute anyway.
+    """A job on a cron schedule that does not fire in every minute anyway.
 
-    A job that fires every minute (or more often) is constant load present in every
-    minute, not a coincidence of round-number schedules; counting it would turn five such
-    jobs into a "pile-up" in every minute of the day.
+    Interval jobs are left out: their phase depends on when the scheduler started (or
+    last ran), which no static reading knows, so placing them on the clock would invent
+    pile-ups. A cron job firing every minute is constant load, not a coincidence of
+    round-number schedules; counting it would make every minute a "pile-up".
     """
     schedule = linked.job.schedule
     if not linked.job.periodic or schedule is None or schedule.error or not schedule.resolved:
         return False
-    if schedule.cron is not None:
-        return schedule.cron != "* * * * *"
-    return bool(schedule.interval_seconds and schedule.interval_seconds > 60)
+    return schedule.cron is not None and schedule.cron != "* * * * *"
 
 
 def _minute(dt: datetime) -> str:
@@ -150,12 +160,6 @@ def schedule_pileup(self: Rule, project: Project, config: Config) -> Iterator[Fi
     worst: dict[Location, tuple[list[int], datetime]] = {}
     minutes: dict[Location, int] = {}
     for minute, indices in piles:
-        if minute == start:
-            # An interval's grid is anchored at the window start, which is arbitrary:
-            # its "fire" there is not a real one (the first run is one interval later).
-            indices = [i for i in indices if plan[i].cron is not None]
-            if len(indices) <= config.pileup_threshold:
-                continue
         first = min(jobs[i].job.location for i in indices)
         minutes[first] = minutes.get(first, 0) + 1
         if first not in worst or len(indices) > len(worst[first][0]):
