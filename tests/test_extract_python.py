@@ -197,6 +197,35 @@ POSITIVE: dict[str, tuple[dict[str, str], list[tuple]]] = {
             ("apscheduler", 'f"sync-{job}"', "app.sync", "0 1 * * *", None),
         ],
     ),
+    "a wrapper is read again at each of its call sites": (
+        {
+            "app.py": """
+            import asyncio
+            from apscheduler.schedulers.background import BackgroundScheduler
+            SCHED = BackgroundScheduler()
+            def schedule_job(func, name, hours=0, minutes=0):
+                SCHED.add_job(func, id=name, trigger="interval", hours=hours, minutes=minutes)
+            def check_update(): ...
+            def refresh(): ...
+            def start():
+                schedule_job(check_update, "check-update", hours=6)
+                schedule_job(refresh, name="refresh", minutes=5)
+            tasks = []
+            def create_task(coro):
+                task = asyncio.create_task(coro)
+                tasks.append(task)
+                return task
+            async def listener(): ...
+            async def startup():
+                create_task(listener())
+            """
+        },
+        [
+            ("apscheduler", "check-update", "app.check_update", None, 21600),
+            ("apscheduler", "refresh", "app.refresh", None, 300),
+            ("create_task", None, "app.listener", None, None),
+        ],
+    ),
     "beat schedule built by a function, and legacy periodic_task": (
         {
             "settings.py": """

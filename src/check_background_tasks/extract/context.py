@@ -106,11 +106,21 @@ class FileContext:
     functions: list[FunctionFacts] = field(default_factory=list)
     # names bound inside each function (parameters, assignments), by function qualname
     function_locals: dict[str, set[str]] = field(default_factory=dict)
+    # jobs whose target is a parameter of their function, with the call that declares them
+    wrapped: list[tuple[RawJob, CallSite]] = field(default_factory=list)
+    # calls of plain names, e.g. schedule_job(check_update, ...): a wrapper's call sites
+    name_calls: dict[str, list[CallSite]] = field(default_factory=dict)
+    # function qualname -> parameter names in order (for binding a call's arguments)
+    function_params: dict[str, list[str]] = field(default_factory=dict)
+    function_defaults: dict[str, dict[str, cst.BaseExpression]] = field(default_factory=dict)
+    # parameter name -> argument node, while a wrapper is read at one of its call sites
+    bindings: dict[str, cst.BaseExpression] = field(default_factory=dict)
     jobs: list[RawJob] = field(default_factory=list)
     starts: list[tuple[int, int, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.evaluator = Evaluator(self.imports, self.constants)
+        self.bindings_enclosing: str | None = None
 
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
         return self.positions.get(node)
@@ -143,6 +153,9 @@ class FileContext:
         sites (a wrapper such as `def schedule(func): scheduler.add_job(func, ...)`):
         it stays as written, how="variable", never `module.func`.
         """
+        if isinstance(node, cst.Name) and node.value in self.bindings:
+            node = self.bindings[node.value]
+            enclosing = self.bindings_enclosing
         node = unwrap_partial(node, self.imports)
         value = self.evaluator.value(node)
         if isinstance(value, str):
@@ -189,6 +202,8 @@ class FileContext:
             **kwargs,
         )
         self.jobs.append(job)
+        if isinstance(site, CallSite) and target.how == "variable":
+            self.wrapped.append((job, site))
         return job
 
 

@@ -14,7 +14,17 @@ import warnings
 import libcst as cst
 
 from ..model import FileFacts, FunctionFacts, Problem, Suppression
-from . import apscheduler, arq, asyncio_tasks, celery, fastapi, huey, locked_scheduler, taskiq
+from . import (
+    apscheduler,
+    arq,
+    asyncio_tasks,
+    celery,
+    fastapi,
+    huey,
+    locked_scheduler,
+    taskiq,
+    wrappers,
+)
 from .context import AssignSite, CallSite, DecoratedSite, FileContext, receiver_kind_of_factory
 from .definitions import FunctionEvidence
 from .names import ImportTable, dotted_expr, last_part
@@ -101,6 +111,12 @@ class Collector(cst.CSTVisitor):
             if isinstance(star, cst.Param):
                 params.append(star)
         self.ctx.function_locals[facts.qualname] = {p.name.value for p in params}
+        self.ctx.function_params[facts.qualname] = [
+            p.name.value for p in [*node.params.posonly_params, *node.params.params]
+        ] + [p.name.value for p in node.params.kwonly_params]
+        self.ctx.function_defaults[facts.qualname] = {
+            p.name.value: p.default for p in params if p.default is not None
+        }
         self.scope.append(("function", node.name.value))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -254,6 +270,19 @@ class Collector(cst.CSTVisitor):
             )
         if isinstance(node.func, cst.Call):
             self._note_task_call_form(node)
+        elif isinstance(node.func, cst.Name):
+            self.ctx.name_calls.setdefault(node.func.value, []).append(
+                CallSite(
+                    node=node,
+                    func_text=func_text,
+                    func=resolved,
+                    enclosing=self._enclosing_function(),
+                    enclosing_class=self._enclosing_class(),
+                    discarded=id(node) in self.discarded_calls,
+                    awaited=id(node) in self.awaited_calls,
+                    under_main_guard=self.main_guard > 0,
+                )
+            )
         self._note_startup_registration(node, resolved)
 
     def _note_task_call_form(self, node: cst.Call) -> None:
@@ -407,6 +436,7 @@ def extract_python(path: str, source: bytes, module: str | None, is_package: boo
             fn.is_startup_hook = True
     for framework in FRAMEWORKS:
         framework.collect(ctx)
+    wrappers.follow(ctx)
     facts.jobs = _unique(ctx.jobs)
     facts.functions = collector.functions
     facts.imports = dict(ctx.imports.names)

@@ -1,0 +1,94 @@
+"""Follow a project's own wrapper to its call sites, within the file that defines it.
+
+    def schedule_job(func, name, hours=0):
+        SCHED.add_job(func, id=name, trigger="interval", hours=hours)
+
+    schedule_job(check_update, "check-update", hours=6)
+
+The `add_job` inside declares no job of its own (its target is a parameter); each call
+of `schedule_job` does. We read the wrapper's declaration again with the call's arguments
+bound to its parameters, and place the job at the call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import libcst as cst
+
+from . import apscheduler, arq, asyncio_tasks, celery, fastapi
+from .context import CallSite, FileContext
+
+BY_KIND = {
+    "apscheduler": apscheduler,
+    "locked_scheduler": apscheduler,
+    "create_task": asyncio_tasks,
+    "fastapi_background": fastapi,
+    "celery_beat": celery,
+    "arq": arq,
+}
+
+
+def follow(ctx: FileContext) -> None:
+    for job, inner in list(ctx.wrapped):
+        wrapper = inner.enclosing
+        framework = BY_KIND.get(job.kind)
+        if not wrapper or framework is None or "." in wrapper:
+            continue  # only module-level functions are called by a plain name
+        calls = ctx.name_calls.get(wrapper, [])
+        found = []
+        for call in calls:
+            found.extend(_read_at(ctx, framework, inner, call, wrapper))
+        if found:
+            ctx.jobs.remove(job)
+            ctx.jobs.extend(found)
+
+
+def _bind(
+    params: list[str], defaults: dict[str, cst.BaseExpression], call: cst.Call
+) -> dict[str, cst.BaseExpression]:
+    bound: dict[str, cst.BaseExpression] = dict(defaults)
+    index = 0
+    for arg in call.args:
+        if arg.star:
+            continue
+        if arg.keyword is not None:
+            bound[arg.keyword.value] = arg.value
+        elif index < len(params):
+            bound[params[index]] = arg.value
+            index += 1
+    return bound
+
+
+def _read_at(ctx: FileContext, framework, inner: CallSite, call: CallSite, wrapper: str):  # type: ignore[no-untyped-def]
+    bound = _bind(
+        ctx.function_params.get(wrapper, []), ctx.function_defaults.get(wrapper, {}), call.node
+    )
+    child = FileContext(
+        path=ctx.path,
+        module=ctx.module,
+        imports=ctx.imports,
+        constants={**ctx.constants, **bound},
+        receivers=ctx.receivers,
+        positions=ctx.positions,
+        receiver_classes=ctx.receiver_classes,
+        function_locals=ctx.function_locals,
+        function_defaults=ctx.function_defaults,
+        bindings=bound,
+    )
+    child.bindings_enclosing = call.enclosing
+    # Whether the task is kept is the wrapper's business (it usually stores it).
+    child.calls = [replace(inner, enclosing=call.enclosing)]
+    framework.collect(child)
+    line, column = ctx.position(call.node)
+    return [
+        replace(
+            job,
+            line=line,
+            column=column,
+            enclosing=call.enclosing,
+            extra={**job.extra, "via_wrapper": wrapper},
+        )
+        for job in child.jobs
+        if job.target.how != "variable"
+    ]
