@@ -8,7 +8,18 @@ from pathlib import Path
 
 
 def write_atomic(path: str | Path, text: str) -> None:
+    """Temp file + rename, except where a rename would be wrong: `/dev/null`, a FIFO or
+    `/dev/stdout` are written through (replacing them would break the machine), a
+    symbolic link keeps pointing where it did (its target is replaced)."""
     target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"{path} is a directory")
+    if target.exists() and not target.is_file():
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        return
+    if target.is_symlink():
+        target = target.resolve()
     directory = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:

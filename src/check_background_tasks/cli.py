@@ -1,7 +1,8 @@
-"""Command line: `check` (the default), `inventory`, `rule`."""
+"""Command line: `check` (the default), `inventory`, `rule`, `diff`."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
@@ -43,19 +44,50 @@ def _codes(values: tuple[str, ...]) -> list[str]:
     return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
 
 
+def _write_file(output: str, text: str) -> None:
+    from .atomic import write_atomic
+
+    try:
+        write_atomic(output, text)
+    except IsADirectoryError:
+        _fail(f"{output} is a directory")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
 def _emit(text: str, output: str | None) -> None:
     if output:
-        from .atomic import write_atomic
-
-        write_atomic(output, text)
+        _write_file(output, text)
     else:
         click.echo(text, nl=False)
 
 
-def _scan(paths: tuple[str, ...], config: Config, jobs: int | None):  # type: ignore[no-untyped-def]
+def _cache_dir(config: Config, no_cache: bool, cache_dir: str | None) -> Path | None:
+    """`--cache-dir`, else $CHECK_BACKGROUND_TASKS_CACHE_DIR, else <project root>/.check_…_cache.
+
+    The project root is the directory of the pyproject.toml in use, else the current
+    directory (as ruff does)."""
+    if no_cache or os.environ.get("CHECK_BACKGROUND_TASKS_NO_CACHE"):
+        return None
+    if cache_dir:
+        return Path(cache_dir)
+    from .cache import default_cache_dir
+
+    root = config.source.parent if config.source is not None else Path.cwd()
+    return default_cache_dir(root)
+
+
+def _scan(  # type: ignore[no-untyped-def]
+    paths: tuple[str, ...],
+    config: Config,
+    jobs: int | None,
+    no_cache: bool = False,
+    cache_dir: str | None = None,
+):
     from .engine import scan
 
-    result = scan(list(paths) or ["."], config, jobs=jobs)
+    cache = _cache_dir(config, no_cache, cache_dir)
+    result = scan(list(paths) or ["."], config, jobs=jobs, cache_dir=cache)
     if result.errors:
         _fail("; ".join(result.errors))
     return result
@@ -70,6 +102,12 @@ def cli() -> None:
 common_options = [
     click.option("--config", "config_file", type=click.Path(), help="pyproject.toml to use."),
     click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Worker processes."),
+    click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
+    click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False),
+        help="Cache directory (default: .check_background_tasks_cache in the project root).",
+    ),
     click.option("--debug", is_flag=True, help="Show tracebacks of internal errors."),
 ]
 
@@ -83,9 +121,25 @@ def with_common(fn: Any) -> Any:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "github", "markdown"]),
+    default="text",
+    show_default=True,
+    help="github: workflow-command annotations; sarif: SARIF 2.1.0; markdown: a table.",
 )
 @click.option("--output", "-o", type=click.Path(), help="Write the report to FILE (atomically).")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False),
+    help="Report (and fail on) only findings that are not in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False),
+    help="Record today's findings in FILE (atomically) and exit 0.",
+)
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated).")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option("--extend-select", multiple=True, help="Enable these on top of the selection.")
@@ -107,14 +161,20 @@ def check(
     statistics: bool,
     show_source: bool,
     show_suppressed: bool,
+    baseline_file: str | None,
+    write_baseline: str | None,
     config_file: str | None,
     jobs: int | None,
+    no_cache: bool,
+    cache_dir: str | None,
     debug: bool,
 ) -> None:
     """Lint PATHS (default: the current directory)."""
-    from . import checker
+    from . import baseline, checker
     from .report import findings as report
 
+    if baseline_file and write_baseline:
+        _fail("--baseline and --write-baseline cannot be combined")
     config = _config(
         paths,
         config_file,
@@ -123,43 +183,155 @@ def check(
         extend_select=_codes(extend_select),
         fail_on=fail_on,
     )
-    outcome = checker.run(_scan(paths, config, jobs).project, config)
+    known = baseline.load(baseline_file) if baseline_file else None  # exit 2 before scanning
+    outcome = checker.run(_scan(paths, config, jobs, no_cache, cache_dir).project, config)
+    findings = outcome.findings
+    prints = baseline.fingerprints(findings)
+    if write_baseline:
+        _write_file(write_baseline, baseline.to_json(findings))
+        click.echo(f"Wrote {len(findings)} findings to baseline {write_baseline}", err=True)
+        exit_zero = True
+    elif known is not None:
+        findings, old, prints = baseline.split(findings, known)
+        if old:
+            click.echo(f"{len(old)} findings are in the baseline {baseline_file}", err=True)
     if statistics:
-        text = report.statistics(outcome.findings)
+        text = report.statistics(findings)
     elif fmt == "json":
-        text = report.to_json(outcome.findings)
+        text = report.to_json(findings)
+    elif fmt == "sarif":
+        from .report.sarif import to_sarif
+
+        text = to_sarif(findings, prints, "new" if known is not None else None)
+    elif fmt == "github":
+        from .report.github import to_github
+
+        text = to_github(findings)
+    elif fmt == "markdown":
+        from .report.summary import findings_markdown
+
+        heading = "New findings" if known is not None else "check-background-tasks"
+        text = findings_markdown(findings, heading)
     else:
-        text = report.to_text(outcome.findings, show_source)
+        text = report.to_text(findings, show_source)
     _emit(text, output)
     if show_suppressed and outcome.suppressed:
         click.echo(f"Suppressed ({len(outcome.suppressed)}):", err=True)
         click.echo(report.to_text(outcome.suppressed).rsplit("\n", 2)[0], err=True)
-    if not exit_zero and checker.failing(outcome.findings, config.fail_on):
+    if not exit_zero and checker.failing(findings, config.fail_on):
         sys.exit(EXIT_FINDINGS)
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "table"]))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "table", "markdown"]))
 @click.option("--output", "-o", type=click.Path(), help="Write to FILE (atomically).")
+@click.option(
+    "--check",
+    "check_file",
+    type=click.Path(dir_okay=False),
+    help="Compare with the committed FILE instead of writing: exit 1 and a diff when stale.",
+)
 @with_common
 def inventory(
     paths: tuple[str, ...],
     fmt: str | None,
     output: str | None,
+    check_file: str | None,
     config_file: str | None,
     jobs: int | None,
+    no_cache: bool,
+    cache_dir: str | None,
     debug: bool,
 ) -> None:
     """List every scheduled and background job in PATHS."""
     from .report.inventory import FORMATS
 
+    if check_file and output:
+        _fail("--check and --output cannot be combined (use -o FILE to rewrite it)")
     if fmt is None:
-        suffix = Path(output).suffix.lower() if output else ""
-        fmt = {".csv": "csv", ".json": "json"}.get(suffix, "table")
+        named = output or check_file
+        suffix = Path(named).suffix.lower() if named else ""
+        fmt = {".csv": "csv", ".json": "json", ".md": "markdown"}.get(suffix, "table")
     config = _config(paths, config_file)
-    project = _scan(paths, config, jobs).project
-    _emit(FORMATS[fmt]([lj.job for lj in project.jobs]), output)
+    jobs_found = [lj.job for lj in _scan(paths, config, jobs, no_cache, cache_dir).project.jobs]
+    if fmt == "markdown":
+        from .report.summary import inventory_markdown
+
+        text = inventory_markdown(jobs_found)
+    else:
+        text = FORMATS[fmt](jobs_found)
+    if check_file:
+        _check_inventory(check_file, text, fmt)
+        return
+    _emit(text, output)
+
+
+def _check_inventory(check_file: str, expected: str, fmt: str) -> None:
+    """Exit 0 when FILE already holds `expected`; else a short unified diff and exit 1."""
+    import difflib
+
+    try:
+        with open(check_file, encoding="utf-8", newline="") as handle:
+            current = handle.read()
+    except FileNotFoundError:
+        current = None
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {check_file}: {exc}")
+        return
+    fixed = f"check-background-tasks inventory --format {fmt} -o {check_file}"
+    if current is None:
+        click.echo(f"{check_file} does not exist; create it with: {fixed}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    if current.replace("\r\n", "\n") == expected:
+        return
+    delta = list(
+        difflib.unified_diff(
+            current.replace("\r\n", "\n").splitlines(keepends=True),
+            expected.splitlines(keepends=True),
+            fromfile=f"{check_file} (committed)",
+            tofile=f"{check_file} (current code)",
+            n=1,
+        )
+    )
+    limit = 60
+    shown = "".join(delta[:limit])
+    if not shown.endswith("\n"):
+        shown += "\n"
+    click.echo(shown, nl=False)
+    if len(delta) > limit:
+        click.echo(f"... {len(delta) - limit} more diff lines", err=False)
+    click.echo(f"{check_file} is out of date; regenerate it with: {fixed}", err=True)
+    sys.exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("base")
+@click.argument("head", default="HEAD")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="markdown is ready to post as a pull-request comment.",
+)
+@click.option("--output", "-o", type=click.Path(), help="Write to FILE (atomically).")
+@click.option("--config", "config_file", type=click.Path(), help="pyproject.toml to use.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def diff(
+    base: str, head: str, fmt: str, output: str | None, config_file: str | None, debug: bool
+) -> None:
+    """Background jobs added, removed, rescheduled or unlocked between two git revisions.
+
+    BASE and HEAD are commits, branches or tags (HEAD defaults to the HEAD commit; the
+    working tree is not read). Each revision is read with `git archive` into a temporary
+    directory; your working tree and index are never touched. Exit 0 unless an error.
+    """
+    from . import diff as diffing
+
+    result = diffing.run(base, head, Path.cwd(), config_file)
+    _emit(diffing.FORMATS[fmt](result), output)
 
 
 @cli.command()
@@ -205,3 +377,8 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)")
+
+
+from .report.html_command import report as report_command  # noqa: E402
+
+cli.add_command(report_command)

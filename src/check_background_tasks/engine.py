@@ -1,16 +1,21 @@
-"""Orchestration: discover → prefilter → extract (in parallel) → link."""
+"""Orchestration: discover → (cache) → prefilter → extract (in parallel) → link.
+
+Nothing here imports libcst at module level: a run whose files all come from the cache
+(or are skipped by the byte prefilter) never pays for importing the parser.
+"""
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .cache import Cache, Entry, sha256
 from .config import Config
 from .discover import ModuleNamer, SourceFile, discover
-from .extract import extract, python_might_matter
 from .link import Project, link, needed_modules
 from .model import FileFacts, Problem
 
@@ -28,6 +33,8 @@ class Task:
     module: str | None
     is_package: bool
     source: bytes | None = None  # already read by the prefilter
+    max_size: int | None = None  # config `max-file-size`; None: the extractor's default
+    full: bool = False  # read definitions even if the file declares nothing (a job target)
 
 
 @dataclass
@@ -38,13 +45,9 @@ class Scan:
 
 
 def might_matter(name: str, source: bytes) -> bool:
-    if name.endswith(".py"):
-        return python_might_matter(source)
-    if name.endswith((".yaml", ".yml", ".json")):
-        from .extract.kubernetes import yaml_might_matter
+    from .extract import might_matter as prefilter
 
-        return yaml_might_matter(source)
-    return True  # Procfiles are tiny
+    return prefilter(name, source)
 
 
 def run_task(task: Task) -> FileFacts:
@@ -59,32 +62,18 @@ def run_task(task: Task) -> FileFacts:
 
 
 def _extract_safely(task: Task, source: bytes) -> FileFacts:
+    from .extract import DEFAULT_MAX_FILE_SIZE, extract
+
     try:
-        return extract(task.display, source, task.module, task.is_package)
+        max_size = task.max_size if task.max_size is not None else DEFAULT_MAX_FILE_SIZE
+        return extract(
+            task.display, source, task.module, task.is_package, max_size, full=task.full
+        )
     except RecursionError:
         return FileFacts(task.display, problems=[Problem("too deeply nested to parse")])
     except Exception as exc:  # an internal bug must not stop the scan
         message = f"internal error ({type(exc).__name__}: {exc}); please report this file"
         return FileFacts(task.display, problems=[Problem(message)])
-
-
-def _candidates(files: list[SourceFile], namer: ModuleNamer) -> tuple[list[Task], list[Task]]:
-    """(tasks whose bytes hold a keyword, all Python tasks) — the rest is never parsed."""
-    chosen: list[Task] = []
-    python: list[Task] = []
-    for file in files:
-        module, is_package = namer.name(file)
-        task = Task(str(file.path), file.display, module, is_package)
-        if file.path.name.endswith(".py"):
-            python.append(task)
-        try:
-            source = file.path.read_bytes()
-        except OSError:
-            chosen.append(task)  # run_task reports it
-            continue
-        if might_matter(file.path.name, source):
-            chosen.append(Task(task.path, task.display, module, is_package, source))
-    return chosen, python
 
 
 def extract_all(tasks: list[Task], jobs: int) -> list[FileFacts]:
@@ -102,33 +91,136 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+class _Planner:
+    """Decides, file by file, what the cache already knows and what must be extracted."""
+
+    def __init__(self, cache: Cache | None, max_size: int | None = None) -> None:
+        self.cache = cache
+        self.max_size = max_size
+        self.cached: list[FileFacts] = []  # facts straight from the cache
+        self.tasks: list[Task] = []  # candidates to extract now
+        self.python: list[Task] = []  # every Python file (targets may live anywhere)
+        self.entries: dict[str, Entry] = {}  # path -> entry to store / update
+
+    def add(self, file: SourceFile, module: str | None, is_package: bool) -> None:
+        task = Task(str(file.path), file.display, module, is_package, None, self.max_size)
+        if file.path.name.endswith(".py"):
+            self.python.append(task)
+        cache = self.cache
+        try:
+            if cache is not None:
+                stat = os.stat(file.path)
+                entry = cache.lookup_stat(task.path, task.display, module, is_package, stat)
+                if entry is not None and self._reuse(task, entry):
+                    return
+                checked_ns = time.time_ns()
+            source = file.path.read_bytes()
+        except OSError:
+            self.tasks.append(task)  # run_task reports it
+            return
+        if cache is not None:
+            digest = sha256(source)
+            entry = cache.lookup_hash(task.path, task.display, module, is_package, digest)
+            if entry is not None and self._reuse(task, entry):
+                cache.refresh_stat(entry, stat, checked_ns)
+                return
+            candidate = might_matter(file.path.name, source)
+            entry = Entry(
+                task.display,
+                module,
+                is_package,
+                stat.st_mtime_ns,
+                stat.st_size,
+                digest,
+                checked_ns,
+                candidate,
+                None,
+            )
+            self.entries[task.path] = entry
+            cache.store(task.path, entry)
+        else:
+            candidate = might_matter(file.path.name, source)
+        if candidate:
+            self.tasks.append(
+                Task(task.path, task.display, module, is_package, source, self.max_size)
+            )
+
+    def _reuse(self, task: Task, entry: Entry) -> bool:
+        self.entries[task.path] = entry
+        if not entry.candidate:
+            return True
+        if entry.facts is None:
+            return False
+        self.cached.append(entry.facts)
+        return True
+
+    def cached_facts(self, task: Task) -> FileFacts | None:
+        entry = self.entries.get(task.path)
+        return entry.facts if entry is not None else None
+
+    def record(self, tasks: list[Task], facts: list[FileFacts]) -> None:
+        if self.cache is None:
+            return
+        for task, ff in zip(tasks, facts, strict=True):
+            entry = self.entries.get(task.path)
+            if entry is not None and not _is_transient(ff):
+                entry.facts = ff
+                self.cache.dirty = True
+
+
+def _is_transient(ff: FileFacts) -> bool:
+    """Facts that depend on more than the bytes (a read error) are never cached."""
+    return any(p.message.startswith(("cannot read", "internal error")) for p in ff.problems)
+
+
 def scan(
     paths: Iterable[str],
     config: Config,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache_dir: Path | None = None,
+    cwd: Path | None = None,
 ) -> Scan:
+    """Scan `paths`. `cache_dir` None: no cache. `cwd`: what reported paths are relative to."""
     paths = list(paths) or ["."]
-    files, errors = discover(paths, config.exclude + config.extend_exclude)
+    workers = jobs or default_jobs()
+    files, errors = discover(paths, config.exclude + config.extend_exclude, cwd=cwd)
+    cache = Cache(cache_dir, config.fingerprint()) if cache_dir is not None else None
     namer = ModuleNamer()
-    tasks, python = _candidates(files, namer)
-    facts = extract_all(tasks, jobs or default_jobs())
-    facts = _extract_targets(facts, tasks, python, jobs or default_jobs())
+    planner = _Planner(cache, config.max_file_size)
+    for file in files:
+        module, is_package = namer.name(file)
+        planner.add(file, module, is_package)
+    extracted = extract_all(planner.tasks, workers)
+    planner.record(planner.tasks, extracted)
+    facts = planner.cached + extracted
+    facts = _extract_targets(facts, planner, workers)
     facts.sort(key=lambda ff: ff.path)
+    if cache is not None:
+        cache.save()  # before linking: nothing downstream may mutate what we store
     return Scan(project=link(facts, config), errors=errors, files_seen=len(files))
 
 
-def _extract_targets(
-    facts: list[FileFacts], done: list[Task], python: list[Task], jobs: int
-) -> list[FileFacts]:
-    """Parse the files that define job targets, which the prefilter may have skipped."""
-    by_module = {t.module: t for t in python if t.module}
-    seen = {t.path for t in done}
+def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> list[FileFacts]:
+    """Read in full the files that define job targets: the prefilter may have skipped
+    them, or triage may have read them only partly (they declare nothing themselves)."""
+    by_module = {t.module: t for t in planner.python if t.module}
     for _ in range(MAX_LINK_ROUNDS):
         wanted = needed_modules(facts, set(by_module))
-        more = [by_module[m] for m in sorted(wanted) if by_module[m].path not in seen]
+        complete = {ff.path for ff in facts if not ff.partial}
+        more = [
+            replace(by_module[m], full=True)
+            for m in sorted(wanted)
+            if by_module[m].display not in complete
+        ]
         if not more:
             break
-        seen.update(t.path for t in more)
-        facts = facts + extract_all(more, jobs)
+        cached = [planner.cached_facts(t) for t in more]
+        cached = [ff if ff is not None and not ff.partial else None for ff in cached]
+        todo = [t for t, ff in zip(more, cached, strict=True) if ff is None]
+        fresh = extract_all(todo, jobs)
+        planner.record(todo, fresh)
+        again = {t.display for t in more}
+        facts = [ff for ff in facts if ff.path not in again]
+        facts += [ff for ff in cached if ff is not None] + fresh
     return facts

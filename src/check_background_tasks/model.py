@@ -133,6 +133,9 @@ class FileFacts:
     suppressions: list[Suppression] = field(default_factory=list)
     file_ignores: frozenset[str] = frozenset()  # e.g. k8s ignore annotations
     problems: list[Problem] = field(default_factory=list)
+    # True when triage found nothing to extract and libcst never ran: the file declares
+    # no job, but its definitions were not read (the project pass asks again if needed)
+    partial: bool = False
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,13 @@ def extract(
     module: str | None = None,
     is_package: bool = False,
     max_size: int = DEFAULT_MAX_FILE_SIZE,
+    full: bool = True,
 ) -> FileFacts:
-    """Facts of one file. Never raises for bad input: problems become `FileFacts.problems`."""
+    """Facts of one file. Never raises for bad input: problems become `FileFacts.problems`.
+
+    `full=False` lets a Python file that declares nothing skip libcst (triage.py); its
+    facts are then `partial`.
+    """
     if len(source) > max_size:
         message = f"larger than max-file-size ({len(source)} > {max_size} bytes): not analysed"
         # Usually generated code or data: worth a note, not a failed build.
@@ -72,7 +77,7 @@ def extract(
     if name.endswith((".py", ".pyi")):
         from .python import extract_python
 
-        return extract_python(path, source, module, is_package)
+        return extract_python(path, source, module, is_package, full)
     if name == "app.json":
         from .procfile import extract_app_json
 

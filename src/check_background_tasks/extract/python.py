@@ -23,6 +23,7 @@ from . import (
     huey,
     locked_scheduler,
     taskiq,
+    triage,
     wrappers,
 )
 from .context import AssignSite, CallSite, DecoratedSite, FileContext, receiver_kind_of_factory
@@ -405,11 +406,16 @@ def _syntax_problem(err: SyntaxError | None, exc: cst.ParserSyntaxError) -> Prob
     return Problem(f"syntax error at line {exc.raw_line}", exc.raw_line, exc.raw_column + 1)
 
 
-def extract_python(path: str, source: bytes, module: str | None, is_package: bool) -> FileFacts:
+def extract_python(
+    path: str, source: bytes, module: str | None, is_package: bool, full: bool = True
+) -> FileFacts:
     facts = FileFacts(path=path, module=module)
     stop, syntax_error, ast_tree = _cpython_guard(source)
     if stop is not None:
         facts.problems.append(stop)
+        return facts
+    if not full and ast_tree is not None and not triage.declares_something(ast_tree):
+        facts.partial = True
         return facts
     try:
         tree = cst.parse_module(source)

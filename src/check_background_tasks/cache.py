@@ -1,0 +1,247 @@
+"""Per-file facts cache, like `.ruff_cache`: never trusted, always cheap to throw away.
+
+One index file per (tool build, relevant config) under the cache directory maps each
+scanned file to what the last run learned about it:
+
+    absolute path -> Entry(display, module, is_package, mtime_ns, size, sha256, candidate, facts)
+
+An entry is reused only when the file's bytes hash to the recorded SHA-256 *and* the
+display path / module name / package flag are the same (facts embed them). The
+mtime+size fast path skips even reading the file when both match and the file had been
+last modified comfortably before it was hashed (git's "racy clean" rule: a file changed
+within the same timestamp tick as its hashing is re-hashed on the next run).
+
+The key of the index covers the tool version, a stat-fingerprint of the tool's own
+source files (so an editable install never reuses facts from older extractor code) and
+`Config.fingerprint()`. A corrupt, truncated, foreign or old-format index is ignored and
+rebuilt. Unpickling goes through an allow-list of our own plain data classes, so a
+planted cache file can never execute code. Writes are atomic (temp file + rename).
+
+This module must not import libcst: a fully cached run never parses anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .model import FileFacts
+
+CACHE_DIR_NAME = ".check_background_tasks_cache"
+FORMAT = 1
+# A file modified less than this before it was hashed is re-hashed next time.
+RACY_WINDOW_NS = 2_000_000_000
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+_ALLOWED = {
+    ("builtins", "frozenset"),
+    ("builtins", "set"),
+    ("builtins", "tuple"),
+    ("builtins", "list"),
+    ("builtins", "dict"),
+    ("copyreg", "_reconstructor"),
+    ("builtins", "object"),
+}
+
+
+@dataclass
+class Entry:
+    display: str
+    module: str | None
+    is_package: bool
+    mtime_ns: int
+    size: int
+    sha256: str
+    checked_ns: int  # when the bytes were hashed (wall clock)
+    candidate: bool  # did the byte prefilter pick it?
+    facts: FileFacts | None  # None: never extracted (prefilter skipped it)
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "check_background_tasks.model" or module == __name__:
+            return super().find_class(module, name)
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing {module}.{name}")
+
+
+def _tool_fingerprint() -> str:
+    """Version plus size/mtime of our own modules: a code change invalidates the cache."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(_PACKAGE_DIR.rglob("*.py")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        rel = path.relative_to(_PACKAGE_DIR).as_posix()
+        digest.update(f"{rel}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()
+
+
+def default_cache_dir(project_root: Path) -> Path:
+    env = os.environ.get("CHECK_BACKGROUND_TASKS_CACHE_DIR")
+    return Path(env) if env else project_root / CACHE_DIR_NAME
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Cache:
+    def __init__(self, directory: Path, config_fingerprint: str = "") -> None:
+        self.directory = directory
+        key = f"{FORMAT}|{_tool_fingerprint()}|{config_fingerprint}"
+        self.key = hashlib.sha256(key.encode()).hexdigest()
+        self.index_path = directory / f"facts-{self.key[:16]}.pickle"
+        self.entries: dict[str, Entry] = {}
+        self.seen: set[str] = set()
+        self.dirty = False
+        self.hits = 0
+        self._load()
+
+    # --- reading ---------------------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            data = self.index_path.read_bytes()
+        except OSError:
+            return
+        try:
+            loaded = _SafeUnpickler(io.BytesIO(data)).load()
+        except Exception:  # corrupt, truncated, foreign: ignore and rebuild
+            self.dirty = True
+            return
+        if not (
+            isinstance(loaded, dict)
+            and loaded.get("format") == FORMAT
+            and loaded.get("key") == self.key
+            and isinstance(loaded.get("entries"), dict)
+        ):
+            self.dirty = True
+            return
+        entries = {}
+        for path, entry in loaded["entries"].items():
+            if isinstance(path, str) and isinstance(entry, Entry) and _plausible(entry):
+                entries[path] = entry
+            else:
+                self.dirty = True
+        self.entries = entries
+
+    def _usable(
+        self, path: str, display: str, module: str | None, is_package: bool
+    ) -> Entry | None:
+        entry = self.entries.get(path)
+        if entry is None:
+            return None
+        if (entry.display, entry.module, entry.is_package) != (display, module, is_package):
+            return None
+        return entry
+
+    def lookup_stat(
+        self, path: str, display: str, module: str | None, is_package: bool, stat: os.stat_result
+    ) -> Entry | None:
+        """The entry when mtime and size match and the file is not racily clean."""
+        entry = self._usable(path, display, module, is_package)
+        if entry is None:
+            return None
+        if entry.mtime_ns != stat.st_mtime_ns or entry.size != stat.st_size:
+            return None
+        if stat.st_mtime_ns >= entry.checked_ns - RACY_WINDOW_NS:
+            return None  # racily clean: modified in the same tick it was hashed
+        self.seen.add(path)
+        self.hits += 1
+        return entry
+
+    def lookup_hash(
+        self, path: str, display: str, module: str | None, is_package: bool, digest: str
+    ) -> Entry | None:
+        entry = self._usable(path, display, module, is_package)
+        if entry is None or entry.sha256 != digest:
+            return None
+        self.seen.add(path)
+        self.hits += 1
+        return entry
+
+    # --- writing ---------------------------------------------------------------------
+
+    def store(self, path: str, entry: Entry) -> None:
+        self.seen.add(path)
+        if self.entries.get(path) != entry:
+            self.entries[path] = entry
+            self.dirty = True
+
+    def refresh_stat(self, entry: Entry, stat: os.stat_result, checked_ns: int) -> None:
+        """Same bytes, new stat (touched, or racily clean before): re-arm the fast path."""
+        if (entry.mtime_ns, entry.size) != (stat.st_mtime_ns, stat.st_size) or (
+            entry.mtime_ns >= entry.checked_ns - RACY_WINDOW_NS
+        ):
+            entry.mtime_ns, entry.size, entry.checked_ns = (
+                stat.st_mtime_ns,
+                stat.st_size,
+                checked_ns,
+            )
+            self.dirty = True
+
+    def save(self) -> None:
+        """Write the index atomically; a failure to write is never an error of the scan."""
+        for path in [p for p in self.entries if p not in self.seen]:
+            if not os.path.exists(path):  # deleted since: forget it
+                del self.entries[path]
+                self.dirty = True
+        if not self.dirty:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            ignore = self.directory / ".gitignore"
+            if not ignore.exists():
+                _write_bytes_atomic(ignore, b"# Created by check-background-tasks\n*\n")
+            tag = self.directory / "CACHEDIR.TAG"
+            if not tag.exists():
+                _write_bytes_atomic(
+                    tag,
+                    b"Signature: 8a477f597d28d172789f06886806bc55\n"
+                    b"# This is a cache directory of check-background-tasks.\n",
+                )
+            payload = {
+                "format": FORMAT,
+                "key": self.key,
+                "entries": self.entries,
+            }
+            _write_bytes_atomic(self.index_path, pickle.dumps(payload, protocol=4))
+            for other in self.directory.glob("facts-*.pickle"):
+                if other != self.index_path:
+                    other.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _plausible(entry: Entry) -> bool:
+    return (
+        isinstance(entry.display, str)
+        and isinstance(entry.mtime_ns, int)
+        and isinstance(entry.size, int)
+        and isinstance(entry.sha256, str)
+        and isinstance(entry.checked_ns, int)
+        and (entry.facts is None or isinstance(entry.facts, FileFacts))
+    )
+
+
+def _write_bytes_atomic(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

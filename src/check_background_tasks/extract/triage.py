@@ -1,0 +1,97 @@
+"""Does this file declare anything at all? Decided on CPython's ast, before libcst.
+
+The byte prefilter lets through every file that mentions, say, `.task` or `sched`; most
+of those only import a task module or call `thread.start()`. libcst costs ten times what
+CPython's parser does, so a file goes on to libcst only when its ast shows a shape some
+extractor could turn into a job, a task or a scheduler. Files that define the targets of
+jobs are parsed in full by the project pass whatever this says.
+"""
+
+from __future__ import annotations
+
+import ast
+
+# Modules whose import alone makes a file worth reading: it may build a scheduler, an
+# app or a broker that another file's `x.add_job(...)` refers to.
+FRAMEWORK_ROOTS = frozenset(
+    {
+        "apscheduler",
+        "celery",
+        "taskiq",
+        "huey",
+        "arq",
+        "locked_scheduler",
+        "flask_apscheduler",
+    }
+)
+JOB_CALLS = frozenset(
+    {"add_job", "add_schedule", "add_periodic_task", "create_task", "ensure_future", "add_task"}
+)
+JOB_DECORATORS = frozenset(
+    {"task", "shared_task", "scheduled_job", "job", "periodic_task", "db_periodic_task"}
+)
+
+
+def _name(node: ast.AST) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return ""
+
+
+def _text(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _schedule_target(node: ast.AST) -> bool:
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    text = _text(node)
+    return "SCHEDULE" in text.upper()
+
+
+def _interesting_call(node: ast.Call) -> bool:
+    name = _name(node.func)
+    if name in JOB_CALLS:
+        return True
+    if name == "cron" and isinstance(node.func, ast.Name):
+        return True
+    receiver = _text(node.func.value) if isinstance(node.func, ast.Attribute) else ""
+    if name in ("start", "schedule") and "sched" in receiver.lower():
+        return True
+    if name == "update" and (receiver.endswith("conf") or "SCHEDULE" in receiver.upper()):
+        return True
+    # app.task(name="x")(func): a task registered without a decorator
+    return isinstance(node.func, ast.Call) and _name(node.func.func) in JOB_DECORATORS
+
+
+def declares_something(tree: ast.AST) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if _interesting_call(node):
+                return True
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                func = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if _name(func) in JOB_DECORATORS:
+                    return True
+        elif isinstance(node, ast.Assign):
+            if any(_schedule_target(t) for t in node.targets):
+                return True
+        elif isinstance(node, ast.AnnAssign):
+            if _schedule_target(node.target):
+                return True
+        elif isinstance(node, ast.ImportFrom):
+            if node.module and node.module.split(".")[0] in FRAMEWORK_ROOTS and not node.level:
+                return True
+        elif isinstance(node, ast.Import):
+            if any(alias.name.split(".")[0] in FRAMEWORK_ROOTS for alias in node.names):
+                return True
+    return False

@@ -1,0 +1,540 @@
+"""Deployment rules: Kubernetes CronJobs (BGT010-BGT012), scaled scheduler processes (BGT024).
+
+CronJob rules read the ``extra`` of ``k8s_cronjob`` jobs (see ``extract/kubernetes.py``):
+a field the Helm template decides is ``"<templated>"`` (unknown) and is never reported as
+missing; ``None`` means absent.
+
+BGT024 reads the workloads (Deployment, StatefulSet, DaemonSet, docker-compose services,
+Procfile process types) and parses their commands for a scheduler process that must run
+exactly once: Celery beat (standalone or embedded in a worker by ``-B``/``--beat``),
+``taskiq scheduler``, or a huey consumer that runs periodic tasks (no ``-n``/
+``--no-periodic``). The copy count comes from ``replicas``, any HorizontalPodAutoscaler /
+KEDA ScaledObject that targets the workload (in any file), compose ``deploy.replicas`` /
+``scale`` / ``mode: global``, or the ``app.json`` formation joined to a Procfile. An
+unknown count (templated replicas, a Procfile without a formation) is silent.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..config import Config
+from ..extract.yaml_text import TEMPLATED
+from ..link import LinkedJob, PlacedWorkload, Project
+from ..model import Finding, Location
+from .registry import Rule, rule
+
+# ------------------------------------------------------------------------- CronJobs
+
+
+def _cronjobs(project: Project) -> Iterator[tuple[LinkedJob, dict]]:
+    for linked in project.jobs:
+        if linked.job.kind == "k8s_cronjob":
+            yield linked, dict(linked.job.extra)
+
+
+def _label(linked: LinkedJob) -> str:
+    name = linked.job.name
+    return f"CronJob '{name}'" if name else "CronJob"
+
+
+def _basis(linked: LinkedJob, extra: dict, *more: str) -> str:
+    namespace = extra.get("namespace")
+    namespace = namespace if isinstance(namespace, str) and namespace != TEMPLATED else ""
+    return "|".join(("k8s_cronjob", namespace, linked.job.name or "", *more))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _suspended(extra: dict) -> bool:
+    return extra.get("suspend") is True
+
+
+@rule(
+    "BGT010",
+    "kubernetes-cronjob",
+    "warning",
+    "a Kubernetes CronJob exists in a project whose policy is in-app scheduling",
+    default=False,
+)
+def kubernetes_cronjob(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    # Off by default; `allow-kubernetes-cronjobs = false` switches it on (checker's
+    # ENABLED_BY_SETTING), as does select/extend-select. Whenever it runs, it reports.
+    if config.allow_kubernetes_cronjobs:
+        way_out = "or deselect BGT010"
+    else:
+        way_out = "or set allow-kubernetes-cronjobs = true"
+    for linked, extra in _cronjobs(project):
+        command = linked.job.target or ""
+        runs = f" runs `{_short(command)}`" if command else ""
+        yield self.finding(
+            f"{_label(linked)}{runs} outside the application's scheduler, against this "
+            "project's in-app scheduling policy (it bypasses the app's locks and can duplicate "
+            "an in-app job); move it into the app's scheduler behind a distributed lock (e.g. "
+            f"locked_scheduler) {way_out}",
+            linked.job.location,
+            basis=_basis(linked, extra),
+        )
+
+
+SAFE_POLICIES = ("Forbid", "Replace")
+
+
+@rule(
+    "BGT011",
+    "cronjob-concurrency-policy",
+    "warning",
+    "a CronJob has no concurrencyPolicy: Forbid (or Replace)",
+)
+def cronjob_concurrency_policy(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    for linked, extra in _cronjobs(project):
+        policy = extra.get("concurrency_policy")
+        if policy == TEMPLATED or policy in SAFE_POLICIES or _suspended(extra):
+            continue
+        if policy is None:
+            what = "has no concurrencyPolicy, so it defaults to Allow"
+        elif policy == "Allow":
+            what = "has concurrencyPolicy: Allow"
+        else:
+            what = f"has concurrencyPolicy: {policy!r}, which is not Allow, Forbid or Replace"
+        yield self.finding(
+            f"{_label(linked)} {what}: a run that outlasts the interval overlaps the next "
+            "one and both work on the same data; set concurrencyPolicy: Forbid (or Replace)",
+            linked.job.location,
+            basis=_basis(linked, extra),
+        )
+
+
+@rule(
+    "BGT012",
+    "cronjob-missing-limits",
+    "warning",
+    "a CronJob lacks startingDeadlineSeconds, activeDeadlineSeconds, or container resource limits",
+)
+def cronjob_missing_limits(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    for linked, extra in _cronjobs(project):
+        missing: list[str] = []
+        why: list[str] = []
+        if extra.get("starting_deadline_seconds") is None and not _suspended(extra):
+            missing.append("startingDeadlineSeconds")
+            why.append("missed runs start late or, after 100 misses, not at all")
+        if extra.get("active_deadline_seconds") is None:
+            missing.append("activeDeadlineSeconds")
+            why.append("a hung run never ends")
+        if extra.get("has_resource_limits") is False:
+            names = [n for n in extra.get("containers_without_limits") or [] if n]
+            if names:
+                which = ", ".join(f"'{n}'" for n in names)
+                noun = "container" if len(names) == 1 else "containers"
+                missing.append(f"resources.limits ({noun} {which})")
+            else:
+                missing.append("resources.limits")
+            why.append("one run can starve its node")
+        if not missing:
+            continue
+        listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + f" or {missing[-1]}"
+        yield self.finding(
+            f"{_label(linked)} has no {listed}: {'; '.join(why)}; "
+            f"set {'it' if len(missing) == 1 else 'them'}",
+            linked.job.location,
+            basis=_basis(linked, extra, *missing),
+        )
+
+
+# ------------------------------------------------------------- scheduler processes
+
+
+@dataclass(frozen=True)
+class Process:
+    """A scheduler process found in a command line."""
+
+    family: str  # celery | taskiq | huey
+    label: str  # what the message calls it
+    advice: str  # what to do, with {unit} for "its own ... with 1 replica"
+
+
+NOT_A_SCHEDULER = Process("", "", "")  # a known program that is not a scheduler here
+
+_SEPARATORS = frozenset("();|&")
+_MAX_DEPTH = 4
+_MAX_TOKENS = 2000
+
+_CELERY_BEAT = Process(
+    "celery",
+    "Celery beat",
+    "run beat in exactly one process ({unit}) or use a lock-based scheduler such as RedBeat",
+)
+_CELERY_EMBEDDED = Process(
+    "celery",
+    "Celery beat (embedded in the worker by -B)",
+    "drop -B from the scaled workers and run `celery beat` in exactly one process ({unit}), "
+    "or use a lock-based scheduler such as RedBeat",
+)
+_TASKIQ = Process(
+    "taskiq",
+    "the taskiq scheduler",
+    "run `taskiq scheduler` in exactly one process ({unit})",
+)
+_HUEY = Process(
+    "huey",
+    "a huey consumer with periodic tasks enabled",
+    "start the scaled consumers with -n/--no-periodic and run periodic tasks in exactly "
+    "one consumer ({unit})",
+)
+
+# Options taking a separate value, before or after Celery's sub-command (Celery 3-5).
+_CELERY_VALUE_OPTIONS = frozenset(
+    {
+        "-A",
+        "--app",
+        "-b",
+        "--broker",
+        "--result-backend",
+        "--loader",
+        "--config",
+        "--workdir",
+        "-l",
+        "--loglevel",
+        "-f",
+        "--logfile",
+        "--pidfile",
+        "-s",
+        "--schedule",
+        "-S",
+        "--scheduler",
+        "--statedb",
+        "-Q",
+        "--queues",
+        "-X",
+        "--exclude-queues",
+        "-I",
+        "--include",
+        "-c",
+        "--concurrency",
+        "-n",
+        "--hostname",
+        "-P",
+        "--pool",
+        "-O",
+        "--uid",
+        "--gid",
+        "--max-interval",
+    }
+)
+# Short options of `celery worker` that take a value: `-lINFO`, `-c4` end a flag cluster.
+_CELERY_WORKER_VALUE_LETTERS = frozenset("AbflsSQXIcnPO")
+# Short options of huey_consumer / run_huey that take a value.
+_HUEY_VALUE_LETTERS = frozenset("wkdmbcsLl")
+
+
+def _tokens(text: str) -> list[str]:
+    """Shell words of a command line, with operators (``&&``, ``;``, ``|``) as words."""
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        words = []
+        for word in lexer:
+            words.append(word)
+            if len(words) >= _MAX_TOKENS:
+                break
+        return words
+    except ValueError:  # unbalanced quotes: the shell would refuse it; read it roughly
+        return text.split()[:_MAX_TOKENS]
+
+
+def _simple_commands(words: list[str]) -> Iterator[list[str]]:
+    current: list[str] = []
+    for word in words:
+        if word and set(word) <= set("();<>|&") and set(word) & _SEPARATORS:
+            if current:
+                yield current
+            current = []
+        else:
+            current.append(word)
+    if current:
+        yield current
+
+
+def _positional(args: list[str], value_options: frozenset[str] = frozenset()) -> int | None:
+    """Index of the first non-option word (the sub-command), skipping option values."""
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word in value_options:
+            i += 2
+        elif word.startswith("-") and len(word) > 1:
+            i += 1
+        else:
+            return i
+    return None
+
+
+def _has_flag(args: list[str], letter: str, long: str, value_letters: frozenset[str]) -> bool:
+    """Is ``-X`` / ``--long`` given, alone or in a cluster of short flags (``-EB``)?"""
+    for word in args:
+        if word == long:
+            return True
+        if word.startswith("-") and not word.startswith("--"):
+            for char in word[1:]:
+                if char == letter:
+                    return True
+                if char in value_letters or not char.isalpha():
+                    break
+    return False
+
+
+def _option_value(args: list[str], names: tuple[str, ...]) -> str | None:
+    for i, word in enumerate(args):
+        for name in names:
+            if word == name and i + 1 < len(args):
+                return args[i + 1]
+            if name.startswith("--") and word.startswith(name + "="):
+                return word[len(name) + 1 :]
+            if not name.startswith("--") and word.startswith(name) and len(word) > len(name):
+                return word[len(name) :]
+    return None
+
+
+def _lock_based(scheduler: str | None) -> bool:
+    return bool(scheduler) and "redbeat" in str(scheduler).lower()
+
+
+def _celery(args: list[str]) -> Process:
+    index = _positional(args, _CELERY_VALUE_OPTIONS)
+    if index is None:
+        return NOT_A_SCHEDULER
+    sub, rest = args[index], args[index + 1 :]
+    if sub == "beat":
+        return (
+            NOT_A_SCHEDULER
+            if _lock_based(_option_value(args, ("-S", "--scheduler")))
+            else (_CELERY_BEAT)
+        )
+    if sub == "worker":
+        return _celery_worker(rest)
+    return NOT_A_SCHEDULER
+
+
+def _celery_worker(args: list[str]) -> Process:
+    if not _has_flag(args, "B", "--beat", _CELERY_WORKER_VALUE_LETTERS):
+        return NOT_A_SCHEDULER
+    if _lock_based(_option_value(args, ("--scheduler",))):
+        return NOT_A_SCHEDULER
+    return _CELERY_EMBEDDED
+
+
+def _huey(args: list[str]) -> Process:
+    if _has_flag(args, "n", "--no-periodic", _HUEY_VALUE_LETTERS):
+        return NOT_A_SCHEDULER
+    return _HUEY
+
+
+def _program(argv: list[str], i: int) -> Process | None:
+    """The process ``argv[i:]`` starts when ``argv[i]`` is a program we know, else None."""
+    base = argv[i].rsplit("/", 1)[-1]
+    args = argv[i + 1 :]
+    if base == "celery":
+        return _celery(args)
+    if base == "celerybeat":  # Celery 3
+        return (
+            NOT_A_SCHEDULER
+            if _lock_based(_option_value(args, ("-S", "--scheduler")))
+            else (_CELERY_BEAT)
+        )
+    if base == "celeryd":  # Celery 3
+        return _celery_worker(args)
+    if base == "taskiq":
+        index = _positional(args)
+        if index is not None and args[index] == "scheduler":
+            return _TASKIQ
+        return NOT_A_SCHEDULER
+    if base in ("huey_consumer", "huey_consumer.py") or base.endswith(".huey_consumer"):
+        return _huey(args)
+    if base in ("manage.py", "django-admin", "django-admin.py"):
+        index = _positional(args, frozenset({"--settings", "--pythonpath"}))
+        if index is None:
+            return NOT_A_SCHEDULER
+        sub, rest = args[index], args[index + 1 :]
+        if sub == "run_huey":
+            return _huey(rest)
+        if sub in ("celery", "celerybeat", "celeryd"):  # django-celery
+            return _program(args, index)
+        return NOT_A_SCHEDULER
+    return None
+
+
+def _is_script_flag(word: str) -> bool:
+    """``-c`` and clusters such as ``-ec`` / ``-lc``: the next word is a shell script."""
+    return (
+        word.startswith("-")
+        and not word.startswith("--")
+        and word[1:].isalpha()
+        and ("c" in word[1:])
+    )
+
+
+def scheduler_processes(command: str, depth: int = 0) -> list[Process]:
+    """Scheduler processes a command line starts (``sh -c "..."`` scripts are followed).
+
+    In each simple command the first known program decides (wrappers such as ``exec``,
+    ``env``, ``poetry run``, ``dumb-init --``, ``python -m`` or an entrypoint script are
+    skipped over); a word after ``-c`` (``sh -c``, ``bash -lc``) is parsed as a script.
+    """
+    found: list[Process] = []
+    if not command or depth > _MAX_DEPTH:
+        return found
+    for argv in _simple_commands(_tokens(command)):
+        for i, word in enumerate(argv):
+            process = _program(argv, i)
+            if process is not None:
+                if process is not NOT_A_SCHEDULER:
+                    found.append(process)
+                break
+            if i > 0 and _is_script_flag(argv[i - 1]) and (" " in word or "\t" in word):
+                found.extend(scheduler_processes(word, depth + 1))
+    return found
+
+
+# --------------------------------------------------------------- copies of a workload
+
+SCALER_KINDS = ("HorizontalPodAutoscaler", "ScaledObject")
+
+
+@dataclass(frozen=True)
+class Copies:
+    how: str  # "with replicas: 2", "on every node", ...
+    copy: str  # what one copy is called: replica, pod, dyno
+    unit: str  # "its own Deployment with replicas: 1"
+    related: tuple[Location, ...] = ()
+
+
+def _scaler_locations(pw: PlacedWorkload, project: Project) -> dict[tuple[str, int], Location]:
+    out: dict[tuple[str, int], Location] = {}
+    for other in project.workloads:
+        scaler = other.workload
+        if scaler.kind in SCALER_KINDS and scaler.name == pw.workload.name:
+            out[(scaler.kind, scaler.line)] = other.location
+    return out
+
+
+def _kubernetes_copies(pw: PlacedWorkload, project: Project) -> Copies | None:
+    workload = pw.workload
+    unit = f"its own {workload.kind} with replicas: 1"
+    if workload.kind == "DaemonSet":
+        return Copies(
+            "on every node (one pod per node)", "pod", "its own Deployment with replicas: 1"
+        )
+    replicas = workload.replicas
+    scaled: list[tuple[str, int]] = []  # (scaler description, max replicas)
+    related: list[Location] = []
+    if workload.autoscaled:
+        locations = _scaler_locations(pw, project)
+        for entry in workload.extra.get("autoscalers") or []:
+            maximum = entry.get("max_replicas")
+            if not isinstance(maximum, int) or isinstance(maximum, bool) or maximum <= 1:
+                continue  # unknown (templated) or never more than one
+            kind = entry.get("kind") or "autoscaler"
+            name = entry.get("name")
+            scaled.append((f"{kind} '{name}'" if name else str(kind), maximum))
+            location = locations.get((kind, entry.get("line")))
+            if location is not None:
+                related.append(location)
+    parts: list[str] = []
+    if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas > 1:
+        parts.append(f"with replicas: {replicas}")
+    if scaled:
+        described = " and ".join(f"{what} (up to {most} replicas)" for what, most in scaled)
+        parts.append(f"scaled by {described}")
+    if not parts:
+        return None
+    return Copies(" and ".join(parts), "replica", unit, tuple(related))
+
+
+def _compose_copies(pw: PlacedWorkload) -> Copies | None:
+    workload = pw.workload
+    unit = "its own service with 1 replica"
+    if workload.extra.get("replicas_source") == "per-node":
+        return Copies("in global mode (one container per node)", "container", unit)
+    replicas = workload.replicas
+    if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas > 1:
+        return Copies(f"with {replicas} replicas", "replica", unit)
+    return None
+
+
+def _procfile_copies(pw: PlacedWorkload, project: Project) -> Copies | None:
+    workload = pw.workload
+    replicas = workload.replicas
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas <= 1:
+        return None  # unknown (no app.json formation) or one dyno
+    directory = pw.file.rpartition("/")[0]
+    related = tuple(
+        other.location
+        for other in project.workloads
+        if other.workload.kind == "heroku_formation"
+        and other.workload.name == workload.name
+        and other.file.rpartition("/")[0] == directory
+    )
+    return Copies(
+        f"with {replicas} dynos (app.json formation)",
+        "dyno",
+        "its own process type with quantity 1",
+        related,
+    )
+
+
+def _copies(pw: PlacedWorkload, project: Project) -> Copies | None:
+    kind = pw.workload.kind
+    if kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        return _kubernetes_copies(pw, project)
+    if kind == "compose":
+        return _compose_copies(pw)
+    if kind == "Procfile":
+        return _procfile_copies(pw, project)
+    return None
+
+
+WORKLOAD_TITLES = {"compose": "docker-compose service", "Procfile": "Procfile process type"}
+
+
+def _commands(pw: PlacedWorkload) -> list[str]:
+    commands = pw.workload.extra.get("commands")
+    if isinstance(commands, list) and commands:
+        return [c for c in commands if isinstance(c, str)]
+    return [pw.workload.command]
+
+
+@rule(
+    "BGT024",
+    "scaled-scheduler-process",
+    "error",
+    "a process that must run once (Celery beat, taskiq scheduler, huey periodic consumer) "
+    "runs in several copies",
+)
+def scaled_scheduler_process(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    for pw in project.workloads:
+        processes: list[Process] = []
+        for command in _commands(pw):
+            for process in scheduler_processes(command):
+                if process not in processes:
+                    processes.append(process)
+        if not processes:
+            continue
+        copies = _copies(pw, project)
+        if copies is None:
+            continue
+        workload = pw.workload
+        title = WORKLOAD_TITLES.get(workload.kind, workload.kind)
+        for process in processes:
+            yield self.finding(
+                f"{title} '{workload.name}' runs {process.label} {copies.how}: every "
+                f"{copies.copy} sends every periodic task, so each one runs several times; "
+                + process.advice.format(unit=copies.unit),
+                pw.location,
+                related=copies.related,
+                basis=f"{workload.kind}|{workload.namespace or ''}|{workload.name}|{process.label}",
+            )

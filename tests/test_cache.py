@@ -1,0 +1,203 @@
+"""The facts cache: same answers with and without it, never trusted when wrong."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_cli import SERVICE, run_cli, write
+
+from check_background_tasks import cache as cache_module
+from check_background_tasks.cache import Cache
+from check_background_tasks.config import Config
+
+OLD = 1_600_000_000  # a timestamp far outside the racy-clean window
+
+
+@pytest.fixture(autouse=True)
+def _stable_tool_fingerprint(monkeypatch):
+    """The key covers our own source files' mtimes; pin it while a test runs in-process."""
+    fixed = cache_module._tool_fingerprint()
+    monkeypatch.setattr(cache_module, "_tool_fingerprint", lambda: fixed)
+
+
+def generated_tree(root: Path, modules: int = 60) -> None:
+    """A service big enough for the process pool: jobs in one file, targets in another."""
+    files = {"gen/__init__.py": "", "gen/jobs/__init__.py": ""}
+    for i in range(modules):
+        files[f"gen/jobs/job{i}.py"] = f"from redis import Redis\n\ndef run{i}():\n" + (
+            f"    with Redis().lock('job{i}'):\n        return {i}\n"
+            if i % 3 == 0
+            else "    return 0\n"
+        )
+        files[f"gen/sched{i}.py"] = (
+            "import asyncio\n"
+            "from apscheduler.schedulers.asyncio import AsyncIOScheduler\n"
+            f"from gen.jobs.job{i} import run{i}\n\n"
+            "scheduler = AsyncIOScheduler()\n"
+            f"scheduler.add_job(run{i}, 'cron', minute={i % 60}, id='job-{i % 45}')\n\n"
+            "async def start():\n"
+            f"    asyncio.create_task(poll{i}())\n\n"
+            f"async def poll{i}():\n    return None\n"
+        )
+        files[f"gen/plain{i}.py"] = f"VALUE = {i}\n"
+    files["deploy/cron.yaml"] = (
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: job-1\nspec:\n"
+        "  schedule: '*/5 * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n"
+        "          containers:\n            - name: c\n              image: x\n"
+        "              command: [python, -m, gen.jobs.job1]\n"
+    )
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def json_of(args: list[str], capsys) -> str:
+    code, out, err = run_cli([*args, "--select", "ALL", "--format", "json"], capsys)
+    assert code in (0, 1), err
+    return out
+
+
+def test_same_json_with_and_without_cache_and_any_worker_count(tmp_path, capsys):
+    generated_tree(tmp_path)
+    reference = json_of(["gen", "deploy", "--no-cache", "--jobs", "1"], capsys)
+    assert reference.count('"code"') > 60
+    assert json_of(["gen", "deploy", "--no-cache", "--jobs", "4"], capsys) == reference
+    assert json_of(["gen", "deploy", "--jobs", "4"], capsys) == reference  # cold cache
+    assert json_of(["gen", "deploy", "--jobs", "1"], capsys) == reference  # warm cache
+    for path in tmp_path.rglob("*.py"):  # old enough for the mtime+size fast path
+        os.utime(path, (OLD, OLD))
+    assert json_of(["gen", "deploy", "--jobs", "4"], capsys) == reference  # re-arms stats
+    assert json_of(["gen", "deploy", "--jobs", "1"], capsys) == reference  # fast path
+    inventory = run_cli(["inventory", "gen", "deploy", "--format", "csv", "--no-cache"], capsys)
+    assert run_cli(["inventory", "gen", "deploy", "--format", "csv"], capsys) == inventory
+
+
+def test_cache_follows_edits(tmp_path, capsys):
+    write(tmp_path, SERVICE)
+    assert "BGT020" in json_of(["svc"], capsys)
+    jobs = tmp_path / "svc/jobs.py"
+    jobs.write_text(jobs.read_text().replace("def cleanup():", "@single_instance\ndef cleanup():"))
+    assert "BGT020" not in json_of(["svc"], capsys)
+
+
+def test_fully_cached_run_never_imports_libcst(tmp_path):
+    write(tmp_path, SERVICE)
+    script = (
+        "import sys\n"
+        "from check_background_tasks.cli import main\n"
+        "try:\n    main(['svc', '--format', 'json', '-o', 'out.json'])\n"
+        "except SystemExit:\n    pass\n"
+        "print('libcst' in sys.modules)\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+        for _ in range(2)
+    ]
+    assert [r.stdout.strip() for r in runs] == ["True", "False"], [r.stderr for r in runs]
+
+
+def index_file(tmp_path: Path) -> Path:
+    (found,) = (tmp_path / ".check_background_tasks_cache").glob("facts-*.pickle")
+    return found
+
+
+def test_corrupt_cache_is_ignored_and_rebuilt(tmp_path, capsys):
+    write(tmp_path, SERVICE)
+    reference = json_of(["svc", "--no-cache"], capsys)
+    json_of(["svc"], capsys)
+    index = index_file(tmp_path)
+    for garbage in (b"", b"\x80\x04garbage", index.read_bytes()[:40], pickle.dumps({"format": 1})):
+        index.write_bytes(garbage)
+        assert json_of(["svc"], capsys) == reference
+        assert Cache(index.parent, Config().fingerprint()).entries, "rebuilt"
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_planted_pickle_is_never_executed(tmp_path, capsys):
+    write(tmp_path, SERVICE)
+    reference = json_of(["svc", "--no-cache"], capsys)
+    json_of(["svc"], capsys)
+    index = index_file(tmp_path)
+    index.write_bytes(pickle.dumps({"format": 1, "entries": {"x": Evil()}}))
+    assert json_of(["svc"], capsys) == reference
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_foreign_entries_are_dropped(tmp_path, capsys):
+    write(tmp_path, SERVICE)
+    json_of(["svc"], capsys)
+    index = index_file(tmp_path)
+    data = pickle.loads(index.read_bytes())
+    path = next(iter(data["entries"]))
+    data["entries"][path].sha256 = 12345  # wrong type
+    index.write_bytes(pickle.dumps(data))
+    cache = Cache(index.parent, Config().fingerprint())
+    assert path not in cache.entries and cache.dirty
+
+
+def test_mtime_size_fast_path_and_racy_files(tmp_path, capsys):
+    write(tmp_path, SERVICE)
+    jobs = tmp_path / "svc/jobs.py"
+    text = jobs.read_text()
+    unlocked = text.replace("    return 0\n", "    return 0  #padding\n", 1)
+    locked = text.replace("def cleanup():", "@only_one\ndef cleanup():")
+    assert len(unlocked.encode()) == len(locked.encode())
+    # 1. A file modified in the same tick it was hashed is racily clean: it is re-read
+    #    next time even though size and mtime still match.
+    jobs.write_text(unlocked)
+    assert "BGT020" in json_of(["svc"], capsys)
+    stat = jobs.stat()
+    jobs.write_text(locked)
+    os.utime(jobs, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert jobs.stat().st_size == stat.st_size
+    assert "BGT020" not in json_of(["svc"], capsys)
+    # 2. Old files whose size and mtime match are trusted without being read (as git does).
+    for path in tmp_path.rglob("*.py"):
+        os.utime(path, (OLD, OLD))
+    json_of(["svc"], capsys)  # records the old stats
+    reads = []
+    real = Path.read_bytes
+
+    def counting(self):
+        reads.append(self.name)
+        return real(self)
+
+    Path.read_bytes = counting
+    try:
+        assert "BGT020" not in json_of(["svc"], capsys)
+    finally:
+        Path.read_bytes = real
+    assert [name for name in reads if name.endswith(".py")] == []
+
+
+def test_tool_fingerprint_covers_version_and_code(monkeypatch, tmp_path):
+    monkeypatch.undo()
+    before = cache_module._tool_fingerprint()
+    monkeypatch.setattr(cache_module, "__version__", "0.0.0-other")
+    assert cache_module._tool_fingerprint() != before
+    monkeypatch.undo()
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "a.py").write_text("x = 1\n")
+    monkeypatch.setattr(cache_module, "_PACKAGE_DIR", package)
+    first = cache_module._tool_fingerprint()
+    (package / "a.py").write_text("x = 22\n")
+    assert cache_module._tool_fingerprint() != first
+
+
+def test_cache_dir_has_gitignore_and_no_temp_files(tmp_path, capsys):
+    write(tmp_path, SERVICE)
+    json_of(["svc"], capsys)
+    names = sorted(p.name for p in (tmp_path / ".check_background_tasks_cache").iterdir())
+    assert names[:2] == [".gitignore", "CACHEDIR.TAG"] and len(names) == 3
+    assert names[2].startswith("facts-") and names[2].endswith(".pickle")
