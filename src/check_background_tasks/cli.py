@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,9 @@ from . import __version__
 from .config import Config, ConfigError, load
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+REPORT_POINTER = (
+    "See when every job fires: check-background-tasks report -o background-tasks.html\n"
+)
 
 
 class DefaultToCheck(click.Group):
@@ -87,10 +92,30 @@ def _scan(  # type: ignore[no-untyped-def]
     from .engine import scan
 
     cache = _cache_dir(config, no_cache, cache_dir)
-    result = scan(list(paths) or ["."], config, jobs=jobs, cache_dir=cache)
+    with _progress() as progress:
+        result = scan(list(paths) or ["."], config, jobs=jobs, cache_dir=cache, progress=progress)
     if result.errors:
         _fail("; ".join(result.errors))
     return result
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for long scans, only when a person is watching."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("parsing", total=None, visible=False)
+
+        def update(done: int, total: int) -> None:
+            # Only scans with many files to parse are worth a bar.
+            bar.update(task, completed=done, total=total, visible=total >= 200)
+
+        yield update
 
 
 @click.group(cls=DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
@@ -214,6 +239,8 @@ def check(
         text = findings_markdown(findings, heading)
     else:
         text = report.to_text(findings, show_source)
+        if findings:
+            text += REPORT_POINTER
     _emit(text, output)
     if show_suppressed and outcome.suppressed:
         click.echo(f"Suppressed ({len(outcome.suppressed)}):", err=True)

@@ -66,9 +66,7 @@ def _extract_safely(task: Task, source: bytes) -> FileFacts:
 
     try:
         max_size = task.max_size if task.max_size is not None else DEFAULT_MAX_FILE_SIZE
-        return extract(
-            task.display, source, task.module, task.is_package, max_size, full=task.full
-        )
+        return extract(task.display, source, task.module, task.is_package, max_size, full=task.full)
     except RecursionError:
         return FileFacts(task.display, problems=[Problem("too deeply nested to parse")])
     except Exception as exc:  # an internal bug must not stop the scan
@@ -76,12 +74,25 @@ def _extract_safely(task: Task, source: bytes) -> FileFacts:
         return FileFacts(task.display, problems=[Problem(message)])
 
 
-def extract_all(tasks: list[Task], jobs: int) -> list[FileFacts]:
+def extract_all(
+    tasks: list[Task], jobs: int, progress: Callable[[int, int], None] | None = None
+) -> list[FileFacts]:
+    out: list[FileFacts] = []
     if jobs <= 1 or len(tasks) < POOL_THRESHOLD:
-        return [run_task(t) for t in tasks]
+        results: Iterable[FileFacts] = map(run_task, tasks)
+        for ff in results:
+            out.append(ff)
+            if progress:
+                progress(len(out), len(tasks))
+        return out
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         # map() keeps input order, so parallelism never changes the output.
-        return list(pool.map(run_task, tasks, chunksize=max(1, len(tasks) // (jobs * 8))))
+        chunk = max(1, len(tasks) // (jobs * 8))
+        for ff in pool.map(run_task, tasks, chunksize=chunk):
+            out.append(ff)
+            if progress:
+                progress(len(out), len(tasks))
+    return out
 
 
 def default_jobs() -> int:
@@ -191,7 +202,7 @@ def scan(
     for file in files:
         module, is_package = namer.name(file)
         planner.add(file, module, is_package)
-    extracted = extract_all(planner.tasks, workers)
+    extracted = extract_all(planner.tasks, workers, progress)
     planner.record(planner.tasks, extracted)
     facts = planner.cached + extracted
     facts = _extract_targets(facts, planner, workers)
