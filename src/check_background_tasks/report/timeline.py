@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from .. import schedules
 from ..link import Project
 from ..model import Finding, Job, Schedule
+from ..rules.schedule_rules import can_pile_up
 
 DUPLICATE_CODES = ("BGT001", "BGT002", "BGT003")  # linked rows
 # A row with more fires than this in a view is drawn as a band, not as single marks.
@@ -246,8 +247,10 @@ def _load(
     fired: dict[int, list[datetime] | None],
     start: datetime,
     threshold: int,
+    countable: set[int],
 ) -> list[View]:
-    """Jobs firing per minute (as `schedules.jobs_per_minute`, from the same fire times)."""
+    """Jobs firing per minute; a pile-up counts only the jobs BGT033 counts (`countable`:
+    cron schedules; intervals have no known phase)."""
     minutes_of: dict[int, set[int] | None] = {
         index: None if fires is None else {_minute_of(start, t) for t in fires}
         for index, fires in fired.items()
@@ -264,8 +267,9 @@ def _load(
         for minute in sorted(per_minute):
             indices = per_minute[minute]
             count = len(indices)
-            if count > threshold:
-                pileups.append((minute, sorted(indices)))
+            piled = [i for i in indices if i in countable]
+            if len(piled) > threshold:
+                pileups.append((minute, sorted(piled)))
             last = runs[-1] if runs else None
             if last and last[0] + last[1] == minute and last[2] == count:
                 runs[-1] = (last[0], last[1] + 1, count)
@@ -302,7 +306,9 @@ def build(project: Project, findings: Sequence[Finding], threshold: int) -> Time
         start=start,
         threshold=threshold,
         rows=_display_order(rows, groups),
-        views=_load(views, fired, start, threshold),
+        views=_load(
+            views, fired, start, threshold, {i for i, job in enumerate(jobs) if can_pile_up(job)}
+        ),
         groups=groups,
     )
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from .. import schedules
 from ..config import Config
 from ..link import LinkedJob, Project
-from ..model import Finding, Location
+from ..model import Finding, Job, Location
 from .registry import Rule, rule
 
 
@@ -124,7 +124,7 @@ def _module_scanned(dotted: str, project: Project) -> bool:
     return any(".".join(parts[:i]) in project.modules for i in range(len(parts) - 1, 0, -1))
 
 
-def _can_pile_up(linked: LinkedJob) -> bool:
+def can_pile_up(job: Job) -> bool:
     """A job on a cron schedule that does not fire in every minute anyway.
 
     Interval jobs are left out: their phase depends on when the scheduler started (or
@@ -132,8 +132,8 @@ def _can_pile_up(linked: LinkedJob) -> bool:
     pile-ups. A cron job firing every minute is constant load, not a coincidence of
     round-number schedules; counting it would make every minute a "pile-up".
     """
-    schedule = linked.job.schedule
-    if not linked.job.periodic or schedule is None or schedule.error or not schedule.resolved:
+    schedule = job.schedule
+    if not job.periodic or schedule is None or schedule.error or not schedule.resolved:
         return False
     return schedule.cron is not None and schedule.cron != "* * * * *"
 
@@ -149,7 +149,7 @@ def _minute(dt: datetime) -> str:
     "more than N jobs fire in the same minute",
 )
 def schedule_pileup(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
-    jobs = [lj for lj in project.jobs if _can_pile_up(lj)]
+    jobs = [lj for lj in project.jobs if can_pile_up(lj.job)]
     if len(jobs) <= config.pileup_threshold:
         return
     plan = [lj.job.schedule for lj in jobs if lj.job.schedule is not None]
