@@ -208,12 +208,6 @@ def test_bgt011_spec_injected_by_template_is_unknown(tmp_path: Path) -> None:
     assert not run(tmp_path, {"chart/templates/cron.yaml": INJECTED_SPEC}, "BGT011")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extract/kubernetes.py: a toYaml line injected *before* the first key of `spec:` "
-    "is not seen (injected_into starts at the mapping's first key), so the fields it may "
-    "set read as missing",
-)
 def test_bgt011_spec_injected_before_the_first_key_is_unknown(tmp_path: Path) -> None:
     text = INJECTED_SPEC.replace('  schedule: "0 0 * * *"\n', "").replace(
         "  jobTemplate:", '  schedule: "0 0 * * *"\n  jobTemplate:'

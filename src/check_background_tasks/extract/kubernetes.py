@@ -355,6 +355,12 @@ class _Doc:
             return False
         column = mapping.value[0][0].start_mark.column
         first, last = mapping.start_mark.line, mapping.end_mark.line
+        # A template line just above the first key (right under `spec:`) injects into
+        # this mapping too: the block starts where its parent key's line ends.
+        if self._lines is None:
+            self._lines = self.helm.text.split("\n")
+        while first > 0 and (first - 1 in self.helm.injected or not self._lines[first - 1].strip()):
+            first -= 1
         return any(
             first <= ln <= last and indent == column for ln, indent in self.helm.injected.items()
         )

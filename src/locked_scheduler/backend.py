@@ -1,0 +1,54 @@
+"""The coordination contract shared by the Redis backend and the in-process one."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class BackendError(Exception):
+    """The coordination store could not answer (Redis down, timeout, protocol error)."""
+
+
+class ClaimStatus(enum.Enum):
+    WON = "won"  # this replica owns the tick and holds the running lease
+    TAKEN = "taken"  # another replica already claimed the tick
+    OVERLAP = "overlap"  # tick claimed here, but an earlier run still holds the lease
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    status: ClaimStatus
+    fence: int | None  # the job's fence after this claim (the current one when not won)
+
+
+class Backend(Protocol):
+    """Claims and leases. Async methods run on the app's loop; sync ones in threads."""
+
+    name: str
+
+    async def claim(
+        self, job_id: str, tick_ms: int, token: str, claim_ttl_ms: int, lease_ttl_ms: int
+    ) -> ClaimResult:
+        """Claim the tick and take the running lease in one round trip."""
+
+    async def release(self, job_id: str, token: str) -> bool:
+        """Delete the running lease if ``token`` still owns it."""
+
+    async def ping(self) -> None: ...
+
+    async def claimed(self, job_id: str, tick_ms: int) -> bool:
+        """Whether some replica claimed this tick (and the claim has not expired)."""
+
+    def renew(self, job_id: str, token: str, lease_ttl_ms: int) -> bool:
+        """Extend the running lease if ``token`` still owns it (watchdog thread)."""
+
+    def hold_leader(self, token: str, ttl_ms: int) -> bool:
+        """Acquire the leader lease, or extend it if ``token`` owns it (leader thread)."""
+
+    def release_leader(self, token: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,235 @@
+"""Running one tick of one job on this replica: claim, run under a lease, record."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import math
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .backend import Backend, BackendError, ClaimStatus
+from .clock import Clock, epoch_ms, utc_from_epoch
+from .health import (
+    FAILED,
+    LEASE_LOST,
+    RAN,
+    SKIPPED_CLAIMED,
+    SKIPPED_LATE,
+    SKIPPED_NOT_LEADER,
+    SKIPPED_OVERLAP,
+    SKIPPED_REDIS,
+    JobStats,
+    RedisHealth,
+)
+from .leader import LeaderElector
+from .lease import Lease, LeaseKeeper
+from .logs import log_tick
+from .run import RunInfo, set_current_run
+from .triggers import interval_after
+
+log = logging.getLogger("locked_scheduler")
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """Per-job coordination settings, resolved against the scheduler's defaults."""
+
+    misfire_grace_time: int
+    claim_deadline: float | None  # None: min(interval / 2, misfire_grace_time)
+    on_redis_error: str  # "skip" or "run"
+    is_async: bool
+    # Called on the replica that claimed the tick, with the outcome (one-off jobs use it
+    # to mark themselves done in the store).
+    on_claimed_outcome: Callable[[str], Awaitable[None]] | None = None
+
+
+@dataclass
+class TickSettings:
+    replica_id: str
+    lease_ttl_s: float
+    min_claim_ttl_s: float
+
+
+class TickRunner:
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        keeper: LeaseKeeper,
+        clock: Clock,
+        settings: TickSettings,
+        redis_health: RedisHealth,
+        threads: ThreadPoolExecutor,
+        leader: LeaderElector | None,
+    ) -> None:
+        self._backend = backend
+        self._keeper = keeper
+        self._clock = clock
+        self._settings = settings
+        self._redis = redis_health
+        self._threads = threads
+        self._leader = leader
+        self.stats: dict[str, JobStats] = {}
+
+    def stats_for(self, job_id: str) -> JobStats:
+        return self.stats.setdefault(job_id, JobStats(job_id))
+
+    def record(
+        self,
+        job_id: str,
+        tick: datetime,
+        outcome: str,
+        *,
+        fence: int | None = None,
+        duration_s: float | None = None,
+        detail: str | None = None,
+    ) -> str:
+        self.stats_for(job_id).record(
+            outcome, tick, now=utc_from_epoch(self._clock()), duration_s=duration_s, fence=fence
+        )
+        log_tick(
+            job_id=job_id,
+            tick=tick,
+            replica_id=self._settings.replica_id,
+            outcome=outcome,
+            fence=fence,
+            duration_s=duration_s,
+            detail=detail,
+        )
+        return outcome
+
+    async def run(self, job: Any, tick: datetime, options: JobOptions) -> str:
+        """Handle ``tick`` of APScheduler job ``job``; returns the outcome."""
+        outcome, claimed = await self._run(job, tick, options)
+        if claimed and options.on_claimed_outcome is not None:
+            try:
+                await options.on_claimed_outcome(outcome)
+            except Exception:
+                log.exception("after-run hook failed job=%s", job.id)
+        return outcome
+
+    async def _run(self, job: Any, tick: datetime, options: JobOptions) -> tuple[str, bool]:
+        if self._leader is not None and not self._leader.is_leader:
+            return self.record(job.id, tick, SKIPPED_NOT_LEADER), False
+        interval_s = interval_after(job.trigger, tick)
+        deadline_s = options.claim_deadline
+        if deadline_s is None:
+            deadline_s = float(options.misfire_grace_time)
+            if interval_s is not None:
+                deadline_s = min(interval_s / 2, deadline_s)
+        lateness_s = self._clock() - tick.timestamp()
+        if lateness_s > deadline_s:
+            return self.record(job.id, tick, SKIPPED_LATE, detail=f"late_s={lateness_s:.3f}"), False
+
+        token = f"{self._settings.replica_id}:{uuid.uuid4().hex}"
+        # A claim must outlive every replica that may still try the tick: those are at
+        # most deadline_s late by their own clock, plus clock skew (covered by the
+        # min_claim_ttl margin). Claims are never deleted, only expire.
+        claim_ttl_s = max(2 * (interval_s or 0.0), deadline_s + self._settings.min_claim_ttl_s)
+        lease_ttl_ms = math.ceil(self._settings.lease_ttl_s * 1000)
+        started = time.perf_counter()
+        try:
+            result = await self._backend.claim(
+                job.id, epoch_ms(tick), token, math.ceil(claim_ttl_s * 1000), lease_ttl_ms
+            )
+        except BackendError as error:
+            self._redis.failure(str(error), utc_from_epoch(self._clock()))
+            if options.on_redis_error != "run":
+                return self.record(job.id, tick, SKIPPED_REDIS, detail=str(error)), False
+            # This replica ran it; nobody can tell whether others did too (Redis is down).
+            return await self._execute(job, tick, options, fence=None, lease=None), True
+        self._redis.success((time.perf_counter() - started) * 1000)
+
+        if result.status is ClaimStatus.TAKEN:
+            return self.record(job.id, tick, SKIPPED_CLAIMED, fence=result.fence), False
+        if result.status is ClaimStatus.OVERLAP:
+            return self.record(job.id, tick, SKIPPED_OVERLAP, fence=result.fence), True
+        lease = Lease(job.id, token, lease_ttl_ms, on_lost=lambda reason: None)
+        lateness_s = self._clock() - tick.timestamp()
+        if lateness_s > deadline_s:
+            await self._release(lease)  # the claim stays: nobody runs this tick any more
+            outcome = self.record(
+                job.id, tick, SKIPPED_LATE, fence=result.fence, detail=f"late_s={lateness_s:.3f}"
+            )
+            return outcome, True
+        return await self._execute(job, tick, options, fence=result.fence, lease=lease), True
+
+    async def _execute(
+        self, job: Any, tick: datetime, options: JobOptions, fence: int | None, lease: Lease | None
+    ) -> str:
+        run = RunInfo(job.id, tick, fence, self._settings.replica_id)
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        if options.is_async:
+            job_task = loop.create_task(_call_async(run, job.func, job.args, job.kwargs))
+        else:
+            context = contextvars.copy_context()
+            context.run(set_current_run, run)
+            call = functools.partial(context.run, job.func, *job.args, **job.kwargs)
+            job_task = loop.run_in_executor(self._threads, call)
+        if lease is not None:
+            lease.on_lost = functools.partial(_on_lease_lost, loop, job_task, run)
+            self._keeper.add(lease)
+        try:
+            await asyncio.wait({job_task})
+        except asyncio.CancelledError:
+            job_task.cancel()  # shutdown gave up waiting: stop the job too
+            self.record(
+                job.id,
+                tick,
+                FAILED,
+                fence=fence,
+                duration_s=time.monotonic() - started,
+                detail="cancelled at shutdown",
+            )
+            raise
+        finally:
+            if lease is not None:
+                self._keeper.remove(lease)
+                # A thread cannot be stopped: while it may still run, keep the lease and
+                # let it expire rather than invite an overlapping run elsewhere.
+                if not lease.lost and (options.is_async or job_task.done()):
+                    await self._release(lease)
+        duration_s = time.monotonic() - started
+        if lease is not None and lease.lost:
+            return self.record(job.id, tick, LEASE_LOST, fence=fence, duration_s=duration_s)
+        if job_task.cancelled():
+            return self.record(
+                job.id, tick, FAILED, fence=fence, duration_s=duration_s, detail="cancelled"
+            )
+        error = job_task.exception()
+        if error is not None:
+            log.error("job %s failed", job.id, exc_info=error)
+            return self.record(
+                job.id, tick, FAILED, fence=fence, duration_s=duration_s, detail=repr(error)
+            )
+        return self.record(job.id, tick, RAN, fence=fence, duration_s=duration_s)
+
+    async def _release(self, lease: Lease) -> None:
+        try:
+            await self._backend.release(lease.job_id, lease.token)
+        except BackendError as error:
+            # Harmless: the lease expires after its ttl.
+            log.warning("could not release running lease job=%s: %s", lease.job_id, error)
+
+
+async def _call_async(run: RunInfo, func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    set_current_run(run)  # this task has its own context copy
+    return await func(*args, **kwargs)
+
+
+def _on_lease_lost(
+    loop: asyncio.AbstractEventLoop, job_task: asyncio.Future, run: RunInfo, reason: str
+) -> None:
+    """Watchdog thread: tell the job; cancel it when it is a coroutine (threads can't be)."""
+    run.lease_lost.set()
+    if isinstance(job_task, asyncio.Task):
+        loop.call_soon_threadsafe(job_task.cancel)
