@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -51,6 +52,8 @@ def might_matter(name: str, source: bytes) -> bool:
 
 
 def run_task(task: Task) -> FileFacts:
+    if task.display == os.environ.get("CHECK_BACKGROUND_TASKS_TEST_ABORT_ON"):
+        os.abort()  # test hook: a worker that dies the way a parser crash kills it
     source = task.source
     if source is None:
         try:
@@ -78,21 +81,45 @@ def extract_all(
     tasks: list[Task], jobs: int, progress: Callable[[int, int], None] | None = None
 ) -> list[FileFacts]:
     out: list[FileFacts] = []
+
+    def done(ff: FileFacts) -> None:
+        out.append(ff)
+        if progress:
+            progress(len(out), len(tasks))
+
     if jobs <= 1 or len(tasks) < POOL_THRESHOLD:
-        results: Iterable[FileFacts] = map(run_task, tasks)
-        for ff in results:
-            out.append(ff)
-            if progress:
-                progress(len(out), len(tasks))
+        for task in tasks:
+            done(run_task(task))
         return out
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        # map() keeps input order, so parallelism never changes the output.
-        chunk = max(1, len(tasks) // (jobs * 8))
-        for ff in pool.map(run_task, tasks, chunksize=chunk):
-            out.append(ff)
-            if progress:
-                progress(len(out), len(tasks))
+    pending = list(tasks)
+    chunk = max(1, len(tasks) // (jobs * 8))
+    while pending:
+        finished = 0
+        try:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                # map() keeps input order, so parallelism never changes the output.
+                for ff in pool.map(run_task, pending, chunksize=chunk):
+                    done(ff)
+                    finished += 1
+            return out
+        except BrokenProcessPool:
+            # A worker died (a parser crash, the OOM killer). The first unfinished file
+            # runs alone, so a file that kills its process is reported, not retried
+            # forever; the rest go on in a fresh pool, one file per task.
+            pending = pending[finished:]
+            done(_isolated(pending[0]))
+            pending = pending[1:]
+            chunk = 1
     return out
+
+
+def _isolated(task: Task) -> FileFacts:
+    try:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            return pool.submit(run_task, task).result()
+    except BrokenProcessPool:
+        message = "the parser's process died on this file; please report this file"
+        return FileFacts(task.display, problems=[Problem(message)])
 
 
 def default_jobs() -> int:

@@ -154,3 +154,26 @@ def test_sigterm_keeps_the_previous_output_file(tmp_path):
     assert stderr.strip().count("\n") == 0 and "Traceback" not in stderr
     assert out.read_text() == "previous content\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".inventory")] == []
+
+
+def test_a_worker_that_dies_is_reported_and_the_scan_completes(tmp_path):
+    root = tmp_path / "repo"
+    for i in range(60):  # enough candidates for the process pool
+        path = root / f"m{i:02d}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(GOOD_PY.replace('id="cleanup"', f'id="job{i}"'))
+    env = {**os.environ, "CHECK_BACKGROUND_TASKS_TEST_ABORT_ON": "m17.py"}
+    result = subprocess.run(
+        [*CLI, "check", ".", "--format", "json", "--jobs", "2", "--no-cache", "--select", "ALL"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stderr
+    found = json.loads(result.stdout)
+    died = [f for f in found if f["code"] == "BGT900"]
+    assert [(f["file"], "process died" in f["message"]) for f in died] == [("m17.py", True)]
+    jobs = {f["file"] for f in found if f["code"] == "BGT020"}
+    assert jobs == {f"m{i:02d}.py" for i in range(60)} - {"m17.py"}
