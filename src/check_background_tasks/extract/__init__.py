@@ -24,7 +24,11 @@ PYTHON_KEYWORDS = (
     b"SCHEDULE",
     b"schedule=",
     b"shared_task",
-    b".task",
+    # `@app.task` / `@app.task(...)`: not `.tasks`, which every module importing tasks has
+    b".task(",
+    b".task\n",
+    b".task\r\n",
+    b".task ",
     b"locked_scheduler",
     b"sched",  # scheduler.start() at import (BGT023), JobSpec schedules
 )
