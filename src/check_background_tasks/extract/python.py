@@ -257,34 +257,25 @@ class Collector(cst.CSTVisitor):
         if self.evidence:
             self.evidence[-1].call(node, resolved)
         if func_text is not None and last_part(func_text) in INTERESTING_CALLS:
-            self.ctx.calls.append(
-                CallSite(
-                    node=node,
-                    func_text=func_text,
-                    func=resolved,
-                    enclosing=self._enclosing_function(),
-                    enclosing_class=self._enclosing_class(),
-                    discarded=id(node) in self.discarded_calls,
-                    awaited=id(node) in self.awaited_calls,
-                    under_main_guard=self.main_guard > 0,
-                )
-            )
+            self.ctx.calls.append(self._site(node, func_text, resolved))
         if isinstance(node.func, cst.Call):
             self._note_task_call_form(node)
         elif isinstance(node.func, cst.Name):
-            self.ctx.name_calls.setdefault(node.func.value, []).append(
-                CallSite(
-                    node=node,
-                    func_text=func_text,
-                    func=resolved,
-                    enclosing=self._enclosing_function(),
-                    enclosing_class=self._enclosing_class(),
-                    discarded=id(node) in self.discarded_calls,
-                    awaited=id(node) in self.awaited_calls,
-                    under_main_guard=self.main_guard > 0,
-                )
-            )
+            site = self._site(node, func_text, resolved)
+            self.ctx.name_calls.setdefault(node.func.value, []).append(site)
         self._note_startup_registration(node, resolved)
+
+    def _site(self, node: cst.Call, func_text: str | None, resolved: str | None) -> CallSite:
+        return CallSite(
+            node=node,
+            func_text=func_text,
+            func=resolved,
+            enclosing=self._enclosing_function(),
+            enclosing_class=self._enclosing_class(),
+            discarded=id(node) in self.discarded_calls,
+            awaited=id(node) in self.awaited_calls,
+            under_main_guard=self.main_guard > 0,
+        )
 
     def _note_task_call_form(self, node: cst.Call) -> None:
         """`app.task(name="x")(func)` registers `func` as a Celery task."""

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from ..model import Finding
+from .summary import count_phrase
 
 
 def to_json(findings: Sequence[Finding]) -> str:
@@ -29,17 +30,9 @@ def to_text(findings: Sequence[Finding], show_source: bool = False) -> str:
 def summary(findings: Sequence[Finding]) -> str:
     if not findings:
         return "All checks passed!"
-    counts = Counter(f.severity for f in findings)
-    parts = [
-        f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}"
-        for s in ("error", "warning", "info")
-        if counts[s]
-    ]
-    first = findings[0].code
-    noun = "finding" if len(findings) == 1 else "findings"
     return (
-        f"Found {len(findings)} {noun} ({', '.join(parts)}). "
-        f"Run `check-background-tasks rule {first}` for details."
+        f"Found {count_phrase(findings)}. "
+        f"Run `check-background-tasks rule {findings[0].code}` for details."
     )
 
 
