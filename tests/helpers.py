@@ -38,3 +38,25 @@ def findings(
     config = config or Config(select=["ALL"])
     found = checker.run(project_of(root, files, config), config).findings
     return [f for f in found if code is None or f.code == code]
+
+
+# A two-file service: one unlocked job (BGT020) and one guarded by a lock decorator.
+SMALL_SERVICE = {
+    "svc/__init__.py": "",
+    "svc/jobs.py": """
+        def cleanup():
+            return 0
+
+        @single_instance
+        def refresh():
+            return 1
+        """,
+    "svc/scheduler.py": """
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from svc.jobs import cleanup, refresh
+
+        scheduler = BackgroundScheduler()
+        scheduler.add_job(cleanup, "interval", minutes=5, id="cleanup")
+        scheduler.add_job(refresh, "cron", hour=3, id="refresh")
+        """,
+}

@@ -21,31 +21,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from helpers import SMALL_SERVICE
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-
-SERVICE = {
-    "svc/__init__.py": "",
-    "svc/jobs.py": """
-        def cleanup():
-            return 0
-
-        @single_instance
-        def refresh():
-            return 1
-        """,
-    "svc/scheduler.py": """
-        from apscheduler.schedulers.background import BackgroundScheduler
-        from svc.jobs import cleanup, refresh
-
-        scheduler = BackgroundScheduler()
-        scheduler.add_job(cleanup, "interval", minutes=5, id="cleanup")
-        scheduler.add_job(refresh, "cron", hour=3, id="refresh")
-        """,
-}
 
 
 @dataclass
@@ -161,7 +142,7 @@ def git(cwd: Path, *args: str) -> None:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     ws = tmp_path / "workspace"
-    for rel, text in SERVICE.items():
+    for rel, text in SMALL_SERVICE.items():
         path = ws / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"))
