@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,9 @@ class SourceFile:
 
 
 def display_path(path: Path, cwd: Path) -> str:
+    text, base = str(path), str(cwd).rstrip(os.sep) + os.sep
+    if text.startswith(base):  # the common case, without relpath's normalisation work
+        return text[len(base) :].replace(os.sep, "/")
     try:
         rel = os.path.relpath(path, cwd)
     except ValueError:  # another drive on Windows
@@ -107,8 +111,10 @@ def _git_files(root: Path) -> list[str] | None:
 
 
 def _walk(root: Path) -> list[str]:
+    """Candidate files under `root` (relative, forward slashes), outside any git tree."""
     out: list[str] = []
-    stack = [root]
+    stack = [str(root)]
+    base = len(str(root)) + 1
     while stack:
         directory = stack.pop()
         try:
@@ -118,10 +124,18 @@ def _walk(root: Path) -> list[str]:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 if not _skip_dir(entry.name, Path(entry.path)):
-                    stack.append(Path(entry.path))
+                    stack.append(entry.path)
             elif is_candidate_name(entry.name):
-                out.append(Path(entry.path).relative_to(root).as_posix())
+                out.append(entry.path[base:].replace(os.sep, "/"))
     return sorted(out)
+
+
+def _kind(path: str) -> int | None:
+    """lstat's mode of `path`, or None when it does not exist (one syscall)."""
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return None
 
 
 def discover(
@@ -146,6 +160,7 @@ def discover(
         names = _git_files(given)
         if names is None:
             names = _walk(given)
+        prefix = str(given) + os.sep
         for rel in names:
             if not is_candidate_name(rel.rsplit("/", 1)[-1]):
                 continue
@@ -154,11 +169,16 @@ def discover(
                 continue
             if exclude and _excluded(rel, exclude):
                 continue
-            path = given / rel
-            if path.is_symlink() and not _inside(path, root_real):
-                continue  # never read outside the scanned root
-            if not path.is_file():
-                continue  # deleted, a directory named x.py, a dangling link
+            text = prefix + rel.replace("/", os.sep)
+            mode = _kind(text)
+            if mode is None:
+                continue  # listed by git but deleted
+            path = Path(text)
+            if stat.S_ISLNK(mode):
+                if not _inside(path, root_real) or not path.is_file():
+                    continue  # never read outside the scanned root; dangling links
+            elif not stat.S_ISREG(mode):
+                continue  # a directory named x.py, a FIFO
             display = display_path(path, cwd)
             files.setdefault(display, SourceFile(path, display, given))
     return [files[k] for k in sorted(files)], errors
@@ -169,6 +189,7 @@ class ModuleNamer:
 
     def __init__(self) -> None:
         self._has_init: dict[Path, bool] = {}
+        self._prefixes: dict[tuple[Path, Path], tuple[str, ...]] = {}
 
     def _package(self, directory: Path) -> bool:
         known = self._has_init.get(directory)
@@ -177,6 +198,31 @@ class ModuleNamer:
             self._has_init[directory] = known
         return known
 
+    def _prefix(self, directory: Path, root: Path) -> tuple[str, ...]:
+        """The dotted parts every module directly in `directory` starts with (memoised:
+        a tree has far fewer directories than files)."""
+        key = (directory, root)
+        known = self._prefixes.get(key)
+        if known is not None:
+            return known
+        if self._package(directory):
+            parent = directory.parent
+            above = (
+                self._prefix(parent, root) if parent != directory and self._package(parent) else ()
+            )
+            prefix = (*above, directory.name)
+        else:
+            # Namespace layout: name it from the scanned root, as `python -m` would.
+            try:
+                parts = [p for p in directory.relative_to(root).parts if p != "."]
+            except ValueError:
+                parts = []
+            if parts and parts[0] == "src":
+                parts = parts[1:]
+            prefix = tuple(parts)
+        self._prefixes[key] = prefix
+        return prefix
+
     def name(self, file: SourceFile) -> tuple[str | None, bool]:
         """(module, is_package) of a Python file."""
         path = file.path
@@ -184,25 +230,5 @@ class ModuleNamer:
             return None, False
         stem = path.name[:-3]
         is_package = stem == "__init__"
-        parts = [] if is_package else [stem]
-        directory = path.parent
-        if self._package(directory):
-            while self._package(directory):
-                parts.append(directory.name)
-                if directory == directory.parent:
-                    break
-                directory = directory.parent
-        else:
-            # Namespace layout: name it from the scanned root, as `python -m` would.
-            try:
-                rel = directory.relative_to(file.root)
-            except ValueError:
-                rel = Path()
-            rel_parts = [p for p in rel.parts if p not in (".",)]
-            if rel_parts and rel_parts[0] == "src":
-                rel_parts = rel_parts[1:]
-            parts.extend(reversed(rel_parts))
-        parts.reverse()
-        if not all(p.isidentifier() for p in parts) or not parts:
-            return (".".join(parts) or None), is_package
-        return ".".join(parts), is_package
+        parts = self._prefix(path.parent, file.root) + (() if is_package else (stem,))
+        return (".".join(parts) or None), is_package

@@ -199,9 +199,11 @@ def _link_job(
 
 def link_workloads(facts: list[FileFacts]) -> list[PlacedWorkload]:
     """Every workload, with autoscalers joined across files (an HPA often lives apart)."""
-    from .extract.kubernetes import apply_autoscalers
-
     placed = [PlacedWorkload(w, ff.path) for ff in facts for w in ff.workloads]
+    if not placed:
+        return placed
+    from .extract.kubernetes import apply_autoscalers  # imports PyYAML: only when needed
+
     apply_autoscalers(p.workload for p in placed)
     _join_heroku_formation(placed)
     placed.sort(key=lambda p: (p.location, p.workload.kind, p.workload.name))

@@ -7,7 +7,6 @@ import difflib
 from collections.abc import Iterator
 from datetime import datetime
 
-from .. import schedules
 from ..config import Config
 from ..link import LinkedJob, Project
 from ..model import Finding, Job, Location
@@ -153,6 +152,8 @@ def schedule_pileup(self: Rule, project: Project, config: Config) -> Iterator[Fi
     if len(jobs) <= config.pileup_threshold:
         return
     plan = [lj.job.schedule for lj in jobs if lj.job.schedule is not None]
+    from .. import schedules  # cronsim and zoneinfo: only when there is a plan to expand
+
     start, end = schedules.expansion_window(plan)
     piles = schedules.pileups(plan, config.pileup_threshold, start, end)
     # One finding per job that opens a pile-up (the first of its jobs by location): the
