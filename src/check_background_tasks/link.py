@@ -150,7 +150,7 @@ def link(facts: list[FileFacts], config: Config) -> Project:
 
 def _registered_tasks(facts: list[FileFacts], table: SymbolTable) -> dict[str, str]:
     """locked_scheduler task names (`@scheduler.task("name")`) → dotted function paths."""
-    out = {}
+    out: dict[str, str] = {}
     for ff in facts:
         for raw in ff.jobs:
             if raw.extra.get("registered_task") and raw.name:

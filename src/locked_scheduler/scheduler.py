@@ -126,6 +126,7 @@ class LockedScheduler:
         self._tick_tasks: set[asyncio.Task[str]] = set()
         self._health_task: asyncio.Task[None] | None = None
         self._running = False
+        self._stopped = False
         self._aps = ClockedAsyncIOScheduler(
             self._clock,
             timezone=timezone,
@@ -305,6 +306,8 @@ class LockedScheduler:
             ) from None
         if self._running:
             return
+        if self._stopped:
+            raise RuntimeError("a LockedScheduler cannot be restarted; create a new one")
         if isinstance(self._backend, MemoryBackend):
             log.warning(
                 "LockedScheduler has no redis_url: using the in-process backend; "
@@ -323,6 +326,7 @@ class LockedScheduler:
         if not self._running:
             return
         self._running = False
+        self._stopped = True  # its thread pool and clients are closed below
         self._aps.shutdown(wait=False)
         if self._health_task is not None:
             self._health_task.cancel()

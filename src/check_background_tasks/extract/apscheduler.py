@@ -159,7 +159,7 @@ def _emit(
         id_node = _positional_id(call, flask)
     job_id = strip_env(ctx.evaluator.value(id_node)) if id_node is not None else None
     id_is_expression = id_node is not None and not isinstance(job_id, str)
-    if id_is_expression:
+    if id_node is not None and id_is_expression:
         job_id = code_of(id_node)  # an id built at run time, e.g. f"sync-{name}"
     job_name = ctx.evaluator.value(arg_value(call, None, "name") or cst.Name("None"))
     if isinstance(where, CallSite):
@@ -181,9 +181,9 @@ def _emit(
     if receiver_text and receiver_text in ctx.receiver_classes:
         extra["scheduler_class"] = ctx.receiver_classes[receiver_text]
     for key in ("args", "kwargs"):
-        node = arg_value(call, None, key)
-        if node is not None:
-            extra[key] = code_of(node)
+        given = arg_value(call, None, key)
+        if given is not None:
+            extra[key] = code_of(given)
     replace_existing = ctx.evaluator.value(
         arg_value(call, None, "replace_existing") or cst.Name("None")
     )

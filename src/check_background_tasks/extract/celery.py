@@ -114,13 +114,13 @@ def _entry(ctx: FileContext, key: str, deferred: DeferredNode) -> None:
     if isinstance(sched, DeferredNode):
         text = triggers.shorten(code_of(sched.node))
         schedule = triggers.celery_schedule(ctx.evaluator.value(sched.node), text)
-    node = deferred.key if deferred.key is not None else deferred.node
+    where: cst.CSTNode = deferred.key if deferred.key is not None else deferred.node
     extra = {
         k: code_of(entry[k].node)
         for k in ("args", "kwargs")
         if isinstance(entry.get(k), DeferredNode)
     }
-    ctx.add("celery_beat", node, target, schedule, name=key, extra=extra)
+    ctx.add("celery_beat", where, target, schedule, name=key, extra=extra)
 
 
 def _periodic_task(ctx: FileContext, site: CallSite) -> None:
@@ -192,17 +192,18 @@ def _legacy_periodic_tasks(ctx: FileContext) -> None:
 def _task_definitions(ctx: FileContext) -> None:
     """Mark functions that are Celery tasks and remember explicit task names."""
     by_name = {fn.qualname: fn for fn in ctx.functions}
-    for call, func in ctx.task_call_forms:
+    for registration, func in ctx.task_call_forms:
         fn = by_name.get(func)
         if fn is None:
             continue
         fn.is_celery_task = True
-        name = ctx.evaluator.value(arg_value(call, None, "name") or cst.Name("None"))
+        name_node = arg_value(registration, None, "name") or cst.Name("None")
+        name = ctx.evaluator.value(name_node)
         if isinstance(name, str):
             fn.celery_task_name = name
     for deco in ctx.decorated:
         expr = deco.decorator.decorator
-        call = expr if isinstance(expr, cst.Call) else None
+        call: cst.Call | None = expr if isinstance(expr, cst.Call) else None
         text = dotted_expr(call.func if call else expr)
         if not text:
             continue
@@ -223,7 +224,7 @@ def _task_definitions(ctx: FileContext) -> None:
             continue
         deco.function.is_celery_task = True
         if call is not None:
-            name_node = arg_value(call, None, "name")
-            name = ctx.evaluator.value(name_node) if name_node is not None else None
+            given = arg_value(call, None, "name")
+            name = ctx.evaluator.value(given) if given is not None else None
             if isinstance(name, str):
                 deco.function.celery_task_name = name

@@ -204,6 +204,8 @@ class Evaluator:
                     return UNKNOWN
                 out.update(inner)
                 continue
+            if not isinstance(el, cst.DictElement):
+                continue
             key = self.value(el.key, depth + 1)
             if not isinstance(key, str | int):
                 continue

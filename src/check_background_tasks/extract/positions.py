@@ -20,6 +20,11 @@ import libcst as cst
 Position = tuple[int, int]  # 1-based line, 1-based column (characters)
 
 
+def _source_order(node: Any) -> tuple[int, int, int, int]:
+    """Source order; an enclosing node before the one it starts with (`f()(x)`)."""
+    return (node.lineno, node.col_offset, -(node.end_lineno or 0), -(node.end_col_offset or 0))
+
+
 def _ast_kinds(tree: ast.AST) -> dict[str, list[ast.AST]]:
     kinds: dict[str, list[ast.AST]] = {
         "call": [],
@@ -43,15 +48,7 @@ def _ast_kinds(tree: ast.AST) -> dict[str, list[ast.AST]]:
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             kinds["assign"].append(node)
     for nodes in kinds.values():
-        # Source order; an enclosing node before the one it starts with (`f()(x)`).
-        nodes.sort(
-            key=lambda n: (
-                n.lineno,
-                n.col_offset,
-                -(n.end_lineno or 0),
-                -(n.end_col_offset or 0),
-            )
-        )
+        nodes.sort(key=_source_order)
     return kinds
 
 

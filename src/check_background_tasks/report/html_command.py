@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ..cli import _config, _scan, with_common
+from ..cli_common import _config, _scan, with_common
 
 DEFAULT_OUTPUT = "background-tasks.html"
 # Equal to html.DEFAULT_RULES_URL; not imported from there, so `cli` stays fast to import.
@@ -30,7 +30,7 @@ DEFAULT_RULES_URL = "rules/"
     help="Base of the rule links: href = BASE + CODE + '.md'.",
 )
 @with_common
-def report(
+def report_command(
     paths: tuple[str, ...],
     output: str,
     rules_url: str,
