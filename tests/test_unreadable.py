@@ -59,7 +59,7 @@ def test_cli_exit_codes(tmp_path):
     missing = subprocess.run([*run, "nope"], cwd=tmp_path, capture_output=True, text=True)
     assert missing.returncode == 2
     assert missing.stderr.strip().count("\n") == 0 and "nope" in missing.stderr
-    (tmp_path / "pyproject.toml").write_text('[tool.check-background-tasks]\nbogus = 1\n')
+    (tmp_path / "pyproject.toml").write_text("[tool.check-background-tasks]\nbogus = 1\n")
     config = subprocess.run([*run, "ok.py"], cwd=tmp_path, capture_output=True, text=True)
     assert config.returncode == 2 and "bogus" in config.stderr
     assert "Traceback" not in config.stderr
