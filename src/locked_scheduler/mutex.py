@@ -41,7 +41,7 @@ def with_redis_lock(
 
     def decorate(func: F) -> F:
         if iscoroutinefunction_partial(func):
-            async_client = client or aredis.Redis.from_url(redis_url)
+            async_client = client or aredis.Redis.from_url(str(redis_url))
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -56,7 +56,7 @@ def with_redis_lock(
 
             return async_wrapper  # type: ignore[return-value]
 
-        sync_client = client or redis.Redis.from_url(redis_url)
+        sync_client = client or redis.Redis.from_url(str(redis_url))
 
         @functools.wraps(func)
         def sync_wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -168,6 +168,7 @@ class TickRunner:
         run = RunInfo(job.id, tick, fence, self._settings.replica_id)
         loop = asyncio.get_running_loop()
         started = time.monotonic()
+        job_task: asyncio.Future[Any]
         if options.is_async:
             job_task = loop.create_task(_call_async(run, job.func, job.args, job.kwargs))
         else:

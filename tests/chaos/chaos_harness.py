@@ -56,9 +56,9 @@ class ChaosRun:
     log_dir: str = ""
 
 
-def run_chaos(config: ChaosConfig, redis_server: Any) -> ChaosRun:
+def run_chaos(config: ChaosConfig, redis_server: Any, log_dir: str | None = None) -> ChaosRun:
     rng = random.Random(config.seed)
-    run = ChaosRun(config, log_dir=tempfile.mkdtemp(prefix="chaos-"))
+    run = ChaosRun(config, log_dir=log_dir or tempfile.mkdtemp(prefix="chaos-"))
     replicas = [
         Replica(f"r{n}", rng.uniform(0, config.max_skew_ms)) for n in range(config.replicas)
     ]

@@ -18,8 +18,8 @@ def assert_no_duplicate_ticks(report: ChaosReport) -> None:
     assert not duplicates, f"ticks started more than once: {duplicates}"
 
 
-def test_locked_scheduler_survives_chaos(redis_server) -> None:
-    chaos = run_chaos(ChaosConfig(duration_s=30.0), redis_server)
+def test_locked_scheduler_survives_chaos(redis_server, tmp_path) -> None:
+    chaos = run_chaos(ChaosConfig(duration_s=30.0), redis_server, str(tmp_path))
     report = analyse(chaos)
     print(report.summary())
     print("near the Redis restart (reported, not asserted):",
@@ -32,9 +32,9 @@ def test_locked_scheduler_survives_chaos(redis_server) -> None:
     assert report.coverage >= 0.95, report.summary()
 
 
-def test_naive_lock_fails_the_duplicate_check(redis_server) -> None:
+def test_naive_lock_fails_the_duplicate_check(redis_server, tmp_path) -> None:
     config = ChaosConfig(duration_s=10.0, redis_outage_at_s=None, mode="naive")
-    report = analyse(run_chaos(config, redis_server))
+    report = analyse(run_chaos(config, redis_server, str(tmp_path)))
     print(report.summary())
     with pytest.raises(AssertionError, match="more than once"):
         assert_no_duplicate_ticks(report)

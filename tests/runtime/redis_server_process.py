@@ -72,14 +72,7 @@ class RedisServer:
         self.start()
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
+        self.kill()  # nothing to save (no persistence), so no graceful shutdown to wait for
         shutil.rmtree(self._workdir, ignore_errors=True)
 
     def client(self) -> redis.Redis:

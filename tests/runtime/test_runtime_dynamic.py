@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from async_helpers import asyncio_test
 
-from locked_scheduler import JobSpec, JobSpecError, LockedScheduler, current_run
+from locked_scheduler import JobSpec, JobSpecError, LockedScheduler, StoredJob, current_run
 from locked_scheduler.cli import main as cli_main
 
 NS = "dyn"
@@ -98,10 +102,12 @@ async def test_specs_are_stored_as_plain_json_with_versions(redis_server) -> Non
 @asyncio_test
 async def test_job_scheduled_on_one_replica_runs_once_per_tick_on_the_group(redis_server) -> None:
     runs: list = []
-    a, b = replica(redis_server, "a", runs), replica(redis_server, "b", runs)
+    # A long reconcile period: b can only learn of the changes through pub/sub.
+    a = replica(redis_server, "a", runs, reconcile_interval=60)
+    b = replica(redis_server, "b", runs, reconcile_interval=60)
     a.start()
     b.start()
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.3)
     await a.schedule(metrics_spec())
     await asyncio.sleep(0.2)
     assert "metrics:worker-123" in b.status()["jobs"]  # pub/sub reached b at once
@@ -279,3 +285,20 @@ async def test_run_time_jobs_work_without_redis_for_development() -> None:
     await scheduler.shutdown()
     assert runs == ["dev-report"]
     assert listed["dev-report"]["state"] == "done"
+
+
+def test_cli_runs_as_a_module(redis_server) -> None:
+    src = Path(__file__).resolve().parents[2] / "src"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]),
+    }
+    redis_server.client().hset(f"{NS}:jobs", "m", StoredJob(metrics_spec()).to_json())
+    result = subprocess.run(
+        [sys.executable, "-m", "locked_scheduler", "jobs", "--redis-url", redis_server.url,
+         "--namespace", NS, "list"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "metrics:worker-123" in result.stdout
+    assert "collect-worker-metrics" in result.stdout

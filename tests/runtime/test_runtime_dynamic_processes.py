@@ -7,7 +7,6 @@ import asyncio
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -23,9 +22,9 @@ RECONCILE_S = 1.0
 
 
 class Group:
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, directory: Path) -> None:
         self.redis_url = redis_url
-        self.dir = Path(tempfile.mkdtemp(prefix="dynamic-replicas-"))
+        self.dir = directory
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def spawn(self, name: str) -> None:
@@ -63,8 +62,8 @@ def assert_once_per_tick(runs: list[dict]) -> None:
 
 
 @asyncio_test
-async def test_run_time_jobs_across_replica_processes(redis_server) -> None:
-    group = Group(redis_server.url)
+async def test_run_time_jobs_across_replica_processes(redis_server, tmp_path) -> None:
+    group = Group(redis_server.url, tmp_path)
     local = build(redis_server.url, "local", str(group.dir / "local.jsonl"), RECONCILE_S)
     try:
         group.spawn("p1")

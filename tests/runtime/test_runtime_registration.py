@@ -156,6 +156,17 @@ def test_in_process_backend_warns_once_at_start(caplog) -> None:
     assert len(warnings) == 1
 
 
+def test_a_stopped_scheduler_cannot_be_restarted() -> None:
+    async def main() -> None:
+        scheduler = make()
+        scheduler.start()
+        await scheduler.shutdown()
+        with pytest.raises(RuntimeError, match="cannot be restarted"):
+            scheduler.start()
+
+    asyncio.run(main())
+
+
 def test_bad_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="mode"):
         LockedScheduler(None, mode="follower")

@@ -1,0 +1,137 @@
+"""Coverage-guided fuzzing of the per-file extractor with atheris (libFuzzer for Python).
+
+The invariant is the one issue 5 sets for every file: `extract(path, source)` returns a
+`FileFacts` (bad input becomes a problem with a message, a BGT900 finding), whatever the
+bytes, and it never raises. Any exception is a crash; libFuzzer saves the input as
+`crash-<sha1>` in the current directory, and `-timeout=N` turns a slow input into a saved
+`timeout-<sha1>`.
+
+atheris is an optional dependency, not in pyproject.toml:
+
+    pip install atheris
+
+Usage (arguments other than --target are libFuzzer's):
+
+    python bench/fuzz_extract.py --target=py -max_total_time=180 -timeout=20
+    python bench/fuzz_extract.py --target=yaml -max_total_time=180 -timeout=20
+    python bench/fuzz_extract.py --target=procfile -atheris_runs=200000
+    python bench/fuzz_extract.py --target=py crash-0123abcd   # replay one input
+
+Targets: py (full libcst pass), py-triage (the cheap path for files that only define
+targets), yaml (Kubernetes, compose), json (app.json), procfile. The first input byte
+picks a prefix that gets the bytes past the cheap checks ("import asyncio..." for Python,
+"kind: CronJob" for YAML ...); byte 0 means no prefix, so a real file prefixed with
+b"\\x00" is replayed verbatim. Without a corpus directory on the command line the script
+uses $FUZZ_CORPUS/<target> (default /tmp/check-background-tasks-fuzz/<target>), seeded from
+fixtures/ on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports(include=["check_background_tasks", "yaml"]):
+    import check_background_tasks.extract as extract_package
+    from check_background_tasks.extract import extract
+    from check_background_tasks.model import FileFacts
+
+    # The package imports its extractors lazily; load them now so they are instrumented.
+    for _module in pkgutil.iter_modules(extract_package.__path__):
+        importlib.import_module(f"{extract_package.__name__}.{_module.name}")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PY_PREFIXES = (
+    b"",
+    b"import asyncio\nasyncio.create_task(x)\n",
+    b"from apscheduler.schedulers.background import BackgroundScheduler\n"
+    b"scheduler = BackgroundScheduler()\nscheduler.add_job(job, 'cron', minute='*/5')\n",
+    b"from celery import Celery\napp = Celery()\napp.conf.beat_schedule = {\n",
+    b"@app.task\ndef t():\n    ",
+)
+YAML_PREFIXES = (
+    b"",
+    b"kind: CronJob\n",
+    b"apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: x}\nspec:\n  ",
+    b"apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 3\n  ",
+    b"services:\n  beat:\n    command: celery -A app beat\n    ",
+    b"apiVersion: v1\nkind: List\nitems:\n- ",
+)
+JSON_PREFIXES = (b"", b'{"formation": {"clock": {"quantity": 2}}, "scripts": ')
+PROCFILE_PREFIXES = (b"", b"web: gunicorn app:app\n", b"beat: celery -A app beat\n")
+
+# target -> (file name given to extract, prefixes, full)
+TARGETS = {
+    "py": ("pkg/mod.py", PY_PREFIXES, True),
+    "py-triage": ("pkg/mod.py", PY_PREFIXES, False),
+    "yaml": ("deploy/cron.yaml", YAML_PREFIXES, True),
+    "json": ("app.json", JSON_PREFIXES, True),
+    "procfile": ("Procfile", PROCFILE_PREFIXES, True),
+}
+SEED_SUFFIXES = {
+    "py": (".py",),
+    "py-triage": (".py",),
+    "yaml": (".yaml", ".yml"),
+    "json": (".json",),
+    "procfile": ("Procfile",),
+}
+
+
+def make_input(target: str, data: bytes) -> tuple[str, bytes, bool]:
+    """(path, source, full) that one fuzz input stands for."""
+    path, prefixes, full = TARGETS[target]
+    if not data:
+        return path, b"", full
+    return path, prefixes[data[0] % len(prefixes)] + data[1:], full
+
+
+def check_one(target: str, data: bytes) -> None:
+    path, source, full = make_input(target, data)
+    facts = extract(path, source, "pkg.mod", False, full=full)
+    if not isinstance(facts, FileFacts):
+        raise AssertionError(f"extract returned {type(facts).__name__}, not FileFacts")
+    for problem in facts.problems:
+        if not problem.message:
+            raise AssertionError("a problem without a message")
+
+
+def seed_corpus(target: str, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    if any(directory.iterdir()):
+        return
+    suffixes = SEED_SUFFIXES[target]
+    for number, path in enumerate(sorted((ROOT / "fixtures").rglob("*"))):
+        if path.is_file() and path.name.endswith(suffixes):
+            data = path.read_bytes()
+            if len(data) <= 64 * 1024:
+                (directory / f"seed-{number}").write_bytes(b"\x00" + data)
+    (directory / "seed-empty").write_bytes(b"\x01")
+
+
+def main(argv: list[str]) -> None:
+    target = "py"
+    rest = [argv[0]]
+    for arg in argv[1:]:
+        if arg.startswith("--target="):
+            target = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    if target not in TARGETS:
+        sys.exit(f"unknown --target {target!r}; one of {', '.join(TARGETS)}")
+    if not any(not arg.startswith("-") for arg in rest[1:]):  # no corpus dir or input given
+        base = Path(os.environ.get("FUZZ_CORPUS", "/tmp/check-background-tasks-fuzz"))
+        corpus = base / target
+        seed_corpus(target, corpus)
+        rest.append(str(corpus))
+    atheris.Setup(rest, lambda data: check_one(target, data))
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
