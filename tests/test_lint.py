@@ -22,6 +22,6 @@ def test_ruff_check_and_format():
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
-def test_mypy_on_the_linter_package():
-    result = _run("mypy", "src/check_background_tasks")
+def test_mypy_on_both_packages():
+    result = _run("mypy", "src/check_background_tasks", "src/locked_scheduler")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,4 +1,4 @@
-"""Redis key names; one place so the layout documented in docs/runtime.md stays true."""
+"""Redis key names; one place so the layout documented in the README stays true."""
 
 from __future__ import annotations
 
