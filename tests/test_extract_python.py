@@ -746,3 +746,33 @@ def test_task_call_form_registers_a_celery_task(tmp_path):
     )
     assert "custom.cleanup" in project.celery_task_names
     assert project.jobs[0].job.target == "tasks.cleanup"
+
+
+def test_locked_scheduler_claim_keys_follow_the_runtime_layout(tmp_path):
+    recs = records(
+        tmp_path,
+        {
+            "app.py": """
+            from locked_scheduler import JobSpec, LockedScheduler
+            scheduler = LockedScheduler(redis_url="redis://x", namespace="myapp")
+            @scheduler.job("interval", minutes=5, id="probe")
+            async def probe(): ...
+            @scheduler.task("collect")
+            async def collect(worker): ...
+            async def go():
+                await scheduler.schedule(JobSpec("metrics:1", "collect", "interval", minutes=5))
+            """
+        },
+    )
+    got = [(r["kind"], r["name"], r["target"], r["locked"], r["lock_key"]) for r in recs]
+    assert got == [
+        ("locked_scheduler", "probe", "app.probe", True, "myapp:claim:probe:{tick}"),
+        ("locked_scheduler_dynamic", "collect", "app.collect", True, None),
+        (
+            "locked_scheduler_dynamic",
+            "metrics:1",
+            "app.collect",
+            True,
+            "myapp:claim:metrics:1:{tick}",
+        ),
+    ]

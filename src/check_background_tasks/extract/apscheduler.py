@@ -11,6 +11,7 @@ from .. import schedules
 from ..model import Schedule, TargetRef
 from ..schedules import UNKNOWN
 from . import triggers
+from .claims import claim_key
 from .context import CallSite, DecoratedSite, FileContext, arg_value
 from .names import CallValue, code_of, dotted_expr, last_part, resolves_into, strip_env
 
@@ -203,7 +204,7 @@ def _emit(
         site=site,
         periodic=periodic,
         locked=True if job_kind == "locked_scheduler" else None,
-        lock_key=f"claim:{job_id}" if job_kind == "locked_scheduler" and job_id else None,
+        lock_key=claim_key(ctx, receiver_text, job_id) if job_kind == "locked_scheduler" else None,
         scheduler=getattr(where, "receiver_text", None),
         extra=extra,
     )

@@ -102,6 +102,7 @@ class FileContext:
     assigns: list[AssignSite] = field(default_factory=list)
     startup_functions: set[str] = field(default_factory=set)
     receiver_classes: dict[str, str] = field(default_factory=dict)  # text -> dotted factory
+    receiver_calls: dict[str, cst.Call] = field(default_factory=dict)  # text -> the factory call
     task_call_forms: list[tuple[cst.Call, str]] = field(default_factory=list)
     functions: list[FunctionFacts] = field(default_factory=list)
     # names bound inside each function (parameters, assignments), by function qualname

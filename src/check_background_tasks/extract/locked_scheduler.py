@@ -10,6 +10,7 @@ import libcst as cst
 from ..model import Schedule, TargetRef
 from . import triggers
 from .apscheduler import ADD_JOB_PARAMS, trigger_schedule
+from .claims import claim_key
 from .context import CallSite, DecoratedSite, FileContext, arg_value
 from .names import CallValue, code_of, dotted_expr, last_part, strip_env
 
@@ -60,7 +61,9 @@ def _scheduled_spec(ctx: FileContext, site: CallSite) -> None:
     spec = ctx.evaluator.value(spec_node) if spec_node is not None else None
     if not isinstance(spec, CallValue) or last_part(spec.func) != "JobSpec":
         return
-    fields = dict(spec.kwargs)
+    # JobSpec(id, task, trigger, *, args, kwargs, run_at, ..., **trigger_args)
+    fields = dict(zip(("id", "task", "trigger"), spec.args, strict=False))
+    fields.update(spec.kwargs)
     trigger = strip_env(fields.get("trigger"))
     trigger_args: dict[str, Any] = {
         k: v for k, v in fields.items() if k not in SPEC_FIELDS and k not in ADD_JOB_PARAMS
@@ -86,5 +89,5 @@ def _scheduled_spec(ctx: FileContext, site: CallSite) -> None:
         site=site,
         periodic=periodic,
         locked=True,
-        lock_key=f"claim:{job_id}" if isinstance(job_id, str) else None,
+        lock_key=claim_key(ctx, site.receiver_text, job_id),
     )

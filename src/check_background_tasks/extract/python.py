@@ -167,6 +167,8 @@ class Collector(cst.CSTVisitor):
             factory = value.expression if isinstance(value, cst.Await) else value
             if isinstance(factory, cst.Call):
                 self._note_receiver(text, factory.func)
+                if text in self.ctx.receivers:
+                    self.ctx.receiver_calls[text] = factory
             self.ctx.assigns.append(AssignSite(text, None, value, stmt, module_level))
             return
         if isinstance(target, cst.Subscript) and len(target.slice) == 1:
