@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -264,7 +265,7 @@ SHUFFLED_CLI = """
 import os, random, sys
 from check_background_tasks import discover, engine
 
-rng = random.Random(int(os.environ["SHUFFLE_SEED"]))
+rng = random.Random(os.environ["SHUFFLE_SEED"] + " ".join(sys.argv))
 log = open(os.environ["SHUFFLE_LOG"], "a")
 
 
@@ -343,24 +344,40 @@ def run(cwd: Path, args: list[str], command: list[str] = CLI, **env: str) -> byt
     return proc.stdout
 
 
-def outputs(cwd: Path, extra: list[str], command: list[str] = CLI, **env: str) -> dict[str, bytes]:
-    """Every machine-readable output of the tree at `cwd`, run concurrently (two at a time)."""
+def outputs(
+    cwd: Path,
+    extra: list[str] | Callable[[str], list[str]],
+    command: list[str] = CLI,
+    names: Iterable[str] = OUTPUTS,
+    **env: str,
+) -> dict[str, bytes]:
+    """The machine-readable outputs `names` of the tree at `cwd`, two runs at a time.
+    `extra`: arguments added to every run, or a function of the output's name."""
     with ThreadPoolExecutor(max_workers=2) as threads:
         futures = {
-            name: threads.submit(run, cwd, [*args, *extra], command, **env)
-            for name, args in OUTPUTS.items()
+            name: threads.submit(
+                run,
+                cwd,
+                [*OUTPUTS[name], *(extra(name) if callable(extra) else extra)],
+                command,
+                **env,
+            )
+            for name in names
         }
         return {name: future.result() for name, future in futures.items()}
 
 
 def assert_same(got: dict[str, bytes], reference: dict[str, bytes], what: str) -> None:
-    for name in OUTPUTS:
-        assert got[name] == reference[name], f"{name} differs with {what}"
+    assert got, "nothing compared"
+    for name, output in got.items():
+        assert output == reference[name], f"{name} differs with {what}"
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("determinism")
+    base = tmp_path_factory.mktemp("determinism")
+    (base / "shuffled_cli.py").write_text(SHUFFLED_CLI)
+    return base
 
 
 @pytest.fixture(scope="module")
@@ -370,12 +387,33 @@ def reference(base: Path) -> dict[str, bytes]:
     return outputs(tree, ["--no-cache", "--jobs", "1"])
 
 
+def shuffled_outputs(
+    base: Path, tree: Path, extra: list[str], seed: int, pool: bool
+) -> dict[str, bytes]:
+    """Every output through SHUFFLED_CLI; `pool`: whether some run must start a pool."""
+    log = base / f"shuffle-{seed}.log"
+    got = outputs(
+        tree,
+        extra,
+        [sys.executable, str(base / "shuffled_cli.py")],
+        SHUFFLE_SEED=str(seed),
+        SHUFFLE_LOG=str(log),
+    )
+    lines = log.read_text().splitlines()
+    orders = [line.split()[1:] for line in lines if line.startswith("order ")]
+    assert len(orders) == len(OUTPUTS)
+    assert all(order != sorted(order) for order in orders), "nothing was shuffled"
+    assert len({tuple(order) for order in orders}) == len(orders), "the same order twice"
+    assert ("pool" in lines) == pool, f"the process pool {'never' if pool else ''} started"
+    return got
+
+
 def test_the_tree_is_big_and_varied(base: Path, reference: dict[str, bytes]) -> None:
     tree = base / "sorted"
     candidates = [
         p for p in tree.rglob("*") if p.is_file() and might_matter(p.name, p.read_bytes())
     ]
-    assert len(candidates) >= 3 * POOL_THRESHOLD  # the pool really runs with --jobs 4
+    assert len(candidates) >= 2 * POOL_THRESHOLD  # the pool really runs with --jobs 4
     findings = reference["check.json"].decode()
     codes = {f"BGT0{n:02d}" for n in (1, 2, 3, 11, 12, 20, 21, 22, 23, 24, 30, 31, 32, 33, 40)}
     missing = {code for code in codes | {"BGT900"} if f'"{code}"' not in findings}
@@ -387,67 +425,62 @@ def test_the_tree_is_big_and_varied(base: Path, reference: dict[str, bytes]) -> 
     assert inventory.count("\n") > 150
 
 
+def test_shuffled_discovery(base: Path, reference: dict[str, bytes]) -> None:
+    """os.scandir, the walk, the git listing and the file list the engine receives all
+    come back shuffled, differently in every run."""
+    got = shuffled_outputs(base, base / "sorted", ["--no-cache", "--jobs", "1"], seed=1, pool=False)
+    assert_same(got, reference, "shuffled discovery")
+
+
 def test_creation_order_and_git_discovery(base: Path, reference: dict[str, bytes]) -> None:
-    """Files created in reverse / shuffled order (on tmpfs the listing order follows the
-    creation order; ext4 hashes names, hence test_shuffled_discovery); one copy is a git
-    repository, so discovery goes through `git ls-files` instead of the walk."""
+    """Copies whose files were created in reverse / shuffled order (tmpfs lists entries in
+    creation order; ext4 hashes names, hence test_shuffled_discovery); the shuffled copy is
+    a git repository, so discovery goes through `git ls-files`, not the walk."""
     reverse = build(base / "reverse", reverse=True)
-    shuffled = build(base / "shuffled", order_seed=5)
-    assert_same(outputs(reverse, ["--no-cache", "--jobs", "1"]), reference, "reverse creation")
+    got = outputs(reverse, ["--no-cache", "--jobs", "1"], names=["check.sarif", "inventory.json"])
+    assert_same(got, reference, "files created in reverse order")
+    shuffled = build(base / "git", order_seed=5)
     if shutil.which("git"):
         subprocess.run(["git", "init", "-q"], cwd=shuffled, check=True)
         subprocess.run(["git", "add", "-A"], cwd=shuffled, check=True)
-    assert_same(outputs(shuffled, ["--no-cache", "--jobs", "4"]), reference, "git discovery")
-
-
-@pytest.mark.parametrize("seed, jobs", [(1, "1"), (2, "4")])
-def test_shuffled_discovery(base: Path, reference: dict[str, bytes], seed: int, jobs: str) -> None:
-    tree = base / "sorted"
-    logs = base / f"shuffle-{seed}.log"
-    runner = base / "shuffled_cli.py"
-    runner.write_text(SHUFFLED_CLI)
-    got = outputs(
-        tree,
-        ["--no-cache", "--jobs", jobs],
-        [sys.executable, str(runner)],
-        SHUFFLE_SEED=str(seed),
-        SHUFFLE_LOG=str(logs),
-    )
-    assert_same(got, reference, f"shuffled discovery (seed {seed}, --jobs {jobs})")
-    lines = logs.read_text().splitlines()
-    orders = [line for line in lines if line.startswith("order ")]
-    assert len(orders) == len(OUTPUTS)
-    assert any(order != sorted(order) for order in (o.split()[1:] for o in orders))
-    assert len(set(orders)) > 1, "every run saw the same order: nothing was shuffled"
-    assert ("pool" in lines) == (jobs != "1")
+    got = outputs(shuffled, ["--no-cache", "--jobs", "1"], names=["check.json", "inventory.csv"])
+    assert_same(got, reference, "git discovery of files created in shuffled order")
 
 
 def test_worker_count(base: Path, reference: dict[str, bytes]) -> None:
-    tree = base / "sorted"
-    assert_same(outputs(tree, ["--no-cache", "--jobs", "4"]), reference, "--jobs 4")
-    assert_same(outputs(tree, ["--no-cache", "--jobs", "2"]), reference, "--jobs 2")
+    assert_same(outputs(base / "sorted", ["--no-cache", "--jobs", "4"]), reference, "--jobs 4")
 
 
 def test_cold_and_warm_cache(base: Path, reference: dict[str, bytes]) -> None:
     tree = build(base / "cached", order_seed=11)
     caches = base / "caches"
-    # Cold: one fresh cache directory per output, filled by a 4-worker run.
-    cold = {
-        name: run(tree, [*args, "--jobs", "4", "--cache-dir", str(caches / name)])
-        for name, args in OUTPUTS.items()
-    }
-    assert_same(cold, reference, "a cold cache")
-    # Warm: the same directories, read by one worker.
-    warm = {
-        name: run(tree, [*args, "--jobs", "1", "--cache-dir", str(caches / name)])
-        for name, args in OUTPUTS.items()
-    }
-    assert_same(warm, reference, "a warm cache")
-    # A cache warmed by another command, then trusted by size and mtime alone.
-    shared = ["--jobs", "4", "--cache-dir", str(caches / "check.json")]
-    assert_same(outputs(tree, shared), reference, "a cache filled by `check --format json`")
+
+    def own_cache(name: str) -> list[str]:
+        return ["--jobs", "1", "--cache-dir", str(caches / name)]
+
+    # Cold: a fresh cache directory per output. Warm: the same directory, read again.
+    assert_same(outputs(tree, own_cache), reference, "a cold cache")
+    assert_same(outputs(tree, own_cache), reference, "a warm cache")
+    # Old mtimes: the first run records the stats, the next trusts size and mtime alone.
     for path in tree.rglob("*"):
         if path.is_file():
             os.utime(path, (OLD, OLD))
-    assert_same(outputs(tree, shared), reference, "old mtimes recorded")
-    assert_same(outputs(tree, shared), reference, "the mtime+size fast path")
+    assert_same(outputs(tree, own_cache), reference, "old mtimes recorded")
+    assert_same(outputs(tree, own_cache), reference, "the mtime+size fast path")
+
+
+def test_everything_at_once(base: Path, reference: dict[str, bytes]) -> None:
+    """Shuffled discovery and four workers on a half-stale cache warmed by other commands,
+    so cached and freshly extracted facts are mixed."""
+    tree = build(base / "mixed", order_seed=17)
+    cache = ["--cache-dir", str(base / "caches" / "mixed")]
+    run(tree, [*OUTPUTS["inventory.json"], "--jobs", "4", *cache])
+    changed = {path: path.read_bytes() for path in sorted((tree / "gen").glob("m*[02468].py"))}
+    assert len(changed) >= POOL_THRESHOLD
+    for path, content in changed.items():
+        path.write_bytes(content + b"\n# changed\n")
+    run(tree, [*OUTPUTS["inventory.csv"], "--jobs", "1", *cache])
+    for path, content in changed.items():
+        path.write_bytes(content)  # as before: the cache holds stale facts for these
+    got = shuffled_outputs(base, tree, ["--jobs", "4", *cache], seed=2, pool=True)
+    assert_same(got, reference, "shuffled discovery, --jobs 4 and a half-stale cache")
