@@ -80,9 +80,7 @@ def test_positions_on_tricky_source():
     assert _compare(TRICKY.encode()) > 20
 
 
-@settings(
-    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
-)
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_node())
 def test_positions_on_generated_programs(source):
     _compare(source.encode("utf-8", "surrogatepass"))

@@ -20,14 +20,15 @@ settings.register_profile(
     max_examples=150,
     deadline=None,
     database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=True,  # the same examples every CI run; the long profile explores
+    suppress_health_check=list(HealthCheck),
 )
 settings.register_profile(
     "long",
     max_examples=20_000,
     deadline=None,
     database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=list(HealthCheck),
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
