@@ -20,6 +20,7 @@ from .discover import ModuleNamer, SourceFile, discover
 from .link import Project, link, needed_modules
 from .model import FileFacts, Problem
 
+DEFAULT_DATA_LIMIT = 512 * 1024  # extract.DEFAULT_MAX_FILE_SIZE, without importing libcst
 # Below this many candidate files a process pool costs more than it saves.
 POOL_THRESHOLD = 40
 MAX_LINK_ROUNDS = 3
@@ -144,6 +145,8 @@ class _Planner:
         task = Task(str(file.path), file.display, module, is_package, None, self.max_size)
         if file.path.name.endswith(".py"):
             self.python.append(task)
+        elif self._oversized_data(file):
+            return
         cache = self.cache
         try:
             if cache is not None:
@@ -182,6 +185,16 @@ class _Planner:
             self.tasks.append(
                 Task(task.path, task.display, module, is_package, source, self.max_size)
             )
+
+    def _oversized_data(self, file: SourceFile) -> bool:
+        """A YAML/JSON file past max-file-size is data (a lock file, a test fixture, a
+        dump), never a manifest: it is not even read. Python files that large are
+        reported instead (BGT900, info), since they may hide jobs."""
+        limit = self.max_size if self.max_size is not None else DEFAULT_DATA_LIMIT
+        try:
+            return file.path.stat().st_size > limit
+        except OSError:
+            return False
 
     def _reuse(self, task: Task, entry: Entry) -> bool:
         self.entries[task.path] = entry
