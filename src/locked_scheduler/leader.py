@@ -8,42 +8,31 @@ the same tick twice.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from .backend import Backend, BackendError
+from .renewer import RenewalThread
 
 log = logging.getLogger("locked_scheduler.leader")
 
 
-class LeaderElector:
+class LeaderElector(RenewalThread):
     def __init__(self, backend: Backend, token: str, ttl_s: float) -> None:
+        super().__init__(ttl_s / 3, "locked-scheduler-leader", immediately=True)
         self._backend = backend
         self._token = token
         self._ttl_s = ttl_s
         # Step down a little before the server-side lease can expire.
         self._safety_s = ttl_s / 5
         self._valid_until = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.last_error: str | None = None
 
     @property
     def is_leader(self) -> bool:
         return time.monotonic() < self._valid_until
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, name="locked-scheduler-leader", daemon=True
-        )
-        self._thread.start()
-
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        super().stop()
         if self._valid_until:
             self._valid_until = 0.0
             try:
@@ -51,13 +40,7 @@ class LeaderElector:
             except BackendError as error:
                 log.warning("could not release leader lease: %s", error)
 
-    def _run(self) -> None:
-        while True:
-            self._attempt()
-            if self._stop.wait(self._ttl_s / 3):
-                return
-
-    def _attempt(self) -> None:
+    def _renew_all(self) -> None:
         started = time.monotonic()
         was_leader = self.is_leader
         try:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .backend import Backend, BackendError
+from .renewer import RenewalThread
 
 log = logging.getLogger("locked_scheduler.lease")
 
@@ -27,27 +28,12 @@ class Lease:
     lost: bool = False
 
 
-class LeaseKeeper:
+class LeaseKeeper(RenewalThread):
     def __init__(self, backend: Backend, period_s: float) -> None:
+        super().__init__(period_s, "locked-scheduler-lease-watchdog", immediately=False)
         self._backend = backend
-        self._period_s = period_s
         self._leases: set[Lease] = set()
         self._guard = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, name="locked-scheduler-lease-watchdog", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
 
     def add(self, lease: Lease) -> None:
         with self._guard:
@@ -57,12 +43,11 @@ class LeaseKeeper:
         with self._guard:
             self._leases.discard(lease)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._period_s):
-            with self._guard:
-                leases = list(self._leases)
-            for lease in leases:
-                self._renew(lease)
+    def _renew_all(self) -> None:
+        with self._guard:
+            leases = list(self._leases)
+        for lease in leases:
+            self._renew(lease)
 
     def _renew(self, lease: Lease) -> None:
         if lease.lost:

@@ -7,7 +7,9 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 
+import pytest
 import redis
 
 
@@ -77,3 +79,14 @@ class RedisServer:
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, decode_responses=True)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A fresh redis-server per test; ``kill()`` / ``restart()`` simulate outages."""
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
