@@ -644,11 +644,7 @@ class _Doc:
             "containers_without_limits": [c.name for c in containers if c.limits is False],
             "suspend": suspend,
             "time_zone": timezone,
-            "commands": [c.command for c in containers],
-            "command_argv": first.argv if first else None,
-            "image": first.image if first else None,
-            "templated": sorted(set(templated)),
-            "ignore": ignore,
+            **_container_extra(containers, templated, ignore),
         }
         return RawJob(
             kind="k8s_cronjob",
@@ -710,11 +706,7 @@ class _Doc:
             extra={
                 "api_version": api,
                 "replicas_source": source,
-                "commands": [c.command for c in containers],
-                "command_argv": first.argv if first else None,
-                "image": first.image if first else None,
-                "templated": sorted(set(templated)),
-                "ignore": ignore,
+                **_container_extra(containers, templated, ignore),
             },
         )
 
@@ -820,6 +812,18 @@ class _Doc:
 
 def _same_namespace(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a == b
+
+
+def _container_extra(containers: list[Any], templated: list[str], ignore: Any) -> dict[str, Any]:
+    """What CronJobs and workloads both record of their containers and template state."""
+    first = containers[0] if containers else None
+    return {
+        "commands": [c.command for c in containers],
+        "command_argv": first.argv if first else None,
+        "image": first.image if first else None,
+        "templated": sorted(set(templated)),
+        "ignore": ignore,
+    }
 
 
 def apply_autoscalers(workloads: Iterable[Workload]) -> None:
