@@ -52,9 +52,26 @@ def might_matter(name: str, source: bytes) -> bool:
     return prefilter(name, source)
 
 
+# For the test suite only: `abort:FILE` kills the process at FILE the way a parser crash
+# would; `pause:FILE:MARKER` creates MARKER there and waits, so a signal lands mid-scan.
+TEST_HOOK = "CHECK_BACKGROUND_TASKS_TEST_HOOK"
+
+
+def _test_hook(task: Task, hook: str) -> None:
+    action, _, rest = hook.partition(":")
+    target, _, marker = rest.partition(":")
+    if task.display != target:
+        return
+    if action == "abort":
+        os.abort()
+    if action == "pause":
+        Path(marker).touch()
+        time.sleep(120)
+
+
 def run_task(task: Task) -> FileFacts:
-    if task.display == os.environ.get("CHECK_BACKGROUND_TASKS_TEST_ABORT_ON"):
-        os.abort()  # test hook: a worker that dies the way a parser crash kills it
+    if TEST_HOOK in os.environ:
+        _test_hook(task, os.environ[TEST_HOOK])
     source = task.source
     if source is None:
         try:

@@ -97,4 +97,5 @@ def test_fuzz_harness_replays_its_seeds(tmp_path: Path) -> None:
 def test_generated_depth_is_refused_before_libcst_crawls() -> None:
     # A 6,000-term chain takes libcst 17 s to parse; CPython's ast is 1,000x faster.
     facts = extract("gen.py", KEYWORD_PREFIX + b"x = 1" + b" + 1" * 6000 + b"\n", "gen")
-    assert [p.message for p in facts.problems] == ["too deeply nested to parse (6003 levels)"]
+    # Refused by CPython's own parser or by the depth bound, whichever trips first.
+    assert [p.message[:26] for p in facts.problems] == ["too deeply nested to parse"]

@@ -134,20 +134,27 @@ def test_permission_denied_is_a_finding(tmp_path):
 
 def test_sigterm_keeps_the_previous_output_file(tmp_path):
     root = tmp_path / "repo"
-    for i in range(300):
-        path = root / f"pkg{i // 50}" / f"m{i}.py"
+    for i in range(5):
+        path = root / f"m{i}.py"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(GOOD_PY * 40)
+        path.write_text(GOOD_PY)
     out = tmp_path / "inventory.csv"
     out.write_text("previous content\n")
+    marker = tmp_path / "paused"
+    env = {**os.environ, "CHECK_BACKGROUND_TASKS_TEST_HOOK": f"pause:m3.py:{marker}"}
     proc = subprocess.Popen(
-        [*CLI, "inventory", str(root), "-o", str(out), "--jobs", "1", "--no-cache"],
-        cwd=tmp_path,
+        [*CLI, "inventory", ".", "-o", str(out), "--jobs", "1", "--no-cache"],
+        cwd=root,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.0)
+    for _ in range(600):  # the scan pauses at m3.py, mid-way: then the signal lands
+        if marker.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert marker.exists(), "the scan never reached m3.py"
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 143
@@ -162,7 +169,7 @@ def test_a_worker_that_dies_is_reported_and_the_scan_completes(tmp_path):
         path = root / f"m{i:02d}.py"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(GOOD_PY.replace('id="cleanup"', f'id="job{i}"'))
-    env = {**os.environ, "CHECK_BACKGROUND_TASKS_TEST_ABORT_ON": "m17.py"}
+    env = {**os.environ, "CHECK_BACKGROUND_TASKS_TEST_HOOK": "abort:m17.py"}
     result = subprocess.run(
         [*CLI, "check", ".", "--format", "json", "--jobs", "2", "--no-cache", "--select", "ALL"],
         cwd=root,

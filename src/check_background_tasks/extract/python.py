@@ -435,15 +435,18 @@ def _on_deep_stack(fn: Callable[..., FileFacts], *args: Any) -> FileFacts:
         except BaseException as exc:  # re-raised in the caller's thread
             failure.append(exc)
 
-    if sys.getrecursionlimit() < DEEP_RECURSION_LIMIT:
-        sys.setrecursionlimit(DEEP_RECURSION_LIMIT)
+    # The limit is per interpreter: raise it only while this thread runs, so code on the
+    # ordinary stack (the YAML composer's depth guard) keeps the default.
+    limit = sys.getrecursionlimit()
     previous = threading.stack_size(DEEP_STACK_BYTES)
     try:
+        sys.setrecursionlimit(max(limit, DEEP_RECURSION_LIMIT))
         worker = threading.Thread(target=run, name="libcst")
         worker.start()
+        worker.join()
     finally:
         threading.stack_size(previous)
-    worker.join()
+        sys.setrecursionlimit(limit)
     if failure:
         raise failure[0]
     return result[0]
