@@ -565,7 +565,6 @@ def test_ignore_annotation_goes_to_extra() -> None:
     )
     [job] = facts_of(text).jobs
     assert job.extra["ignore"] == ["BGT011", "BGT012"]
-    assert facts_of(text).file_ignores == frozenset()
 
 
 # -------------------------------------------------------------------------- problems

@@ -43,7 +43,6 @@ class Task:
 class Scan:
     project: Project
     errors: list[str] = field(default_factory=list)  # one-line usage errors (missing paths)
-    files_seen: int = 0
 
 
 def might_matter(name: str, source: bytes) -> bool:
@@ -266,7 +265,7 @@ def scan(
     facts.sort(key=lambda ff: ff.path)
     if cache is not None:
         cache.save()  # before linking: nothing downstream may mutate what we store
-    return Scan(project=link(facts, config), errors=errors, files_seen=len(files))
+    return Scan(project=link(facts, config), errors=errors)
 
 
 def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> list[FileFacts]:

@@ -131,7 +131,6 @@ class FileFacts:
     # (line, column, receiver, scheduler class) of scheduler.start() at import (BGT023)
     scheduler_starts: list[tuple[int, int, str, str]] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
-    file_ignores: frozenset[str] = frozenset()  # e.g. k8s ignore annotations
     problems: list[Problem] = field(default_factory=list)
     # True when triage found nothing to extract and libcst never ran: the file declares
     # no job, but its definitions were not read (the project pass asks again if needed)

@@ -130,11 +130,7 @@ class FileContext:
         """Kind of a receiver known in this file, or None."""
         if not text:
             return None
-        kind = self.receivers.get(text)
-        if kind:
-            return kind
-        # A receiver used straight from its factory: asyncio.get_event_loop().create_task
-        return None
+        return self.receivers.get(text) or None
 
     def pending_receiver(self, text: str | None) -> str | None:
         """The dotted path of an imported receiver, to be confirmed by the project pass."""
