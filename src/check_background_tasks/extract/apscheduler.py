@@ -101,7 +101,7 @@ def _add_job(
     func_node = arg_value(call, func_index, "func" if not v4 else "func_or_task_id")
     if func_node is None:
         return
-    _emit(ctx, site, call, func_node, trigger, trigger_node, kind, pending, site)
+    _emit(ctx, site, call, func_node, trigger, trigger_node, kind, pending)
 
 
 def _is_flask(ctx: FileContext, receiver: str | None) -> bool:
@@ -127,7 +127,7 @@ def _decorator(ctx: FileContext, deco: DecoratedSite) -> None:
     if kind is None and pending is None and not _trigger_looks_apscheduler(ctx, trigger):
         return
     func_ref_node = deco.func_node.name
-    _emit(ctx, deco, expr, func_ref_node, trigger, trigger_node, kind, pending, deco)
+    _emit(ctx, deco, expr, func_ref_node, trigger, trigger_node, kind, pending)
 
 
 def _emit(
@@ -139,7 +139,6 @@ def _emit(
     trigger_node: cst.BaseExpression | None,
     kind: str | None,
     pending: str | None,
-    site: CallSite | DecoratedSite,
 ) -> None:
     flask = _is_flask(ctx, getattr(where, "receiver_text", None))
     trigger_args = {
@@ -201,7 +200,7 @@ def _emit(
         target,
         schedule,
         name=job_id if isinstance(job_id, str) else None,
-        site=site,
+        site=where,
         periodic=periodic,
         locked=True if job_kind == "locked_scheduler" else None,
         lock_key=claim_key(ctx, receiver_text, job_id) if job_kind == "locked_scheduler" else None,

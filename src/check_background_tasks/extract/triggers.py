@@ -30,8 +30,6 @@ def _tz(value: Any) -> str | None:
         return value
     if isinstance(value, CallValue) and value.args and isinstance(value.args[0], str):
         return value.args[0]  # ZoneInfo("Europe/Paris"), pytz.timezone("UTC")
-    if isinstance(value, CallValue) or value is UNKNOWN:
-        return None
     return None
 
 
