@@ -459,6 +459,24 @@ POSITIVE: dict[str, tuple[dict[str, str], list[tuple]]] = {
         },
         [("apscheduler", "tick", "app.tick", None, 5)],
     ),
+    "f-strings of Python 3.12 do not hide jobs": (
+        {
+            "app.py": """
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+            def tick(): ...
+            s = AsyncIOScheduler()
+            banner = f"{ {"a": 1}["a"] } {f"{"nested"}"}"
+            report = f\"\"\"
+            {banner["x"]}
+            \"\"\"
+            try:
+                s.add_job(tick, "interval", seconds=5, id="tick")
+            except (ValueError, TypeError):
+                pass
+            """
+        },
+        [("apscheduler", "tick", "app.tick", None, 5)],
+    ),
 }
 
 NEGATIVE: dict[str, dict[str, str]] = {

@@ -17,7 +17,7 @@ source files (so an editable install never reuses facts from older extractor cod
 rebuilt. Unpickling goes through an allow-list of our own plain data classes, so a
 planted cache file can never execute code. Writes are atomic (temp file + rename).
 
-This module must not import libcst: a fully cached run never parses anything.
+This module must not import the extractors: a fully cached run never parses anything.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Orchestration: discover → (cache) → prefilter → extract (in parallel) → link.
 
-Nothing here imports libcst at module level: a run whose files all come from the cache
-(or are skipped by the byte prefilter) never pays for importing the parser.
+Nothing here imports the extractors at module level: a run whose files all come from the
+cache (or are skipped by the byte prefilter) never pays for importing them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .discover import ModuleNamer, SourceFile, discover
 from .link import Project, link, needed_modules
 from .model import FileFacts, Problem
 
-DEFAULT_DATA_LIMIT = 512 * 1024  # extract.DEFAULT_MAX_FILE_SIZE, without importing libcst
+DEFAULT_DATA_LIMIT = 512 * 1024  # extract.DEFAULT_MAX_FILE_SIZE, without importing it
 # Below this many candidate files a process pool costs more than it saves.
 POOL_THRESHOLD = 40
 MAX_LINK_ROUNDS = 3

@@ -954,7 +954,9 @@ def from_date(run_at: object, text: str, timezone: str | None = None) -> Schedul
         if parsed is None:
             return Schedule(text=shown, timezone=tz, error=f"run date {run_at!r} is not a date")
         return Schedule(text=shown, timezone=tz, run_at=parsed.isoformat())
-    return Schedule(text=shown, timezone=tz, error=f"run date {run_at!r} is not a date")
+    if isinstance(run_at, int | float | bytes | list | dict):
+        return Schedule(text=shown, timezone=tz, error=f"run date {run_at!r} is not a date")
+    return Schedule(text=shown, timezone=tz, resolved=False)  # a call, computed at run time
 
 
 # --------------------------------------------------------------------------- fire times

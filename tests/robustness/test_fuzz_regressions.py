@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYWORD_PREFIX = b"import asyncio\nasyncio.create_task(x)\n"
 
 # Valid Python (CPython compiles every one of them) whose syntax tree is a few hundred
-# levels deep: libcst parses it, then walking the tree exhausts the interpreter's
-# recursion limit (fixed: libcst now runs on a deep stack, extract/python.py). Found by
+# levels deep: walking the tree recursively exhausts the interpreter's default recursion
+# limit (fixed: extraction runs on a deep stack, extract/python.py; first seen with
+# libcst, which did the walking then, and kept for the ast collector). Found by
 # the fuzzer (last case)
 # and by probing the depths between ordinary code and the sizes the hostile-tree tests
 # use (3,000, refused up front as "too deeply nested"); the counts are the smallest that
@@ -94,8 +95,17 @@ def test_fuzz_harness_replays_its_seeds(tmp_path: Path) -> None:
     assert harness.make_input("yaml", b"\x00kind: CronJob\n")[1] == b"kind: CronJob\n"
 
 
-def test_generated_depth_is_refused_before_libcst_crawls() -> None:
-    # A 6,000-term chain takes libcst 17 s to parse; CPython's ast is 1,000x faster.
+def test_generated_depth_past_cpythons_bound_is_refused_in_one_line() -> None:
+    # CPython refuses to build an ast this deep (RecursionError during ast construction on
+    # 3.11, a SyntaxError on newer versions); either way one problem, not a crash.
     facts = extract("gen.py", KEYWORD_PREFIX + b"x = 1" + b" + 1" * 6000 + b"\n", "gen")
-    # Refused by CPython's own parser or by the depth bound, whichever trips first.
     assert [p.message[:26] for p in facts.problems] == ["too deeply nested to parse"]
+
+
+def test_deep_code_that_cpython_accepts_is_read_in_full() -> None:
+    # A generated 2,000-term expression beside a job: the job must not be lost.
+    chain = b"x = 1" + b" + 1" * 2000 + b"\n"
+    job = b"import asyncio\nasync def go(): ...\nasyncio.create_task(go())\n"
+    facts = extract("gen.py", chain + job, "gen")
+    assert facts.problems == []
+    assert [(j.kind, j.line) for j in facts.jobs] == [("create_task", 4)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..model import FileFacts, Problem
 
-# extract_python (and with it libcst) is imported on first use, not here: the engine
-# imports this package for the prefilter, and a fully cached run must never load libcst.
+# extract_python and the framework modules are imported on first use, not here: the engine
+# imports this package for the prefilter, and a fully cached run must never load them.
 
 # Byte strings at least one of which any Python file declaring a job must contain.
 # Literal `in` tests are far cheaper than a regex alternation (see bench/README.md).
@@ -53,8 +53,9 @@ def might_matter(name: str, source: bytes) -> bool:
     return True  # Procfiles are tiny
 
 
-# Generated files past this size cost seconds and hundreds of MiB in libcst; they are
-# reported (BGT900) instead. `max-file-size` in the configuration changes it.
+# Files past this size are generated code or data, whose parse costs more than the rest
+# of the repository; they are reported (BGT900, info) instead. `max-file-size` in the
+# configuration changes it.
 DEFAULT_MAX_FILE_SIZE = 512 * 1024
 
 
@@ -68,7 +69,7 @@ def extract(
 ) -> FileFacts:
     """Facts of one file. Never raises for bad input: problems become `FileFacts.problems`.
 
-    `full=False` lets a Python file that declares nothing skip libcst (triage.py); its
+    `full=False` lets a Python file that declares nothing skip the collector (triage.py); its
     facts are then `partial`.
     """
     if len(source) > max_size:

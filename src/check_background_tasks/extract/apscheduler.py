@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Any
-
-import libcst as cst
 
 from .. import schedules
 from ..model import Schedule, TargetRef
 from ..schedules import UNKNOWN
 from . import triggers
 from .claims import claim_key
-from .context import CallSite, DecoratedSite, FileContext, arg_value
-from .names import CallValue, code_of, dotted_expr, last_part, resolves_into, strip_env
+from .context import CallSite, DecoratedSite, FileContext, arg_value, named_args
+from .names import CallValue, dotted_expr, last_part, resolves_into, strip_env
 
 CALL_NAMES = frozenset({"add_job", "add_schedule", "start"})
 
@@ -46,6 +45,7 @@ ADD_JOB_PARAMS = frozenset(
 # Trigger-argument keywords that describe the trigger itself, not a cron field.
 TRIGGER_META = frozenset({"timezone", "start_date", "end_date", "jitter", "run_date"})
 INTERVAL_TRIGGER_ARGS = ("weeks", "days", "hours", "minutes", "seconds")
+NONE = ast.Constant(value=None)  # what an argument left out means
 
 
 def collect(ctx: FileContext) -> None:
@@ -101,7 +101,8 @@ def _add_job(
     func_node = arg_value(call, func_index, "func" if not v4 else "func_or_task_id")
     if func_node is None:
         return
-    _emit(ctx, site, call, func_node, trigger, trigger_node, kind, pending)
+    target = ctx.target_ref(func_node, site.enclosing_class, site.enclosing)
+    _emit(ctx, site, call, target, trigger, trigger_node, kind, pending)
 
 
 def _is_flask(ctx: FileContext, receiver: str | None) -> bool:
@@ -110,7 +111,7 @@ def _is_flask(ctx: FileContext, receiver: str | None) -> bool:
 
 def _decorator(ctx: FileContext, deco: DecoratedSite) -> None:
     expr = deco.decorator.decorator
-    if not isinstance(expr, cst.Call):
+    if not isinstance(expr, ast.Call):
         return
     text = dotted_expr(expr.func)
     method = last_part(text)
@@ -126,32 +127,25 @@ def _decorator(ctx: FileContext, deco: DecoratedSite) -> None:
         return  # `.job(...)` is too common a name to guess from
     if kind is None and pending is None and not _trigger_looks_apscheduler(ctx, trigger):
         return
-    func_ref_node = deco.func_node.name
-    _emit(ctx, deco, expr, func_ref_node, trigger, trigger_node, kind, pending)
+    target = TargetRef("local", deco.function.qualname)
+    _emit(ctx, deco, expr, target, trigger, trigger_node, kind, pending)
 
 
 def _emit(
     ctx: FileContext,
     where: CallSite | DecoratedSite,
-    call: cst.Call,
-    func_node: cst.BaseExpression,
+    call: ast.Call,
+    target: TargetRef,
     trigger: Any,
-    trigger_node: cst.BaseExpression | None,
+    trigger_node: ast.expr | None,
     kind: str | None,
     pending: str | None,
 ) -> None:
     flask = _is_flask(ctx, getattr(where, "receiver_text", None))
-    trigger_args = {
-        a.keyword.value: ctx.evaluator.value(a.value)
-        for a in call.args
-        if a.keyword is not None and a.keyword.value not in ADD_JOB_PARAMS
-    }
-    text_parts = [code_of(trigger_node)] if trigger_node is not None else []
-    text_parts += [
-        f"{a.keyword.value}={code_of(a.value)}"
-        for a in call.args
-        if a.keyword is not None and a.keyword.value not in ADD_JOB_PARAMS
-    ]
+    trigger_kwargs = [arg for arg in named_args(call) if arg.name not in ADD_JOB_PARAMS]
+    trigger_args = {arg.name: ctx.evaluator.value(arg.value) for arg in trigger_kwargs}
+    text_parts = [ctx.code(trigger_node)] if trigger_node is not None else []
+    text_parts += [f"{arg.name}={ctx.code(arg.value)}" for arg in trigger_kwargs]
     text = triggers.shorten(", ".join(text_parts)) if text_parts else "now (one-off)"
     schedule, periodic = trigger_schedule(trigger, trigger_args, text)
     id_node = arg_value(call, None, "id")
@@ -160,16 +154,8 @@ def _emit(
     job_id = strip_env(ctx.evaluator.value(id_node)) if id_node is not None else None
     id_is_expression = id_node is not None and not isinstance(job_id, str)
     if id_node is not None and id_is_expression:
-        job_id = code_of(id_node)  # an id built at run time, e.g. f"sync-{name}"
-    job_name = ctx.evaluator.value(arg_value(call, None, "name") or cst.Name("None"))
-    if isinstance(where, CallSite):
-        enclosing_class = where.enclosing_class
-    else:
-        enclosing_class = None
-    if isinstance(where, DecoratedSite):
-        target = TargetRef("local", where.function.qualname)
-    else:
-        target = ctx.target_ref(func_node, enclosing_class, where.enclosing)
+        job_id = ctx.code(id_node)  # an id built at run time, e.g. f"sync-{name}"
+    job_name = ctx.evaluator.value(arg_value(call, None, "name") or NONE)
     job_kind = "locked_scheduler" if kind == "locked_scheduler" else "apscheduler"
     extra: dict[str, Any] = {}
     if pending:
@@ -183,10 +169,8 @@ def _emit(
     for key in ("args", "kwargs"):
         given = arg_value(call, None, key)
         if given is not None:
-            extra[key] = code_of(given)
-    replace_existing = ctx.evaluator.value(
-        arg_value(call, None, "replace_existing") or cst.Name("None")
-    )
+            extra[key] = ctx.code(given)
+    replace_existing = ctx.evaluator.value(arg_value(call, None, "replace_existing") or NONE)
     if isinstance(replace_existing, bool):
         extra["replace_existing"] = replace_existing
     if isinstance(job_name, str):
@@ -209,10 +193,10 @@ def _emit(
     )
 
 
-def _positional_id(call: cst.Call, flask: bool) -> cst.BaseExpression | None:
+def _positional_id(call: ast.Call, flask: bool) -> ast.expr | None:
     # APScheduler: add_job(func, trigger, args, kwargs, id, ...); Flask-APScheduler:
     # add_job(id, func, **kwargs)
-    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    positional = [a for a in call.args if not isinstance(a, ast.Starred)]
     index = 0 if flask else 4
     return positional[index] if len(positional) > index else None
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import schedules
-from .context import FileContext, arg_value
-from .names import code_of, resolves_into, strip_env
+from .context import FileContext, arg_value, named_args
+from .names import resolves_into, strip_env
 from .triggers import _known, shorten
 
 CALL_NAMES = frozenset({"cron"})
@@ -18,19 +18,13 @@ def collect(ctx: FileContext) -> None:
         func = arg_value(site.node, 0, "coroutine")
         if func is None:
             continue
+        given = [arg for arg in named_args(site.node) if arg.name in FIELDS]
         fields = {}
-        for arg in site.node.args:
-            if arg.keyword is not None and arg.keyword.value in FIELDS:
-                value = _known(ctx.evaluator.value(arg.value))
-                if value is not None:
-                    fields[arg.keyword.value] = value
-        text = shorten(
-            ", ".join(
-                f"{a.keyword.value}={code_of(a.value)}"
-                for a in site.node.args
-                if a.keyword is not None and a.keyword.value in FIELDS
-            )
-        )
+        for arg in given:
+            value = _known(ctx.evaluator.value(arg.value))
+            if value is not None:
+                fields[arg.name] = value
+        text = shorten(", ".join(f"{arg.name}={ctx.code(arg.value)}" for arg in given))
         name = strip_env(ctx.evaluator.value(arg_value(site.node, None, "name") or func))
         ctx.add(
             "arq",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from .context import CallSite, FileContext, arg_value, receiver_kind_of_factory
 from .names import resolves_into
@@ -74,4 +74,4 @@ def _task(ctx: FileContext, site: CallSite, via: str) -> None:
 
 
 def _is_call(node: object) -> bool:
-    return isinstance(node, cst.Call | cst.Await)
+    return isinstance(node, ast.Call | ast.Await)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Any
-
-import libcst as cst
 
 from ..model import Schedule, TargetRef
 from . import triggers
-from .context import AssignSite, CallSite, FileContext, arg_value
-from .names import DeferredNode, code_of, dotted_expr, last_part, resolves_into
+from .context import AssignSite, CallSite, FileContext, arg_value, named_args, unnamed_args
+from .names import DeferredNode, dotted_expr, last_part, resolves_into
 
 CALL_NAMES = frozenset({"update", "add_periodic_task"})
 
@@ -51,31 +50,31 @@ def _assigned_schedule(ctx: FileContext, assign: AssignSite) -> None:
 
 def _update(ctx: FileContext, site: CallSite) -> None:
     receiver = site.receiver_text or ""
+    call = site.node
     if last_part(receiver) in BEAT_NAMES:
-        for arg in site.node.args:
-            if arg.keyword is None:
-                value = ctx.evaluator.value(arg.value)
-                if isinstance(value, dict):
-                    _entries(ctx, value)
-                else:
-                    _opaque(ctx, arg.value)
+        for mapping in unnamed_args(call):
+            value = ctx.evaluator.value(mapping)
+            if isinstance(value, dict):
+                _entries(ctx, value)
             else:
-                _entry(ctx, arg.keyword.value, DeferredNode(arg.value, arg.keyword))
+                _opaque(ctx, mapping)
+        for arg in named_args(call):
+            _entry(ctx, arg.name, DeferredNode(arg.value, arg.node))
         return
     if last_part(receiver) == "conf":
-        for arg in site.node.args:
-            if arg.keyword is not None and arg.keyword.value in BEAT_NAMES:
+        for arg in named_args(call):
+            if arg.name in BEAT_NAMES:
                 _entries(ctx, ctx.evaluator.value(arg.value))
-            elif arg.keyword is None:
-                settings = ctx.evaluator.value(arg.value)
-                if isinstance(settings, dict):
-                    for key in BEAT_NAMES & set(settings):
-                        _entries(ctx, ctx.evaluator.resolved(settings[key]))
+        for mapping in unnamed_args(call):
+            settings = ctx.evaluator.value(mapping)
+            if isinstance(settings, dict):
+                for key in BEAT_NAMES & set(settings):
+                    _entries(ctx, ctx.evaluator.resolved(settings[key]))
 
 
-def _opaque(ctx: FileContext, node: cst.BaseExpression) -> None:
+def _opaque(ctx: FileContext, node: ast.expr) -> None:
     """A schedule built by code we do not run (`= parse_beat_schedule()`): say it exists."""
-    text = triggers.shorten(code_of(node))
+    text = triggers.shorten(ctx.code(node))
     ctx.add(
         "celery_beat",
         node,
@@ -104,7 +103,7 @@ def _entry(ctx: FileContext, key: str, deferred: DeferredNode) -> None:
         target = TargetRef("string", task_value)
     elif isinstance(task, DeferredNode):
         node = task.node
-        if isinstance(node, cst.Attribute) and node.attr.value == "name":
+        if isinstance(node, ast.Attribute) and node.attr == "name":
             node = node.value  # cleanup.name -> the task object itself
         target = ctx.target_ref(node, None)
     else:
@@ -112,11 +111,11 @@ def _entry(ctx: FileContext, key: str, deferred: DeferredNode) -> None:
     schedule = None
     sched = entry.get("schedule")
     if isinstance(sched, DeferredNode):
-        text = triggers.shorten(code_of(sched.node))
+        text = triggers.shorten(ctx.code(sched.node))
         schedule = triggers.celery_schedule(ctx.evaluator.value(sched.node), text)
-    where: cst.CSTNode = deferred.key if deferred.key is not None else deferred.node
+    where: ast.AST = deferred.key if deferred.key is not None else deferred.node
     extra = {
-        k: code_of(entry[k].node)
+        k: ctx.code(entry[k].node)
         for k in ("args", "kwargs")
         if isinstance(entry.get(k), DeferredNode)
     }
@@ -129,7 +128,7 @@ def _periodic_task(ctx: FileContext, site: CallSite) -> None:
     sig_node = arg_value(call, 1, "sig")
     if sched_node is None or sig_node is None:
         return
-    text = triggers.shorten(code_of(sched_node))
+    text = triggers.shorten(ctx.code(sched_node))
     schedule = triggers.celery_schedule(ctx.evaluator.value(sched_node), text)
     # add_periodic_task(schedule, sig, args=(), kwargs=(), name=None, **opts)
     name_node = arg_value(call, 4, "name")
@@ -144,21 +143,19 @@ def _periodic_task(ctx: FileContext, site: CallSite) -> None:
     )
 
 
-def _signature_target(
-    ctx: FileContext, node: cst.BaseExpression, enclosing_class: str | None
-) -> TargetRef:
-    if isinstance(node, cst.Call):
+def _signature_target(ctx: FileContext, node: ast.expr, enclosing_class: str | None) -> TargetRef:
+    if isinstance(node, ast.Call):
         func = dotted_expr(node.func)
         if func and last_part(func) in SIGNATURE_METHODS and "." in func:
-            receiver = func.rpartition(".")[0]
             if last_part(func) == "signature" and node.args:
                 # app.signature("tasks.add") names the task as a string
-                named = ctx.evaluator.value(node.args[0].value)
+                named = ctx.evaluator.value(node.args[0])
                 if isinstance(named, str):
                     return TargetRef("string", named)
-            return ctx.target_ref(cst.parse_expression(receiver), enclosing_class)
+            assert isinstance(node.func, ast.Attribute)  # a dotted name with a dot
+            return ctx.target_ref(node.func.value, enclosing_class)
         if func and last_part(func) == "signature" and node.args:
-            named = ctx.evaluator.value(node.args[0].value)
+            named = ctx.evaluator.value(node.args[0])
             if isinstance(named, str):
                 return TargetRef("string", named)
     return ctx.target_ref(node, enclosing_class)
@@ -168,13 +165,13 @@ def _legacy_periodic_tasks(ctx: FileContext) -> None:
     """Celery < 5: `@periodic_task(run_every=...)` from celery.task / celery.decorators."""
     for deco in ctx.decorated:
         expr = deco.decorator.decorator
-        if not isinstance(expr, cst.Call):
+        if not isinstance(expr, ast.Call):
             continue
         resolved = ctx.imports.resolve(expr.func) or ""
         if last_part(resolved) != "periodic_task" or not resolves_into(resolved, "celery"):
             continue
         every = arg_value(expr, None, "run_every")
-        text = triggers.shorten(code_of(every)) if every is not None else "?"
+        text = triggers.shorten(ctx.code(every)) if every is not None else "?"
         schedule = triggers.celery_schedule(
             ctx.evaluator.value(every) if every is not None else None, text
         )
@@ -197,13 +194,13 @@ def _task_definitions(ctx: FileContext) -> None:
         if fn is None:
             continue
         fn.is_celery_task = True
-        name_node = arg_value(registration, None, "name") or cst.Name("None")
-        name = ctx.evaluator.value(name_node)
+        name_node = arg_value(registration, None, "name")
+        name = ctx.evaluator.value(name_node) if name_node is not None else None
         if isinstance(name, str):
             fn.celery_task_name = name
     for deco in ctx.decorated:
         expr = deco.decorator.decorator
-        call: cst.Call | None = expr if isinstance(expr, cst.Call) else None
+        call: ast.Call | None = expr if isinstance(expr, ast.Call) else None
         text = dotted_expr(call.func if call else expr)
         if not text:
             continue
@@ -216,8 +213,7 @@ def _task_definitions(ctx: FileContext) -> None:
             if ctx.receiver_kind(receiver) in NOT_CELERY_RECEIVERS:
                 continue
             if call is not None and any(
-                a.keyword is not None and a.keyword.value in ("schedule", "task_name")
-                for a in call.args
+                kw.arg in ("schedule", "task_name") for kw in call.keywords
             ):
                 continue  # taskiq's @broker.task(schedule=..., task_name=...)
         else:

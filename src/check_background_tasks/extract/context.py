@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
-from typing import Any
-
-import libcst as cst
+from typing import Any, NamedTuple
 
 from ..model import FunctionFacts, RawJob, Schedule, TargetRef
-from .names import Evaluator, ImportTable, code_of, dotted_expr, last_part, resolves_into
+from .names import Evaluator, ImportTable, dotted_expr, last_part, resolves_into, source_text
 from .positions import Positions
 
 # Constructors whose result is an object we recognise, by resolved dotted name.
@@ -53,7 +52,7 @@ def receiver_kind_of_factory(dotted: str | None) -> str | None:
 
 @dataclass
 class CallSite:
-    node: cst.Call
+    node: ast.Call
     func_text: str | None  # as written, dotted
     func: str | None  # resolved through imports
     enclosing: str | None  # qualname of the innermost function, None at module level
@@ -73,19 +72,26 @@ class CallSite:
         return self.func_text.rpartition(".")[0]
 
 
+@dataclass(frozen=True)
+class Decorator:
+    """`@expr` above a definition; a job it declares is placed at the `@`."""
+
+    decorator: ast.expr
+
+
 @dataclass
 class DecoratedSite:
-    decorator: cst.Decorator
+    decorator: Decorator
     function: FunctionFacts
-    func_node: cst.FunctionDef
+    func_node: ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass
 class AssignSite:
     target_text: str  # dotted text of the target, e.g. app.conf.beat_schedule
     subscript_key: Any  # for `X["k"] = ...`, the evaluated key; else None
-    value: cst.BaseExpression
-    node: cst.CSTNode  # the assignment statement
+    value: ast.expr
+    node: ast.stmt  # the assignment statement
     module_level: bool
 
 
@@ -94,7 +100,7 @@ class FileContext:
     path: str
     module: str | None
     imports: ImportTable
-    constants: dict[str, cst.BaseExpression]
+    constants: dict[str, ast.expr]
     receivers: dict[str, str]  # variable text (e.g. self.scheduler) -> receiver kind
     positions: Positions
     calls: list[CallSite] = field(default_factory=list)
@@ -102,8 +108,8 @@ class FileContext:
     assigns: list[AssignSite] = field(default_factory=list)
     startup_functions: set[str] = field(default_factory=set)
     receiver_classes: dict[str, str] = field(default_factory=dict)  # text -> dotted factory
-    receiver_calls: dict[str, cst.Call] = field(default_factory=dict)  # text -> the factory call
-    task_call_forms: list[tuple[cst.Call, str]] = field(default_factory=list)
+    receiver_calls: dict[str, ast.Call] = field(default_factory=dict)  # text -> the factory call
+    task_call_forms: list[tuple[ast.Call, str]] = field(default_factory=list)
     functions: list[FunctionFacts] = field(default_factory=list)
     # names bound inside each function (parameters, assignments), by function qualname
     function_locals: dict[str, set[str]] = field(default_factory=dict)
@@ -113,9 +119,9 @@ class FileContext:
     name_calls: dict[str, list[CallSite]] = field(default_factory=dict)
     # function qualname -> parameter names in order (for binding a call's arguments)
     function_params: dict[str, list[str]] = field(default_factory=dict)
-    function_defaults: dict[str, dict[str, cst.BaseExpression]] = field(default_factory=dict)
+    function_defaults: dict[str, dict[str, ast.expr]] = field(default_factory=dict)
     # parameter name -> argument node, while a wrapper is read at one of its call sites
-    bindings: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    bindings: dict[str, ast.expr] = field(default_factory=dict)
     jobs: list[RawJob] = field(default_factory=list)
     starts: list[tuple[int, int, str, str]] = field(default_factory=list)
 
@@ -123,8 +129,14 @@ class FileContext:
         self.evaluator = Evaluator(self.imports, self.constants)
         self.bindings_enclosing: str | None = None
 
-    def position(self, node: cst.CSTNode) -> tuple[int, int]:
+    def position(self, node: ast.AST | Decorator) -> tuple[int, int]:
+        if isinstance(node, Decorator):
+            return self.positions.decorator(node.decorator)
         return self.positions.get(node)
+
+    def code(self, node: ast.AST) -> str:
+        """The node's source as written, on one line."""
+        return source_text(self.positions.text_lines(), node)
 
     def receiver_kind(self, text: str | None) -> str | None:
         """Kind of a receiver known in this file, or None."""
@@ -140,7 +152,7 @@ class FileContext:
 
     def target_ref(
         self,
-        node: cst.BaseExpression,
+        node: ast.expr,
         enclosing_class: str | None,
         enclosing: str | None = None,
     ) -> TargetRef:
@@ -150,8 +162,8 @@ class FileContext:
         sites (a wrapper such as `def schedule(func): scheduler.add_job(func, ...)`):
         it stays as written, how="variable", never `module.func`.
         """
-        if isinstance(node, cst.Name) and node.value in self.bindings:
-            node = self.bindings[node.value]
+        if isinstance(node, ast.Name) and node.id in self.bindings:
+            node = self.bindings[node.id]
             enclosing = self.bindings_enclosing
         node = unwrap_partial(node, self.imports)
         value = self.evaluator.value(node)
@@ -159,12 +171,12 @@ class FileContext:
             return TargetRef("string", value)
         text = dotted_expr(node)
         if text is None:
-            if isinstance(node, cst.Call):
+            if isinstance(node, ast.Call):
                 # A coroutine object: the called function is the target.
                 return self.target_ref(node.func, enclosing_class, enclosing)
-            if isinstance(node, cst.Await):
-                return self.target_ref(node.expression, enclosing_class, enclosing)
-            return TargetRef("unknown", code_of(node))
+            if isinstance(node, ast.Await):
+                return self.target_ref(node.value, enclosing_class, enclosing)
+            return TargetRef("unknown", self.code(node))
         head, _, rest = text.partition(".")
         if head in ("self", "cls") and rest and enclosing_class:
             return TargetRef("local", f"{enclosing_class}.{rest}")
@@ -177,7 +189,7 @@ class FileContext:
     def add(
         self,
         kind: str,
-        node: cst.CSTNode,
+        node: ast.AST | Decorator,
         target: TargetRef,
         schedule: Schedule | None,
         *,
@@ -204,33 +216,51 @@ class FileContext:
         return job
 
 
-def unwrap_partial(node: cst.BaseExpression, imports: ImportTable) -> cst.BaseExpression:
+def unwrap_partial(node: ast.expr, imports: ImportTable) -> ast.expr:
     """functools.partial(f, ...) runs f."""
-    if isinstance(node, cst.Call) and node.args:
+    if isinstance(node, ast.Call) and node.args:
         func = imports.resolve(node.func)
         if func in ("functools.partial", "partial"):
-            return node.args[0].value
+            first = node.args[0]
+            return first.value if isinstance(first, ast.Starred) else first
     return node
 
 
-def kwarg(call: cst.Call, name: str) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg.value
+def kwarg(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
     return None
 
 
-def positional(call: cst.Call, index: int) -> cst.BaseExpression | None:
+class NamedArg(NamedTuple):
+    name: str
+    value: ast.expr
+    node: ast.keyword  # positioned at the name
+
+
+def named_args(call: ast.Call) -> list[NamedArg]:
+    """`name=value` arguments in source order (not `**mapping`)."""
+    return [NamedArg(kw.arg, kw.value, kw) for kw in call.keywords if kw.arg is not None]
+
+
+def unnamed_args(call: ast.Call) -> list[ast.expr]:
+    """What `*args` and `**mapping` and plain positional arguments pass, unwrapped."""
+    values = [a.value if isinstance(a, ast.Starred) else a for a in call.args]
+    return values + [kw.value for kw in call.keywords if kw.arg is None]
+
+
+def positional(call: ast.Call, index: int) -> ast.expr | None:
     i = 0
     for arg in call.args:
-        if arg.keyword is None and not arg.star:
+        if not isinstance(arg, ast.Starred):
             if i == index:
-                return arg.value
+                return arg
             i += 1
     return None
 
 
-def arg_value(call: cst.Call, index: int | None, name: str) -> cst.BaseExpression | None:
+def arg_value(call: ast.Call, index: int | None, name: str) -> ast.expr | None:
     """An argument given by keyword or at a position."""
     found = kwarg(call, name)
     if found is None and index is not None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
-
-import libcst as cst
 
 from ..model import FunctionFacts
 from .names import ImportTable, last_part, resolves_into
@@ -48,18 +47,18 @@ class FunctionEvidence:
         self.facts = facts
         self.imports = imports
         # (name, node) of blocking calls; positions are known once the visit is over
-        self.blocking: list[tuple[str, cst.Call]] = []
+        self.blocking: list[tuple[str, ast.Call]] = []
         self.forever_depth = 0
 
-    def enter_while(self, test: cst.BaseExpression) -> None:
+    def enter_while(self, test: ast.expr) -> None:
         if _is_forever(test):
             self.forever_depth += 1
 
-    def leave_while(self, test: cst.BaseExpression) -> None:
+    def leave_while(self, test: ast.expr) -> None:
         if _is_forever(test):
             self.forever_depth -= 1
 
-    def call(self, node: cst.Call, resolved: str | None) -> None:
+    def call(self, node: ast.Call, resolved: str | None) -> None:
         if not resolved:
             return
         if self.forever_depth and (resolved in SLEEPS or last_part(resolved) == "sleep"):
@@ -74,10 +73,10 @@ class FunctionEvidence:
             # SET key value NX EX ttl: the usual home-made Redis lock.
             self._took_lock(_first_string(node))
 
-    def finish(self, position: Callable[[cst.CSTNode], tuple[int, int]]) -> None:
+    def finish(self, position: Callable[[ast.AST], tuple[int, int]]) -> None:
         self.facts.blocking_calls = [(name, *position(node)) for name, node in self.blocking]
 
-    def with_item(self, item: cst.Call) -> None:
+    def with_item(self, item: ast.Call) -> None:
         resolved = self.imports.resolve(item.func) or ""
         if resolves_into(resolved, *LOCAL_LOCKS):
             return
@@ -91,31 +90,30 @@ class FunctionEvidence:
             self.facts.lock_key = key
 
 
-def _is_forever(test: cst.BaseExpression) -> bool:
-    if isinstance(test, cst.Name):
-        return test.value == "True"
-    if isinstance(test, cst.Integer):
-        return test.value not in ("0",)
+def _is_forever(test: ast.expr) -> bool:
+    """`while True:` or `while 1:`."""
+    if not isinstance(test, ast.Constant):
+        return False
+    return test.value is True or (type(test.value) is int and test.value != 0)
+
+
+def _has_true_kwarg(node: ast.Call, name: str) -> bool:
+    for keyword in node.keywords:
+        if keyword.arg == name:
+            return isinstance(keyword.value, ast.Constant) and keyword.value.value is True
     return False
 
 
-def _has_true_kwarg(node: cst.Call, name: str) -> bool:
-    for arg in node.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return isinstance(arg.value, cst.Name) and arg.value.value == "True"
-    return False
-
-
-def _first_string(node: cst.Call) -> str | None:
-    for arg in node.args:
-        if arg.keyword is None or arg.keyword.value in ("name", "key"):
-            if isinstance(arg.value, cst.SimpleString):
-                value = arg.value.evaluated_value
-                return value if isinstance(value, str) else None
-            if isinstance(arg.value, cst.FormattedString):
-                return "".join(
-                    p.value if isinstance(p, cst.FormattedStringText) else "{}"
-                    for p in arg.value.parts
-                )
-            return None
+def _first_string(node: ast.Call) -> str | None:
+    """The lock's name: the first argument, or `name=` / `key=`; f-string holes as `{}`."""
+    candidates = [*node.args, *(k.value for k in node.keywords if k.arg in ("name", "key"))]
+    if not candidates:
+        return None
+    first = candidates[0]
+    if isinstance(first, ast.Constant):
+        return first.value if isinstance(first.value, str) else None
+    if isinstance(first, ast.JoinedStr):
+        return "".join(
+            str(part.value) if isinstance(part, ast.Constant) else "{}" for part in first.values
+        )
     return None

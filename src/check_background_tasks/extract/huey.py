@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from ..model import Schedule, TargetRef
 from . import triggers
 from .context import DecoratedSite, FileContext, arg_value
-from .names import CallValue, code_of, dotted_expr, last_part, resolves_into
+from .names import CallValue, dotted_expr, last_part, resolves_into
 
 CALL_NAMES: frozenset[str] = frozenset()
 DECORATORS = frozenset({"periodic_task", "db_periodic_task"})
@@ -20,7 +20,7 @@ def collect(ctx: FileContext) -> None:
 
 def _decorated(ctx: FileContext, deco: DecoratedSite) -> None:
     expr = deco.decorator.decorator
-    if not isinstance(expr, cst.Call):
+    if not isinstance(expr, ast.Call):
         return
     text = dotted_expr(expr.func)
     if last_part(text) not in DECORATORS or not text:
@@ -35,7 +35,7 @@ def _decorated(ctx: FileContext, deco: DecoratedSite) -> None:
     is_crontab = isinstance(value, CallValue) and last_part(value.func) == "crontab"
     if not known and not (is_crontab and resolves_into(value.func, "huey")):
         return
-    text_sched = triggers.shorten(code_of(validate_node))
+    text_sched = triggers.shorten(ctx.code(validate_node))
     if is_crontab:
         schedule = triggers.cron_fields(value, triggers.HUEY_CRONTAB_FIELDS, "huey", text_sched)
     else:

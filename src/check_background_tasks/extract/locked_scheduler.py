@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Any
-
-import libcst as cst
 
 from ..model import Schedule, TargetRef
 from . import triggers
 from .apscheduler import ADD_JOB_PARAMS, trigger_schedule
 from .claims import claim_key
-from .context import CallSite, DecoratedSite, FileContext, arg_value
-from .names import CallValue, code_of, dotted_expr, last_part, strip_env
+from .context import CallSite, DecoratedSite, FileContext, arg_value, named_args
+from .names import CallValue, dotted_expr, last_part, strip_env
 
 CALL_NAMES = frozenset({"schedule"})
 KIND = "locked_scheduler_dynamic"
@@ -36,12 +35,12 @@ def _is_locked_scheduler(ctx: FileContext, receiver: str | None) -> bool:
 
 def _registered_task(ctx: FileContext, deco: DecoratedSite) -> None:
     expr = deco.decorator.decorator
-    if not isinstance(expr, cst.Call):
+    if not isinstance(expr, ast.Call):
         return
     text = dotted_expr(expr.func) or ""
     if last_part(text) != "task" or not _is_locked_scheduler(ctx, text.rpartition(".")[0]):
         return
-    name = ctx.evaluator.value(expr.args[0].value) if expr.args else None
+    name = ctx.evaluator.value(expr.args[0]) if expr.args else None
     ctx.add(
         KIND,
         deco.decorator,
@@ -72,9 +71,9 @@ def _scheduled_spec(ctx: FileContext, site: CallSite) -> None:
         trigger_args["run_date"] = fields.get("run_at")
     text = triggers.shorten(
         ", ".join(
-            f"{a.keyword.value}={code_of(a.value)}"
-            for a in spec.node.args
-            if a.keyword is not None and a.keyword.value not in ("id", "task", "args", "kwargs")
+            f"{arg.name}={ctx.code(arg.value)}"
+            for arg in named_args(spec.node)
+            if arg.name not in ("id", "task", "args", "kwargs")
         )
     )
     schedule, periodic = trigger_schedule(trigger, trigger_args, text)

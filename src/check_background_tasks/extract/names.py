@@ -1,28 +1,27 @@
 """Resolve names through a file's own imports, and evaluate simple literal expressions.
 
 This replaces libcst's QualifiedNameProvider: the import table is collected in the
-same visitor pass, which costs nothing next to the parse itself.
+same pass over CPython's ast, which costs nothing next to the parse itself.
 """
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Any
-
-import libcst as cst
 
 from ..schedules import UNKNOWN
 
 
-def dotted_expr(node: cst.BaseExpression) -> str | None:
+def dotted_expr(node: ast.AST | None) -> str | None:
     """`a.b.c` as text, or None when the expression is not a plain dotted name."""
     parts: list[str] = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
         node = node.value
-    if not isinstance(node, cst.Name):
+    if not isinstance(node, ast.Name):
         return None
-    parts.append(node.value)
+    parts.append(node.id)
     return ".".join(reversed(parts))
 
 
@@ -47,33 +46,25 @@ class ImportTable:
     is_package: bool = False
     names: dict[str, str] = field(default_factory=dict)  # local name -> dotted
 
-    def add_import(self, node: cst.Import) -> None:
+    def add_import(self, node: ast.Import) -> None:
         for alias in node.names:
-            full = dotted_expr(alias.name)
-            if not full:
-                continue
-            if alias.asname and isinstance(alias.asname.name, cst.Name):
-                self.names[alias.asname.name.value] = full
+            if alias.asname:
+                self.names[alias.asname] = alias.name
             else:
-                head = full.split(".")[0]
+                head = alias.name.split(".")[0]
                 self.names[head] = head
 
-    def add_import_from(self, node: cst.ImportFrom) -> None:
-        base = dotted_expr(node.module) if node.module else ""
-        level = len(node.relative)
-        if level:
-            base = module_from_relative(self.module, self.is_package, level, base or "")
-        if base is None or isinstance(node.names, cst.ImportStar):
-            return
+    def add_import_from(self, node: ast.ImportFrom) -> None:
+        base = node.module or ""
+        if node.level:
+            base = module_from_relative(self.module, self.is_package, node.level, base)
         for alias in node.names:
-            if not isinstance(alias.name, cst.Name):
-                continue
-            local = alias.name.value
-            if alias.asname and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
-            self.names[local] = f"{base}.{alias.name.value}" if base else alias.name.value
+            if alias.name == "*":
+                return
+            local = alias.asname or alias.name
+            self.names[local] = f"{base}.{alias.name}" if base else alias.name
 
-    def resolve(self, node: cst.BaseExpression) -> str | None:
+    def resolve(self, node: ast.AST) -> str | None:
         """Dotted path of a name or attribute chain through the imports, else as written."""
         text = dotted_expr(node)
         if text is None:
@@ -114,7 +105,7 @@ class CallValue:
     func: str  # resolved dotted name
     args: tuple[Any, ...]
     kwargs: tuple[tuple[str, Any], ...]
-    node: cst.Call
+    node: ast.Call = field(repr=False)
 
     def kw(self, name: str, default: Any = None) -> Any:
         for key, value in self.kwargs:
@@ -130,123 +121,113 @@ CASTS = ("int", "float", "str", "bool", "Decimal")
 class Evaluator:
     """Evaluates constant expressions; anything else becomes UNKNOWN."""
 
-    def __init__(self, imports: ImportTable, constants: dict[str, cst.BaseExpression]):
+    def __init__(self, imports: ImportTable, constants: dict[str, ast.expr]):
         self.imports = imports
         self.constants = constants
 
-    def value(self, node: cst.BaseExpression, depth: int = 0) -> Any:
+    def value(self, node: ast.AST, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
             return UNKNOWN
-        if isinstance(node, cst.Integer | cst.Float):
-            return node.evaluated_value
-        if isinstance(node, cst.SimpleString):
-            return node.evaluated_value
-        if isinstance(node, cst.ConcatenatedString):
-            left = self.value(node.left, depth + 1)
-            right = self.value(node.right, depth + 1)
-            if isinstance(left, str) and isinstance(right, str):
-                return left + right
+        if isinstance(node, ast.Constant):
+            value = node.value
+            # Ellipsis and complex numbers are nothing a schedule is made of.
+            return value if value is None or isinstance(value, LITERALS) else UNKNOWN
+        if isinstance(node, ast.Name):
+            if node.id in self.constants:
+                return self.value(self.constants[node.id], depth + 1)
             return UNKNOWN
-        if isinstance(node, cst.Name):
-            if node.value in ("True", "False", "None"):
-                return {"True": True, "False": False, "None": None}[node.value]
-            if node.value in self.constants:
-                return self.value(self.constants[node.value], depth + 1)
-            return UNKNOWN
-        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-            inner = self.value(node.expression, depth + 1)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = self.value(node.operand, depth + 1)
             return -inner if isinstance(inner, int | float) else UNKNOWN
-        if isinstance(node, cst.BinaryOperation):
+        if isinstance(node, ast.BinOp):
             return self._binary(node, depth)
-        if isinstance(node, cst.List | cst.Tuple | cst.Set):
+        if isinstance(node, ast.List | ast.Tuple | ast.Set):
             items = []
-            for el in node.elements:
-                if isinstance(el, cst.StarredElement):
+            for el in node.elts:
+                if isinstance(el, ast.Starred):
                     return UNKNOWN
-                items.append(self.value(el.value, depth + 1))
-            return items if not isinstance(node, cst.Set) else set_or_list(items)
-        if isinstance(node, cst.Dict):
+                items.append(self.value(el, depth + 1))
+            return items if not isinstance(node, ast.Set) else set_or_list(items)
+        if isinstance(node, ast.Dict):
             return self.dict_value(node, depth)
-        if isinstance(node, cst.Call):
+        if isinstance(node, ast.Call):
             return self.call_value(node, depth)
         return UNKNOWN
 
-    def _binary(self, node: cst.BinaryOperation, depth: int) -> Any:
+    def _binary(self, node: ast.BinOp, depth: int) -> Any:
         left = self.value(node.left, depth + 1)
         right = self.value(node.right, depth + 1)
+        op = node.op
         if not (isinstance(left, int | float) and isinstance(right, int | float)):
-            if isinstance(left, str) and isinstance(right, str):
-                if isinstance(node.operator, cst.Add):
-                    return left + right
-            return UNKNOWN
-        op = node.operator
-        try:
-            if isinstance(op, cst.Add):
+            if isinstance(left, str) and isinstance(right, str) and isinstance(op, ast.Add):
                 return left + right
-            if isinstance(op, cst.Subtract):
+            return UNKNOWN
+        try:
+            if isinstance(op, ast.Add):
+                return left + right
+            if isinstance(op, ast.Sub):
                 return left - right
-            if isinstance(op, cst.Multiply):
+            if isinstance(op, ast.Mult):
                 return left * right
-            if isinstance(op, cst.Divide):
+            if isinstance(op, ast.Div):
                 return left / right
-            if isinstance(op, cst.FloorDivide):
+            if isinstance(op, ast.FloorDiv):
                 return left // right
         except ZeroDivisionError:
             return UNKNOWN
         return UNKNOWN
 
-    def dict_value(self, node: cst.Dict, depth: int = 0) -> dict[Any, Any] | Any:
+    def dict_value(self, node: ast.Dict, depth: int = 0) -> dict[Any, Any] | Any:
         out: dict[Any, Any] = {}
-        for el in node.elements:
-            if isinstance(el, cst.StarredDictElement):
-                inner = self.value(el.value, depth + 1)
+        for key_node, value_node in zip(node.keys, node.values, strict=True):
+            if key_node is None:  # {**other}
+                inner = self.value(value_node, depth + 1)
                 if not isinstance(inner, dict):
                     return UNKNOWN
                 out.update(inner)
                 continue
-            if not isinstance(el, cst.DictElement):
-                continue
-            key = self.value(el.key, depth + 1)
+            key = self.value(key_node, depth + 1)
             if not isinstance(key, str | int):
                 continue
-            out[key] = DeferredNode(el.value, el.key)
+            out[key] = DeferredNode(value_node, key_node)
         return out
 
-    def call_value(self, node: cst.Call, depth: int) -> Any:
+    def call_value(self, node: ast.Call, depth: int) -> Any:
         func = self.imports.resolve(node.func) or ""
         short = last_part(func)
-        if short in CASTS and len(node.args) == 1 and node.args[0].keyword is None:
-            inner = self.value(node.args[0].value, depth + 1)
+        positional = node.args
+        named = [kw for kw in node.keywords if kw.arg is not None]
+        plain = not any(isinstance(a, ast.Starred) for a in positional)
+        if short in CASTS and len(positional) == 1 and not node.keywords and plain:
+            inner = self.value(positional[0], depth + 1)
             return _cast(short, inner)
         if func in ENV_GETTERS or func.endswith((".getenv", "environ.get")):
             # The default is what runs when nobody sets the variable.
-            if len(node.args) >= 2:
-                return EnvValue(self.value(node.args[1].value, depth + 1))
-            return UNKNOWN
-        if short == "get" and len(node.args) == 2 and node.args[1].keyword is None:
+            given = [*positional, *(kw.value for kw in named)]
+            default = next((kw.value for kw in named if kw.arg == "default"), None)
+            if default is None and len(given) >= 2:
+                default = given[1]
+            return EnvValue(self.value(default, depth + 1)) if default is not None else UNKNOWN
+        if short == "get" and len(positional) == 2 and not node.keywords and plain:
             # settings.get("interval", 300): the default is what runs unconfigured
-            default = self.value(node.args[1].value, depth + 1)
+            default = self.value(positional[1], depth + 1)
             if isinstance(default, int | float | str) and not isinstance(default, bool):
                 return EnvValue(default)
         if short == "dict" and func == "dict":
+            if positional:
+                return UNKNOWN
             out: dict[Any, Any] = {}
-            for arg in node.args:
-                if arg.keyword is not None:
-                    out[arg.keyword.value] = DeferredNode(arg.value, arg.keyword)
-                elif arg.star == "**":
-                    inner = self.value(arg.value, depth + 1)
-                    if not isinstance(inner, dict):
-                        return UNKNOWN
-                    out.update(inner)
-                else:
+            for kw in node.keywords:
+                if kw.arg is not None:
+                    out[kw.arg] = DeferredNode(kw.value, kw)
+                    continue
+                inner = self.value(kw.value, depth + 1)  # dict(**base, ...)
+                if not isinstance(inner, dict):
                     return UNKNOWN
+                out.update(inner)
             return out
-        args = tuple(self.value(a.value, depth + 1) for a in node.args if a.keyword is None)
-        kwargs = tuple(
-            (a.keyword.value, self.value(a.value, depth + 1))
-            for a in node.args
-            if a.keyword is not None
-        )
+        args = tuple(self.value(a, depth + 1) for a in positional)
+        kwargs = tuple((kw.arg or "", self.value(kw.value, depth + 1)) for kw in named)
         return CallValue(func, args, kwargs, node)
 
     def resolved(self, value: Any, depth: int = 0) -> Any:
@@ -256,12 +237,15 @@ class Evaluator:
         return value
 
 
+LITERALS = (int, float, str, bytes)
+
+
 @dataclass(frozen=True)
 class DeferredNode:
     """A dict value not yet evaluated, with the key that names it (for positions)."""
 
-    node: cst.BaseExpression
-    key: cst.CSTNode | None = None
+    node: ast.expr
+    key: ast.AST | None = None  # a dict key or an `ast.keyword`
 
 
 @dataclass(frozen=True)
@@ -299,7 +283,21 @@ def strip_env(value: Any) -> Any:
     return value.default if isinstance(value, EnvValue) else value
 
 
-def code_of(node: cst.CSTNode) -> str:
-    """Source text of a node, shortened to one line."""
-    text = cst.Module(body=[]).code_for_node(node)
-    return " ".join(text.split())
+def source_text(lines: list[str], node: ast.AST) -> str:
+    """Source text of a node as written, on one line (whitespace runs become one space)."""
+    segment = _segment(lines, node)
+    return " ".join(segment.split())
+
+
+def _segment(lines: list[str], node: ast.AST) -> str:
+    start, end = node.lineno - 1, (node.end_lineno or node.lineno) - 1  # type: ignore[attr-defined]
+    start_col, end_col = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+    if start >= len(lines):
+        return ast.unparse(node)  # a node built by us, not read from the file
+    # ast columns are UTF-8 byte offsets into each line.
+    if start == end:
+        return lines[start].encode()[start_col:end_col].decode("utf-8", "replace")
+    parts = [lines[start].encode()[start_col:].decode("utf-8", "replace")]
+    parts.extend(lines[start + 1 : end])
+    parts.append(lines[end].encode()[:end_col].decode("utf-8", "replace"))
+    return "\n".join(parts)

@@ -1,4 +1,9 @@
-"""One libcst pass over a Python file: imports, receivers, call sites, definitions.
+"""One pass over CPython's ast of a Python file: imports, receivers, calls, definitions.
+
+CPython's parser is ten times cheaper than libcst's, and its ast carries positions;
+libcst is only asked about files CPython refuses, whose grammar may be newer than the
+running interpreter's (`_newer_grammar`, downgrade.py).
+Suppression comments are read from the bytes, positions from the ast.
 
 The pass only collects. Framework modules (apscheduler.py, celery.py, ...) turn the
 collected sites into jobs once the whole file is known, so a receiver assigned
@@ -13,9 +18,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable
-from typing import Any
-
-import libcst as cst
+from typing import Any, TypeVar
 
 from ..model import FileFacts, FunctionFacts, Problem, Suppression
 from . import (
@@ -30,7 +33,14 @@ from . import (
     triage,
     wrappers,
 )
-from .context import AssignSite, CallSite, DecoratedSite, FileContext, receiver_kind_of_factory
+from .context import (
+    AssignSite,
+    CallSite,
+    DecoratedSite,
+    Decorator,
+    FileContext,
+    receiver_kind_of_factory,
+)
 from .definitions import FunctionEvidence
 from .names import ImportTable, dotted_expr, last_part
 from .positions import Positions
@@ -42,17 +52,18 @@ INTERESTING_CALLS = frozenset(name for framework in FRAMEWORKS for name in frame
 
 STARTUP_EVENT_NAMES = ("startup", "on_startup")
 
+T = TypeVar("T")
+
 NOQA = re.compile(rb"#\s*noqa\s*:\s*([A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)", re.IGNORECASE)
 BGT_IGNORE = re.compile(rb"#\s*bgt:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
 
 
-class Collector(cst.CSTVisitor):
+class Collector(ast.NodeVisitor):
     def __init__(self, ctx: FileContext) -> None:
-        super().__init__()
         self.ctx = ctx
         self.scope: list[tuple[str, str]] = []  # ("class"|"function", name)
         self.functions: list[FunctionFacts] = []
-        self.function_nodes: list[tuple[FunctionEvidence, cst.FunctionDef]] = []
+        self.function_nodes: list[tuple[FunctionEvidence, ast.AST]] = []
         self.evidence: list[FunctionEvidence] = []
         self.discarded_calls: set[int] = set()
         self.main_guard = 0  # depth inside `if __name__ == "__main__":`
@@ -84,23 +95,22 @@ class Collector(cst.CSTVisitor):
     def _enclosing_function(self) -> str | None:
         return self.evidence[-1].facts.qualname if self.evidence else None
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.scope.append(("class", node.name.value))
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        # Decorators and bases are read inside the class's scope, body after them.
+        self.scope.append(("class", node.name))
+        self._visit_all(node.decorator_list, node.bases, node.keywords, node.body)
         self.scope.pop()
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.ctx.positions.note("def", node)
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         decorators = []
-        for dec in node.decorators:
-            expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+        for dec in node.decorator_list:
+            expr = dec.func if isinstance(dec, ast.Call) else dec
             decorators.append(self.ctx.imports.resolve(expr) or "")
         facts = FunctionFacts(
-            qualname=self._qualname(node.name.value),
-            line=0,  # set by finish_positions(), once every node is counted
+            qualname=self._qualname(node.name),
+            line=0,  # set by finish(), when positions are read
             column=0,
-            is_async=node.asynchronous is not None,
+            is_async=isinstance(node, ast.AsyncFunctionDef),
             decorators=decorators,
         )
         facts.is_startup_hook = _looks_like_startup(node, self.ctx)
@@ -108,87 +118,89 @@ class Collector(cst.CSTVisitor):
         evidence = FunctionEvidence(facts, self.ctx.imports)
         self.evidence.append(evidence)
         self.function_nodes.append((evidence, node))
-        for dec in node.decorators:
-            self.ctx.decorated.append(DecoratedSite(dec, facts, node))
-        self._note_typed_params(node)
-        params = [*node.params.params, *node.params.kwonly_params, *node.params.posonly_params]
-        for star in (node.params.star_arg, node.params.star_kwarg):
-            if isinstance(star, cst.Param):
-                params.append(star)
-        self.ctx.function_locals[facts.qualname] = {p.name.value for p in params}
-        self.ctx.function_params[facts.qualname] = [
-            p.name.value for p in [*node.params.posonly_params, *node.params.params]
-        ] + [p.name.value for p in node.params.kwonly_params]
-        self.ctx.function_defaults[facts.qualname] = {
-            p.name.value: p.default for p in params if p.default is not None
-        }
-        self.scope.append(("function", node.name.value))
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        for dec in node.decorator_list:
+            self.ctx.decorated.append(DecoratedSite(Decorator(dec), facts, node))
+        self._note_parameters(facts.qualname, node.args)
+        self.scope.append(("function", node.name))
+        returns = [node.returns] if node.returns is not None else []
+        self._visit_all(node.decorator_list, [node.args], returns, node.body)
         self.scope.pop()
         self.evidence.pop()
 
-    def _note_typed_params(self, node: cst.FunctionDef) -> None:
-        params = [*node.params.params, *node.params.kwonly_params, *node.params.posonly_params]
-        for param in params:
-            if param.annotation is None:
-                continue
-            self._note_receiver(param.name.value, param.annotation.annotation)
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def _visit_all(self, *groups: list[Any]) -> None:
+        for group in groups:
+            for child in group:
+                self.visit(child)
+
+    def _note_parameters(self, qualname: str, args: ast.arguments) -> None:
+        ordered = [*args.posonlyargs, *args.args]
+        for param in [*ordered, *args.kwonlyargs]:
+            if param.annotation is not None:
+                self._note_receiver(param.arg, param.annotation)
+        stars = [star for star in (args.vararg, args.kwarg) if star is not None]
+        self.ctx.function_locals[qualname] = {p.arg for p in [*ordered, *args.kwonlyargs, *stars]}
+        self.ctx.function_params[qualname] = [p.arg for p in [*ordered, *args.kwonlyargs]]
+        # ast keeps positional defaults right-aligned with the parameters they belong to.
+        with_defaults = ordered[len(ordered) - len(args.defaults) :]
+        defaults = {p.arg: d for p, d in zip(with_defaults, args.defaults, strict=True)}
+        for param, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            if default is not None:
+                defaults[param.arg] = default
+        self.ctx.function_defaults[qualname] = defaults
 
     # --- imports and assignments -------------------------------------------------
 
-    def visit_Import(self, node: cst.Import) -> None:
+    def visit_Import(self, node: ast.Import) -> None:
         self.ctx.imports.add_import(node)
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         self.ctx.imports.add_import_from(node)
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self.ctx.positions.note("assign", node)
+    def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            self._assigned(target.target, node.value, node)
+            self._assigned(target, node.value, node)
+        self.generic_visit(node)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.ctx.positions.note("assign", node)
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
             self._assigned(node.target, node.value, node)
         text = dotted_expr(node.target)
         if text:
-            self._note_receiver(text, node.annotation.annotation)
+            self._note_receiver(text, node.annotation)
+        self.generic_visit(node)
 
-    def _assigned(
-        self, target: cst.BaseExpression, value: cst.BaseExpression, stmt: cst.CSTNode
-    ) -> None:
+    def _assigned(self, target: ast.expr, value: ast.expr, stmt: ast.stmt) -> None:
         module_level = not self.scope
         text = dotted_expr(target)
         if text is not None:
-            if module_level and isinstance(target, cst.Name):
+            if module_level and isinstance(target, ast.Name):
                 self.ctx.constants[text] = value
                 self._note_alias(text, value)
-            elif self.evidence and isinstance(target, cst.Name):
+            elif self.evidence and isinstance(target, ast.Name):
                 qualname = self.evidence[-1].facts.qualname
                 self.ctx.function_locals.setdefault(qualname, set()).add(text)
-            factory = value.expression if isinstance(value, cst.Await) else value
-            if isinstance(factory, cst.Call):
+            factory = value.value if isinstance(value, ast.Await) else value
+            if isinstance(factory, ast.Call):
                 self._note_receiver(text, factory.func)
                 if text in self.ctx.receivers:
                     self.ctx.receiver_calls[text] = factory
             self.ctx.assigns.append(AssignSite(text, None, value, stmt, module_level))
             return
-        if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+        if isinstance(target, ast.Subscript) and not isinstance(target.slice, ast.Slice):
             base = dotted_expr(target.value)
-            index = target.slice[0].slice
-            if base is not None and isinstance(index, cst.Index):
-                key = self.ctx.evaluator.value(index.value)
+            if base is not None:
+                key = self.ctx.evaluator.value(target.slice)
                 self.ctx.assigns.append(AssignSite(base, key, value, stmt, module_level))
 
-    def _note_alias(self, name: str, value: cst.BaseExpression) -> None:
+    def _note_alias(self, name: str, value: ast.expr) -> None:
         """`create_task = asyncio.create_task` makes `create_task` an import alias."""
         dotted = dotted_expr(value)
         if dotted and self.ctx.imports.is_imported(dotted) and "." in dotted:
             self.ctx.imports.names[name] = self.ctx.imports.resolve_text(dotted)
 
-    def _note_receiver(self, text: str, factory: cst.BaseExpression) -> None:
+    def _note_receiver(self, text: str, factory: ast.expr) -> None:
         """Remember what `text` holds when `factory` is a class or function we know."""
         dotted = self.ctx.imports.resolve(factory)
         kind = receiver_kind_of_factory(dotted)
@@ -196,67 +208,53 @@ class Collector(cst.CSTVisitor):
             self.ctx.receivers[text] = kind
             self.ctx.receiver_classes[text] = dotted
 
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if not isinstance(node.item, cst.Call):
-            return
-        if self.evidence:
-            self.evidence[-1].with_item(node.item)
-        if node.asname is None:
-            return
-        name = dotted_expr(node.asname.name) if isinstance(node.asname.name, cst.Name) else None
-        if name:
-            self._note_receiver(name, node.item.func)
+    def visit_withitem(self, node: ast.withitem) -> None:
+        item = node.context_expr
+        if isinstance(item, ast.Call):
+            if self.evidence:
+                self.evidence[-1].with_item(item)
+            if isinstance(node.optional_vars, ast.Name):
+                self._note_receiver(node.optional_vars.id, item.func)
+        self.generic_visit(node)
 
     # --- statements that tell whether a call's result is kept ---------------------
 
-    def visit_Expr(self, node: cst.Expr) -> None:
-        if isinstance(node.value, cst.Call):
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Call):
             self.discarded_calls.add(id(node.value))
+        self.generic_visit(node)
 
-    def visit_Await(self, node: cst.Await) -> None:
-        if isinstance(node.expression, cst.Call):
-            self.awaited_calls.add(id(node.expression))
+    def visit_Await(self, node: ast.Await) -> None:
+        if isinstance(node.value, ast.Call):
+            self.awaited_calls.add(id(node.value))
+        self.generic_visit(node)
 
-    def visit_If(self, node: cst.If) -> None:
-        if _is_main_guard(node.test):
-            self.main_guard += 1
+    def visit_If(self, node: ast.If) -> None:
+        guard = _is_main_guard(node.test)
+        self.main_guard += guard
+        self.generic_visit(node)
+        self.main_guard -= guard
 
-    def leave_If(self, original_node: cst.If) -> None:
-        if _is_main_guard(original_node.test):
-            self.main_guard -= 1
+    def visit_While(self, node: ast.While) -> None:
+        if not self.evidence:
+            self.generic_visit(node)
+            return
+        evidence = self.evidence[-1]
+        evidence.enter_while(node.test)
+        self.generic_visit(node)
+        evidence.leave_while(node.test)
 
-    def visit_While(self, node: cst.While) -> None:
-        if self.evidence:
-            self.evidence[-1].enter_while(node.test)
-
-    def leave_While(self, original_node: cst.While) -> None:
-        if self.evidence:
-            self.evidence[-1].leave_while(original_node.test)
-
-    # --- calls ---------------------------------------------------------------------
-
-    # --- nodes counted for positions (see positions.py) ---------------------------
-
-    def visit_Decorator(self, node: cst.Decorator) -> None:
-        self.ctx.positions.note("decorator", node)
-
-    def visit_DictElement(self, node: cst.DictElement) -> None:
-        self.ctx.positions.note("dictkey", node.key)
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self.ctx.positions.note("keyword", node.keyword)
-
-    def finish_positions(self) -> None:
-        self.ctx.positions.finish()
+    def finish(self) -> None:
+        """Positions of definitions and blocking calls, once every node is known."""
         for evidence, node in self.function_nodes:
             evidence.facts.line, evidence.facts.column = self.ctx.position(node)
             evidence.finish(self.ctx.position)
 
-    def visit_Call(self, node: cst.Call) -> None:
-        self.ctx.positions.note("call", node)
+    # --- calls ---------------------------------------------------------------------
+
+    def visit_Call(self, node: ast.Call) -> None:
         func_text = dotted_expr(node.func)
-        if func_text is None and isinstance(node.func, cst.Attribute):
+        if func_text is None and isinstance(node.func, ast.Attribute):
             # e.g. asyncio.get_event_loop().create_task(...): keep the method name
             func_text = _chained_text(node.func)
         resolved = self.ctx.imports.resolve_text(func_text) if func_text else None
@@ -264,14 +262,15 @@ class Collector(cst.CSTVisitor):
             self.evidence[-1].call(node, resolved)
         if func_text is not None and last_part(func_text) in INTERESTING_CALLS:
             self.ctx.calls.append(self._site(node, func_text, resolved))
-        if isinstance(node.func, cst.Call):
+        if isinstance(node.func, ast.Call):
             self._note_task_call_form(node)
-        elif isinstance(node.func, cst.Name):
+        elif isinstance(node.func, ast.Name):
             site = self._site(node, func_text, resolved)
-            self.ctx.name_calls.setdefault(node.func.value, []).append(site)
+            self.ctx.name_calls.setdefault(node.func.id, []).append(site)
         self._note_startup_registration(node, resolved)
+        self.generic_visit(node)
 
-    def _site(self, node: cst.Call, func_text: str | None, resolved: str | None) -> CallSite:
+    def _site(self, node: ast.Call, func_text: str | None, resolved: str | None) -> CallSite:
         return CallSite(
             node=node,
             func_text=func_text,
@@ -283,67 +282,73 @@ class Collector(cst.CSTVisitor):
             under_main_guard=self.main_guard > 0,
         )
 
-    def _note_task_call_form(self, node: cst.Call) -> None:
+    def _note_task_call_form(self, node: ast.Call) -> None:
         """`app.task(name="x")(func)` registers `func` as a Celery task."""
         inner = node.func
-        assert isinstance(inner, cst.Call)
+        assert isinstance(inner, ast.Call)
         text = dotted_expr(inner.func)
-        if last_part(text) in ("task", "shared_task") and node.args:
-            func = dotted_expr(node.args[0].value)
+        given = _arguments(node)
+        if last_part(text) in ("task", "shared_task") and given:
+            func = dotted_expr(given[0])
             if func:
                 self.ctx.task_call_forms.append((inner, func))
 
-    def _note_startup_registration(self, node: cst.Call, resolved: str | None) -> None:
+    def _note_startup_registration(self, node: ast.Call, resolved: str | None) -> None:
         """FastAPI(lifespan=f), add_event_handler("startup", f), on_startup=[f]."""
-        for arg in node.args:
-            if arg.keyword is None:
-                continue
-            if arg.keyword.value == "lifespan":
-                name = dotted_expr(arg.value)
+        for keyword in node.keywords:
+            if keyword.arg == "lifespan":
+                name = dotted_expr(keyword.value)
                 if name:
                     self.ctx.startup_functions.add(name)
-            elif arg.keyword.value == "on_startup" and isinstance(arg.value, cst.List):
-                for el in arg.value.elements:
-                    name = dotted_expr(el.value)
+            elif keyword.arg == "on_startup" and isinstance(keyword.value, ast.List):
+                for element in keyword.value.elts:
+                    name = dotted_expr(element)
                     if name:
                         self.ctx.startup_functions.add(name)
-        if last_part(resolved) == "add_event_handler" and len(node.args) >= 2:
-            event = self.ctx.evaluator.value(node.args[0].value)
-            name = dotted_expr(node.args[1].value)
+        given = _arguments(node)
+        if last_part(resolved) == "add_event_handler" and len(given) >= 2:
+            event = self.ctx.evaluator.value(given[0])
+            name = dotted_expr(given[1])
             if event in STARTUP_EVENT_NAMES and name:
                 self.ctx.startup_functions.add(name)
 
 
-def _is_main_guard(test: cst.BaseExpression) -> bool:
-    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+def _arguments(call: ast.Call) -> list[ast.expr]:
+    """Argument values in source order, whether passed by position or by name."""
+    return [*call.args, *(keyword.value for keyword in call.keywords)]
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
         return False
-    sides = {dotted_expr(test.left), dotted_expr(test.comparisons[0].comparator)}
-    right = test.comparisons[0].comparator
-    left = test.left
-    strings = [n.evaluated_value for n in (left, right) if isinstance(n, cst.SimpleString)]
+    if not isinstance(test.ops[0], ast.Eq):
+        return False
+    left, right = test.left, test.comparators[0]
+    sides = {dotted_expr(left), dotted_expr(right)}
+    strings = [n.value for n in (left, right) if isinstance(n, ast.Constant)]
     return "__name__" in sides and strings == ["__main__"]
 
 
-def _chained_text(node: cst.Attribute) -> str:
+def _chained_text(node: ast.Attribute) -> str:
     """`<expr>.method` where <expr> is a call: name the call so receivers can match."""
     inner = node.value
-    if isinstance(inner, cst.Call):
+    if isinstance(inner, ast.Call):
         head = dotted_expr(inner.func)
         if head:
-            return f"{head}().{node.attr.value}"
-    return f"<expr>.{node.attr.value}"
+            return f"{head}().{node.attr}"
+    return f"<expr>.{node.attr}"
 
 
-def _looks_like_startup(node: cst.FunctionDef, ctx: FileContext) -> bool:
-    name = node.name.value
+def _looks_like_startup(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> bool:
+    name = node.name
     if "lifespan" in name or name in ("startup", "on_startup", "start_up"):
         return True
-    for dec in node.decorators:
-        call = dec.decorator
-        if isinstance(call, cst.Call) and last_part(dotted_expr(call.func)) == "on_event":
-            if call.args and ctx.evaluator.value(call.args[0].value) in STARTUP_EVENT_NAMES:
+    for call in node.decorator_list:
+        if isinstance(call, ast.Call) and last_part(dotted_expr(call.func)) == "on_event":
+            given = _arguments(call)
+            if given and ctx.evaluator.value(given[0]) in STARTUP_EVENT_NAMES:
                 return True
-        text = dotted_expr(call.func if isinstance(call, cst.Call) else call)
+        text = dotted_expr(call.func if isinstance(call, ast.Call) else call)
         if last_part(text) in ("on_startup", "before_serving", "on_after_startup"):
             return True
     return False
@@ -395,38 +400,45 @@ def _cpython_guard(
     return None, None, tree
 
 
-def _syntax_problem(err: SyntaxError | None, exc: cst.ParserSyntaxError) -> Problem:
-    """CPython's message when it has one: libcst's lists every token it expected."""
-    if err is not None:
-        line = err.lineno or exc.raw_line
-        return Problem(f"syntax error at line {line}: {err.msg}", line, err.offset or 1)
-    return Problem(f"syntax error at line {exc.raw_line}", exc.raw_line, exc.raw_column + 1)
+def _newer_grammar(source: bytes, err: SyntaxError) -> tuple[ast.AST | None, bytes, Problem | None]:
+    """(tree, source it was read from, problem) for a file CPython's parser refused.
+
+    libcst knows grammar newer than the running interpreter: what it reads is rewritten
+    into this interpreter's grammar (downgrade.py) and parsed again.
+    """
+    from .downgrade import NotDecodable, NotPython, downgrade
+
+    line, column = err.lineno or 1, err.offset or 1
+    try:
+        older = _on_deep_stack(downgrade, source)
+    except NotDecodable as exc:
+        return None, source, Problem(f"cannot decode: {exc}")
+    except NotPython:
+        return None, source, Problem(f"syntax error at line {line}: {err.msg}", line, column)
+    stop, _, tree = _cpython_guard(older)
+    if tree is None:
+        version = ".".join(map(str, sys.version_info[:2]))
+        unread = Problem(
+            f"syntax newer than Python {version} at line {line} ({err.msg}): run "
+            "check-background-tasks on the Python version the project uses",
+            line,
+            column,
+        )
+        return None, source, stop or unread
+    return tree, older, None
 
 
-# libcst parses and visits recursively: valid code that nests a few hundred levels (a long
-# string concatenation, a chain of `+`) passes Python's default recursion limit. CPython's
-# own parser already refused anything deeper than it accepts, so a thread with a large
-# stack and a raised limit bounds the rest.
+# The collector walks the ast recursively, and so does libcst's parser when asked about a
+# refused file: valid code that nests a few hundred levels (a long string concatenation, a
+# chain of `+`) passes Python's default recursion limit. CPython's own parser already
+# refused anything deeper than it accepts, so a thread with a large stack and a raised
+# limit bounds the rest.
 DEEP_RECURSION_LIMIT = 100_000
 DEEP_STACK_BYTES = 1024 * 1024 * 1024  # address space reserved, not memory used
 
 
-MAX_TREE_DEPTH = 1_000
-
-
-def _depth(tree: ast.AST) -> int:
-    """The syntax tree's depth, without recursion (the tree may be very deep)."""
-    deepest = 0
-    stack = [(tree, 1)]
-    while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
-    return deepest
-
-
-def _on_deep_stack(fn: Callable[..., FileFacts], *args: Any) -> FileFacts:
-    result: list[FileFacts] = []
+def _on_deep_stack(fn: Callable[..., T], *args: Any) -> T:
+    result: list[T] = []
     failure: list[BaseException] = []
 
     def run() -> None:
@@ -441,7 +453,7 @@ def _on_deep_stack(fn: Callable[..., FileFacts], *args: Any) -> FileFacts:
     previous = threading.stack_size(DEEP_STACK_BYTES)
     try:
         sys.setrecursionlimit(max(limit, DEEP_RECURSION_LIMIT))
-        worker = threading.Thread(target=run, name="libcst")
+        worker = threading.Thread(target=run, name="extract")
         worker.start()
         worker.join()
     finally:
@@ -456,49 +468,34 @@ def extract_python(
     path: str, source: bytes, module: str | None, is_package: bool, full: bool = True
 ) -> FileFacts:
     facts = FileFacts(path=path, module=module)
-    stop, syntax_error, ast_tree = _cpython_guard(source)
+    stop, syntax_error, tree = _cpython_guard(source)
     if stop is not None:
         facts.problems.append(stop)
         return facts
-    if not full and ast_tree is not None and not triage.declares_something(ast_tree):
+    if syntax_error is not None:
+        tree, source, problem = _newer_grammar(source, syntax_error)
+        if problem is not None:
+            facts.problems.append(problem)
+            return facts
+    assert tree is not None
+    if not full and not triage.declares_something(tree):
         facts.partial = True
         return facts
-    depth = _depth(ast_tree) if ast_tree is not None else 0
-    if depth > MAX_TREE_DEPTH:
-        # libcst's parser slows down super-linearly with depth (measured: a 3,000-term
-        # `+` chain takes 2 s, a 6,000-term one 17 s); such code is generated, not written.
-        facts.problems.append(Problem(f"too deeply nested to parse ({depth} levels)"))
-        return facts
-    return _on_deep_stack(_extract_tree, facts, source, syntax_error, ast_tree, is_package)
+    return _on_deep_stack(_extract_tree, facts, source, tree, is_package)
 
 
-def _extract_tree(
-    facts: FileFacts,
-    source: bytes,
-    syntax_error: SyntaxError | None,
-    ast_tree: ast.AST | None,
-    is_package: bool,
-) -> FileFacts:
-    path, module = facts.path, facts.module
-    try:
-        tree = cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        facts.problems.append(_syntax_problem(syntax_error, exc))
-        return facts
-    except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
-        facts.problems.append(Problem(f"cannot decode: {exc}"))
-        return facts
+def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bool) -> FileFacts:
     ctx = FileContext(
-        path=path,
-        module=module,
-        imports=ImportTable(module=module, is_package=is_package),
+        path=facts.path,
+        module=facts.module,
+        imports=ImportTable(module=facts.module, is_package=is_package),
         constants={},
         receivers={},
-        positions=Positions(tree, source, ast_tree),
+        positions=Positions(source),
     )
     collector = Collector(ctx)
-    tree.visit(collector)
-    collector.finish_positions()
+    collector.visit(tree)
+    collector.finish()
     ctx.functions = collector.functions
     for fn in collector.functions:
         if fn.qualname in ctx.startup_functions:

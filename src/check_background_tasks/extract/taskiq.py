@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Any
-
-import libcst as cst
 
 from .. import schedules
 from ..model import Schedule, TargetRef
 from . import triggers
-from .context import AssignSite, DecoratedSite, FileContext, arg_value
-from .names import DeferredNode, code_of, dotted_expr, last_part, strip_env
+from .context import AssignSite, DecoratedSite, Decorator, FileContext, arg_value
+from .names import DeferredNode, dotted_expr, last_part, strip_env
 
 CALL_NAMES: frozenset[str] = frozenset()
 SCHEDULE_KEYS = frozenset({"cron", "interval", "time"})
@@ -26,7 +25,7 @@ def collect(ctx: FileContext) -> None:
 
 def _decorated(ctx: FileContext, deco: DecoratedSite) -> None:
     expr = deco.decorator.decorator
-    if not isinstance(expr, cst.Call) or last_part(dotted_expr(expr.func)) != "task":
+    if not isinstance(expr, ast.Call) or last_part(dotted_expr(expr.func)) != "task":
         return
     sched_node = arg_value(expr, None, "schedule")
     if sched_node is None:
@@ -49,7 +48,7 @@ def _is_schedule_list(ctx: FileContext, items: Any) -> bool:
 
 def _emit(
     ctx: FileContext,
-    node: cst.CSTNode,
+    node: ast.AST | Decorator,
     target: TargetRef,
     item: dict[str, Any],
     name: str | None,
@@ -67,7 +66,7 @@ def _item_schedule(ctx: FileContext, item: dict[str, Any]) -> tuple[Schedule, bo
             continue
         raw = item[key]
         node = raw.node if isinstance(raw, DeferredNode) else None
-        text = triggers.shorten(f"{key}: {code_of(node)}" if node is not None else key)
+        text = triggers.shorten(f"{key}: {ctx.code(node)}" if node is not None else key)
         value = strip_env(ctx.evaluator.resolved(raw))
         if key == "cron":
             if isinstance(value, str):

@@ -12,12 +12,11 @@ bound to its parameters, and place the job at the call.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
 
-import libcst as cst
-
 from . import apscheduler, arq, asyncio_tasks, celery, fastapi
-from .context import CallSite, FileContext
+from .context import CallSite, FileContext, named_args
 
 BY_KIND = {
     "apscheduler": apscheduler,
@@ -44,19 +43,11 @@ def follow(ctx: FileContext) -> None:
             ctx.jobs.extend(found)
 
 
-def _bind(
-    params: list[str], defaults: dict[str, cst.BaseExpression], call: cst.Call
-) -> dict[str, cst.BaseExpression]:
-    bound: dict[str, cst.BaseExpression] = dict(defaults)
-    index = 0
-    for arg in call.args:
-        if arg.star:
-            continue
-        if arg.keyword is not None:
-            bound[arg.keyword.value] = arg.value
-        elif index < len(params):
-            bound[params[index]] = arg.value
-            index += 1
+def _bind(params: list[str], defaults: dict[str, ast.expr], call: ast.Call) -> dict[str, ast.expr]:
+    bound: dict[str, ast.expr] = dict(defaults)
+    positional = [arg for arg in call.args if not isinstance(arg, ast.Starred)]
+    bound.update(zip(params, positional, strict=False))
+    bound.update((arg.name, arg.value) for arg in named_args(call))
     return bound
 
 
