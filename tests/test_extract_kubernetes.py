@@ -14,6 +14,7 @@ from check_background_tasks.extract.kubernetes import (
     apply_autoscalers,
     extract_yaml,
     yaml_might_matter,
+    yaml_worth_loading,
 )
 from check_background_tasks.extract.yaml_text import preprocess_helm
 from check_background_tasks.model import FileFacts, Workload
@@ -91,6 +92,40 @@ def test_prefilter_positive(text: bytes) -> None:
 def test_prefilter_negative_never_parsed(text: bytes) -> None:
     assert not yaml_might_matter(text)
     assert extract_yaml("x.yaml", text) == FileFacts(path="x.yaml")
+
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %s}
+spec:
+  replicas: 3
+  template:
+    spec:
+      containers:
+        - name: app
+          command: [%s]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "loaded"),
+    [
+        (DEPLOYMENT % ("beat", '"celery", "-A", "proj", "beat"'), True),
+        (DEPLOYMENT % ("sched", '"taskiq", "scheduler", "app:sched"'), True),
+        (DEPLOYMENT % ("periodic", '"huey_consumer.py", "app.huey"'), True),
+        (DEPLOYMENT % ("web", '"gunicorn", "app:wsgi"'), False),
+        ("services:\n  web: {image: x, command: gunicorn app}\n", False),
+        ("services:\n  beat: {image: x, command: celery -A p beat}\n", True),
+        ("kind: CronJob\n", True),
+        ("kind: HorizontalPodAutoscaler\n", True),  # may scale a scheduler elsewhere
+        ("kind: ScaledObject\n", True),
+    ],
+)
+def test_scan_loads_only_workloads_that_can_run_a_scheduler(text: str, loaded: bool) -> None:
+    assert yaml_worth_loading(text.encode()) is loaded
+    assert yaml_worth_loading(text.encode("utf-16")) is loaded
+    assert yaml_might_matter(text.encode())  # extract_yaml itself still reads them all
 
 
 def test_prefilter_sees_through_utf16() -> None:

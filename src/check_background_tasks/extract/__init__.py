@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..model import FileFacts, Problem
 
 # extract_python and the framework modules are imported on first use, not here: the engine
@@ -20,7 +22,8 @@ PYTHON_KEYWORDS = (
     b"ensure_future",
     b"add_task",
     b"periodic_task",
-    b"cron",
+    b"cron(",  # arq's cron(func, ...); crontab() and CronTrigger come with one of the above
+    b"cron (",
     b"SCHEDULE",
     b"schedule=",
     b"shared_task",
@@ -30,12 +33,26 @@ PYTHON_KEYWORDS = (
     b".task\r\n",
     b".task ",
     b"locked_scheduler",
-    b"sched",  # scheduler.start() at import (BGT023), JobSpec schedules
+    b"apscheduler",  # a module that only builds the scheduler other modules add jobs to
 )
+
+# `scheduler.start()` at import (BGT023), `scheduler.schedule(JobSpec(...))`,
+# `SCHEDULE.update(...)`: a method called on a scheduler-like name. Either word alone is
+# everywhere ("schedule" in prose, `thread.start()`), so the cheap tests pick the few
+# files with both and the pattern confirms the call before anything is parsed.
+SCHEDULER_NAMES = (b"sched", b"Sched", b"SCHED")
+SCHEDULER_METHODS = (b".start", b".schedule", b".update")
+SCHEDULER_CALL = re.compile(rb"(?i)sched\w*\.(?:start|schedule|update)\b")
 
 
 def python_might_matter(source: bytes) -> bool:
-    return any(keyword in source for keyword in PYTHON_KEYWORDS)
+    if any(keyword in source for keyword in PYTHON_KEYWORDS):
+        return True
+    return (
+        any(name in source for name in SCHEDULER_NAMES)
+        and any(method in source for method in SCHEDULER_METHODS)
+        and SCHEDULER_CALL.search(source) is not None
+    )
 
 
 def might_matter(name: str, source: bytes) -> bool:
@@ -47,9 +64,9 @@ def might_matter(name: str, source: bytes) -> bool:
 
         return app_json_might_matter(source)
     if name.endswith((".yaml", ".yml", ".json")):
-        from .kubernetes import yaml_might_matter
+        from .kubernetes import yaml_worth_loading
 
-        return yaml_might_matter(source)
+        return yaml_worth_loading(source)
     return True  # Procfiles are tiny
 
 

@@ -35,13 +35,19 @@ RECEIVER_FACTORIES: tuple[tuple[str, str], ...] = (
 )
 
 
+# Every assignment from a call asks; most name nothing of these packages.
+FACTORY_ROOTS = frozenset(prefix.split(".")[0] for prefix, _ in RECEIVER_FACTORIES) | {"huey"}
+
+
 def receiver_kind_of_factory(dotted: str | None) -> str | None:
     if not dotted:
+        return None
+    root = dotted.partition(".")[0]
+    if root not in FACTORY_ROOTS and not root.startswith("taskiq"):
         return None
     for prefix, kind in RECEIVER_FACTORIES:
         if resolves_into(dotted, prefix):
             return kind
-    root = dotted.split(".")[0]
     name = last_part(dotted)
     if root.startswith("taskiq") and name.endswith("Broker"):
         return "taskiq_broker"

@@ -126,6 +126,26 @@ def yaml_might_matter(source: bytes) -> bool:
     )
 
 
+# What a scan loads. Of the workloads, only BGT024 reads any, and only those whose command
+# starts a scheduler process: each such program's name holds one of these words. CronJobs
+# and scalers always load (a scaler may target a workload in another file).
+_SCHEDULER_PROGRAMS = (b"celery", b"taskiq", b"huey")
+_ALWAYS_LOADED = (b"CronJob", b"HorizontalPodAutoscaler", b"ScaledObject")
+
+
+def yaml_worth_loading(source: bytes) -> bool:
+    """The scan's prefilter: `yaml_might_matter`, minus workloads that run no scheduler.
+
+    On a manifest-heavy tree nine in ten matching files are Deployments of web servers;
+    they are never parsed. `extract_yaml` itself still reads every workload it is given.
+    """
+    if not yaml_might_matter(source):
+        return False
+    if has_wide_bom(source):
+        source = decode_text(source).encode("utf-8", errors="replace")
+    return any(word in source for word in (*_ALWAYS_LOADED, *_SCHEDULER_PROGRAMS))
+
+
 # ---------------------------------------------------------------------------- entry
 
 

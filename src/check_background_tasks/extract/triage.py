@@ -73,26 +73,43 @@ def _interesting_call(node: ast.Call) -> bool:
     return isinstance(node.func, ast.Call) and _name(node.func.func) in JOB_DECORATORS
 
 
+# Nodes that cannot hold a declaration: never pushed on the walk's stack.
+LEAVES = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop)
+
+
 def declares_something(tree: ast.AST) -> bool:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            if _interesting_call(node):
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if _declares(node):
+            return True
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                stack.extend(
+                    v for v in value if isinstance(v, ast.AST) and not isinstance(v, LEAVES)
+                )
+            elif isinstance(value, ast.AST) and not isinstance(value, LEAVES):
+                stack.append(value)
+    return False
+
+
+def _declares(node: ast.AST) -> bool:
+    if isinstance(node, ast.Call):
+        return _interesting_call(node)
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        for decorator in node.decorator_list:
+            func = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if _name(func) in JOB_DECORATORS:
                 return True
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            for decorator in node.decorator_list:
-                func = decorator.func if isinstance(decorator, ast.Call) else decorator
-                if _name(func) in JOB_DECORATORS:
-                    return True
-        elif isinstance(node, ast.Assign):
-            if any(_schedule_target(t) for t in node.targets):
-                return True
-        elif isinstance(node, ast.AnnAssign):
-            if _schedule_target(node.target):
-                return True
-        elif isinstance(node, ast.ImportFrom):
-            if node.module and node.module.split(".")[0] in FRAMEWORK_ROOTS and not node.level:
-                return True
-        elif isinstance(node, ast.Import):
-            if any(alias.name.split(".")[0] in FRAMEWORK_ROOTS for alias in node.names):
-                return True
+        return False
+    if isinstance(node, ast.Assign):
+        return any(_schedule_target(t) for t in node.targets)
+    if isinstance(node, ast.AnnAssign):
+        return _schedule_target(node.target)
+    if isinstance(node, ast.ImportFrom):
+        root = (node.module or "").split(".")[0]
+        return root in FRAMEWORK_ROOTS and not node.level
+    if isinstance(node, ast.Import):
+        return any(alias.name.split(".")[0] in FRAMEWORK_ROOTS for alias in node.names)
     return False
