@@ -5,6 +5,13 @@ from __future__ import annotations
 import pytest
 from helpers import records
 
+from check_background_tasks.extract import (
+    COMMON_PARTS,
+    PYTHON_KEYWORDS,
+    SCHEDULER_NAMES,
+    python_might_matter,
+)
+
 # (files, [(kind, name, target, cron, interval_seconds), ...])
 POSITIVE: dict[str, tuple[dict[str, str], list[tuple]]] = {
     "apscheduler add_job interval with alias import": (
@@ -794,3 +801,24 @@ def test_locked_scheduler_claim_keys_follow_the_runtime_layout(tmp_path):
             "myapp:claim:metrics:1:{tick}",
         ),
     ]
+
+
+def test_prefilter_first_stage_covers_every_keyword():
+    # The cheap first stage may only reject a file that no keyword could match.
+    for keyword in (*PYTHON_KEYWORDS, *SCHEDULER_NAMES):
+        assert any(part in keyword for part in COMMON_PARTS), keyword
+
+
+@pytest.mark.parametrize(
+    ("source", "candidate"),
+    [
+        (b"from app.jobs import scheduler\nscheduler.start()\n", True),
+        (b"from app import runner\nrunner.SCHEDULER.update(x)\n", True),
+        (b"from app import jobs\njobs.Scheduler.schedule(spec)\n", True),
+        (b'"""Reschedule later."""\nthread.start()\n', False),
+        (b"acronym = 'crontab is a word here'\n", False),
+        (b"from arq import cron\ncron_jobs = [cron(tick, minute=5)]\n", True),
+    ],
+)
+def test_prefilter_scheduler_calls_and_cron(source: bytes, candidate: bool):
+    assert python_might_matter(source) is candidate

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -108,6 +106,13 @@ def extract_all(
         for task in tasks:
             done(run_task(task))
         return out
+    # Imported here: a run with nothing to extract never pays for the pool machinery.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    # Workers are forked: what the parent has imported, no worker imports again.
+    from .extract import kubernetes, python  # noqa: F401
+
     pending = list(tasks)
     chunk = max(1, len(tasks) // (jobs * 8))
     while pending:
@@ -131,6 +136,9 @@ def extract_all(
 
 
 def _isolated(task: Task) -> FileFacts:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         with ProcessPoolExecutor(max_workers=1) as pool:
             return pool.submit(run_task, task).result()

@@ -202,7 +202,7 @@ def link_workloads(facts: list[FileFacts]) -> list[PlacedWorkload]:
     placed = [PlacedWorkload(w, ff.path) for ff in facts for w in ff.workloads]
     if not placed:
         return placed
-    from .extract.kubernetes import apply_autoscalers  # imports PyYAML: only when needed
+    from .extract.autoscalers import apply_autoscalers
 
     apply_autoscalers(p.workload for p in placed)
     _join_heroku_formation(placed)

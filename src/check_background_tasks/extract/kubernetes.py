@@ -46,7 +46,7 @@ import itertools
 import json
 import re
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .. import schedules
 from ..model import FileFacts, Problem, RawJob, Schedule, Suppression, TargetRef, Workload
+from .autoscalers import SCALER_KINDS as _SCALER_KINDS
+from .autoscalers import apply_autoscalers
 from .yaml_text import (
     TEMPLATED,
     HelmText,
@@ -96,7 +98,6 @@ _RESOURCE_KEYWORDS = _KEYWORDS_BYTES[:6]
 _COMPOSE_KEYWORDS = (b"services:", b'{"services"', b'"services"')
 
 _WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
-_SCALER_KINDS = ("HorizontalPodAutoscaler", "ScaledObject")
 
 # The C parser recurses once per nesting level and overflows the C stack somewhere past
 # 20,000 levels (a segfault, not an exception). Chunks that *might* nest deeper than this
@@ -827,11 +828,7 @@ class _Doc:
             )
 
 
-# ----------------------------------------------------------------------- joining
-
-
-def _same_namespace(a: str | None, b: str | None) -> bool:
-    return a is None or b is None or a == b
+# -------------------------------------------------------------------- containers
 
 
 def _container_extra(containers: list[Any], templated: list[str], ignore: Any) -> dict[str, Any]:
@@ -844,36 +841,3 @@ def _container_extra(containers: list[Any], templated: list[str], ignore: Any) -
         "templated": sorted(set(templated)),
         "ignore": ignore,
     }
-
-
-def apply_autoscalers(workloads: Iterable[Workload]) -> None:
-    """Mark Deployments/StatefulSets targeted by an HPA or ScaledObject as autoscaled.
-
-    Works on one file's workloads (done by :func:`extract_yaml`) or on every file's
-    workloads at once (the project pass). Sets ``autoscaled=True`` and
-    ``extra["autoscalers"]`` (list of ``{"kind", "name", "max_replicas", "line"}``; the
-    scaler's own file is not known here — the project pass may add it).
-    """
-    items = list(workloads)
-    scalers = [w for w in items if w.kind in _SCALER_KINDS]
-    if not scalers:
-        return
-    for workload in items:
-        if workload.kind not in ("Deployment", "StatefulSet"):
-            continue
-        for scaler in scalers:
-            if (
-                scaler.name == workload.name
-                and scaler.extra.get("target_kind") in (None, workload.kind)
-                and _same_namespace(scaler.namespace, workload.namespace)
-            ):
-                workload.autoscaled = True
-                entry = {
-                    "kind": scaler.kind,
-                    "name": scaler.extra.get("scaler_name"),
-                    "max_replicas": scaler.extra.get("max_replicas"),
-                    "line": scaler.line,
-                }
-                found = workload.extra.setdefault("autoscalers", [])
-                if entry not in found:
-                    found.append(entry)
