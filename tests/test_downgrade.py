@@ -56,3 +56,63 @@ def test_suppressions_in_newer_grammar_still_apply(tmp_path):
 def test_what_libcst_cannot_read_either_is_not_python():
     with pytest.raises(NotPython):
         downgrade(b"def broken(:\n    pass\n")
+
+
+MULTI_LINE = '''\
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+class Repo[
+    T,
+    U,
+]:
+    pass
+def pick[
+    T
+](x: T) -> T: ...
+type Alias[
+    K
+] = dict[
+    K, int
+]
+CFG = {"a": "b"}
+try:
+    pass
+except* ValueError:
+    pass
+tag = t"{CFG}"
+report = f"""
+{CFG["a"]}
+"""
+def tick(): ...
+s = AsyncIOScheduler()
+''' + (
+    's.add_job(tick, "interval", seconds=5, id=f"tick-{CFG["a"]}"); '
+    's.add_job(tick, "interval", seconds=7, id="x")\n'
+)
+
+
+def test_multi_line_headers_and_same_line_rewrites_keep_positions(tmp_path):
+    older = downgrade(MULTI_LINE.encode())
+    ast.parse(older)
+    assert older.count(b"\n") == MULTI_LINE.count("\n")
+    line_text = MULTI_LINE.splitlines()[-1]
+    line = len(MULTI_LINE.splitlines())
+    jobs = records(tmp_path, {"app.py": MULTI_LINE})
+    assert [(j["line"], j["column"], j["name"], j["interval_seconds"]) for j in jobs] == [
+        (line, 1, 'f"tick-{CFG["a"]}"', 5),  # the id as written, read off the original
+        (line, line_text.index("s.add_job", 1) + 1, "x", 7),
+    ]
+
+
+def test_blanked_f_string_is_unknown_not_a_value(tmp_path):
+    source = (
+        "from apscheduler.schedulers.background import BackgroundScheduler\n"
+        "from apscheduler.triggers.cron import CronTrigger\n"
+        "C = {}\n"
+        "def tick(): ...\n"
+        "s = BackgroundScheduler()\n"
+        's.add_job(tick, "cron", hour=f"{C["h"]}", id="a")\n'
+        "type Unused = int\n"
+    )
+    assert findings(tmp_path, {"app.py": source}, code="BGT030") == []
+    [job] = records(tmp_path, {"app.py": source})
+    assert job["cron"] is None

@@ -813,6 +813,7 @@ def test_prefilter_first_stage_covers_every_keyword():
     ("source", "candidate"),
     [
         (b"from app.jobs import scheduler\nscheduler.start()\n", True),
+        (b"from app import scheduling\nscheduling.bg.start()\n", True),
         (b"from app import runner\nrunner.SCHEDULER.update(x)\n", True),
         (b"from app import jobs\njobs.Scheduler.schedule(spec)\n", True),
         (b'"""Reschedule later."""\nthread.start()\n', False),
@@ -822,3 +823,55 @@ def test_prefilter_first_stage_covers_every_keyword():
 )
 def test_prefilter_scheduler_calls_and_cron(source: bytes, candidate: bool):
     assert python_might_matter(source) is candidate
+
+
+def test_schedules_built_from_unpacked_arguments_are_unknown_not_defaults(tmp_path):
+    recs = records(
+        tmp_path,
+        {
+            "celeryconfig.py": """
+            from celery.schedules import crontab
+            from datetime import timedelta
+            from app import settings
+            CELERY_BEAT_SCHEDULE = {
+                "backup": {"task": "app.tasks.backup", "schedule": crontab(**settings.CRON)},
+                "sync": {"task": "app.tasks.sync", "schedule": timedelta(**settings.EVERY)},
+            }
+            """,
+            "jobs.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            from apscheduler.triggers.cron import CronTrigger
+            from app import settings
+            def tick(): ...
+            s = BackgroundScheduler()
+            s.add_job(tick, CronTrigger(**settings.CRON), id="a")
+            s.add_job(tick, "cron", id="b", **settings.CRON)
+            s.add_job(tick, "interval", id="c", minutes=5)
+            """,
+        },
+    )
+    got = {r["name"]: (r["cron"], r["interval_seconds"]) for r in recs}
+    assert got == {
+        "backup": (None, None),
+        "sync": (None, None),
+        "a": (None, None),
+        "b": (None, None),
+        "c": (None, 300),  # the control: a visible interval still resolves
+    }
+
+
+def test_locked_scheduler_task_named_by_keyword(tmp_path):
+    recs = records(
+        tmp_path,
+        {
+            "app.py": """
+            from locked_scheduler import LockedScheduler
+            sched = LockedScheduler(redis_url="redis://x")
+            @sched.task(name="cleanup")
+            def cleanup(): ...
+            """
+        },
+    )
+    assert [(r["kind"], r["name"], r["target"]) for r in recs] == [
+        ("locked_scheduler_dynamic", "cleanup", "app.cleanup")
+    ]

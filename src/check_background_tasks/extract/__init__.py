@@ -42,7 +42,7 @@ PYTHON_KEYWORDS = (
 # files with both and the pattern confirms the call before anything is parsed.
 SCHEDULER_NAMES = (b"sched", b"Sched", b"SCHED")
 SCHEDULER_METHODS = (b".start", b".schedule", b".update")
-SCHEDULER_CALL = re.compile(rb"(?i)sched\w*\.(?:start|schedule|update)\b")
+SCHEDULER_CALL = re.compile(rb"(?i)sched\w*(?:\.\w+)*\.(?:start|schedule|update)\b")
 
 
 # Every keyword and scheduler name above contains one of these. Most files contain none,

@@ -148,6 +148,8 @@ def _emit(
     text_parts += [f"{arg.name}={ctx.code(arg.value)}" for arg in trigger_kwargs]
     text = triggers.shorten(", ".join(text_parts)) if text_parts else "now (one-off)"
     schedule, periodic = trigger_schedule(trigger, trigger_args, text)
+    if isinstance(trigger, str) and any(kw.arg is None for kw in call.keywords):
+        schedule = Schedule(text=text, resolved=False)  # add_job(f, "cron", **fields)
     id_node = arg_value(call, None, "id")
     if id_node is None and isinstance(where, CallSite):
         id_node = _positional_id(call, flask)
@@ -227,6 +229,8 @@ def trigger_schedule(
 
 def _trigger_object(trigger: CallValue, text: str) -> tuple[Schedule, bool]:
     name = last_part(trigger.func)
+    if trigger.unpacked:  # CronTrigger(**fields): unknown, not the defaults
+        return Schedule(text=text, resolved=False), name != "DateTrigger"
     timezone = triggers._tz(trigger.kw("timezone"))
     if name == "from_crontab":
         expr = strip_env(trigger.args[0] if trigger.args else trigger.kw("expr"))

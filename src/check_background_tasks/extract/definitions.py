@@ -113,7 +113,8 @@ def _first_string(node: ast.Call) -> str | None:
     if isinstance(first, ast.Constant):
         return first.value if isinstance(first.value, str) else None
     if isinstance(first, ast.JoinedStr):
-        return "".join(
+        key = "".join(
             str(part.value) if isinstance(part, ast.Constant) else "{}" for part in first.values
         )
+        return key if key.strip() else None  # blank: newer grammar, blanked (downgrade.py)
     return None

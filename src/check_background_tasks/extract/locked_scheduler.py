@@ -40,7 +40,8 @@ def _registered_task(ctx: FileContext, deco: DecoratedSite) -> None:
     text = dotted_expr(expr.func) or ""
     if last_part(text) != "task" or not _is_locked_scheduler(ctx, text.rpartition(".")[0]):
         return
-    name = ctx.evaluator.value(expr.args[0]) if expr.args else None
+    name_node = arg_value(expr, 0, "name")
+    name = ctx.evaluator.value(name_node) if name_node is not None else None
     ctx.add(
         KIND,
         deco.decorator,
@@ -77,6 +78,8 @@ def _scheduled_spec(ctx: FileContext, site: CallSite) -> None:
         )
     )
     schedule, periodic = trigger_schedule(trigger, trigger_args, text)
+    if spec.unpacked:  # JobSpec(**spec): fields we cannot see
+        schedule = Schedule(text=text or "?", resolved=False)
     task = strip_env(fields.get("task"))
     job_id = strip_env(fields.get("id"))
     ctx.add(

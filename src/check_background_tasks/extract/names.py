@@ -106,6 +106,8 @@ class CallValue:
     args: tuple[Any, ...]
     kwargs: tuple[tuple[str, Any], ...]
     node: ast.Call = field(repr=False)
+    # `f(*args)` / `f(**mapping)`: arguments we cannot see, so args/kwargs are not all
+    unpacked: bool = False
 
     def kw(self, name: str, default: Any = None) -> Any:
         for key, value in self.kwargs:
@@ -226,9 +228,10 @@ class Evaluator:
                     return UNKNOWN
                 out.update(inner)
             return out
-        args = tuple(self.value(a, depth + 1) for a in positional)
+        args = tuple(self.value(a, depth + 1) for a in positional if not isinstance(a, ast.Starred))
         kwargs = tuple((kw.arg or "", self.value(kw.value, depth + 1)) for kw in named)
-        return CallValue(func, args, kwargs, node)
+        unpacked = not plain or len(named) < len(node.keywords)
+        return CallValue(func, args, kwargs, node, unpacked)
 
     def resolved(self, value: Any, depth: int = 0) -> Any:
         """Force a DeferredNode (dict values are evaluated lazily)."""

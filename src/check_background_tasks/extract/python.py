@@ -433,32 +433,35 @@ def _cpython_guard(
     return None, None, tree
 
 
-def _newer_grammar(source: bytes, err: SyntaxError) -> tuple[ast.AST | None, bytes, Problem | None]:
-    """(tree, source it was read from, problem) for a file CPython's parser refused.
+def _newer_grammar(source: bytes, err: SyntaxError) -> tuple[ast.AST | None, Problem | None]:
+    """(tree, problem) for a file CPython's parser refused.
 
     libcst knows grammar newer than the running interpreter: what it reads is rewritten
-    into this interpreter's grammar (downgrade.py) and parsed again.
+    into this interpreter's grammar with every line in place (downgrade.py) and parsed
+    again. Positions and suppressions keep reading the original bytes.
     """
-    from .downgrade import NotDecodable, NotPython, downgrade
+    from .downgrade import NotDecodable, NotPython, NotRewritable, downgrade
 
     line, column = err.lineno or 1, err.offset or 1
+    version = ".".join(map(str, sys.version_info[:2]))
+    unread = Problem(
+        f"syntax newer than Python {version} at line {line} ({err.msg}): run "
+        "check-background-tasks on the Python version the project uses",
+        line,
+        column,
+    )
     try:
         older = _on_deep_stack(downgrade, source)
     except NotDecodable as exc:
-        return None, source, Problem(f"cannot decode: {exc}")
+        return None, Problem(f"cannot decode: {exc}")
     except NotPython:
-        return None, source, Problem(f"syntax error at line {line}: {err.msg}", line, column)
+        return None, Problem(f"syntax error at line {line}: {err.msg}", line, column)
+    except NotRewritable:
+        return None, unread
     stop, _, tree = _cpython_guard(older)
     if tree is None:
-        version = ".".join(map(str, sys.version_info[:2]))
-        unread = Problem(
-            f"syntax newer than Python {version} at line {line} ({err.msg}): run "
-            "check-background-tasks on the Python version the project uses",
-            line,
-            column,
-        )
-        return None, source, stop or unread
-    return tree, older, None
+        return None, stop or unread
+    return tree, None
 
 
 # The collector walks the ast recursively, and so does libcst's parser when asked about a
@@ -506,7 +509,7 @@ def extract_python(
         facts.problems.append(stop)
         return facts
     if syntax_error is not None:
-        tree, source, problem = _newer_grammar(source, syntax_error)
+        tree, problem = _newer_grammar(source, syntax_error)
         if problem is not None:
             facts.problems.append(problem)
             return facts

@@ -60,6 +60,8 @@ def seconds_value(value: Any, text: str) -> Schedule:
         except ValueError:
             return schedules.from_interval(None, text)
     if isinstance(value, CallValue) and last_part(value.func) == "timedelta":
+        if value.unpacked:
+            return schedules.from_interval(None, text)  # timedelta(**parts): unknown
         return interval(timedelta_parts(value), text)
     return schedules.from_interval(None, text)
 
@@ -75,6 +77,8 @@ def timedelta_parts(call: CallValue) -> dict[str, Any]:
 def cron_fields(
     call: CallValue, names: tuple[str, ...], dialect: str, text: str, timezone: str | None = None
 ) -> Schedule:
+    if call.unpacked:  # crontab(**fields): which fields is unknown, not "every minute"
+        return Schedule(text=text, resolved=False)
     fields: dict[str, Any] = dict(zip(names, call.args, strict=False))
     for key, value in call.kwargs:
         if key in names:
