@@ -18,8 +18,8 @@ Usage (arguments other than --target and --allow are libFuzzer's):
     python bench/fuzz_extract.py --target=py crash-0123abcd   # replay one input
     python bench/fuzz_extract.py --target=py --allow=RecursionError   # past a known bug
 
-Targets: py (full libcst pass), py-triage (the cheap path for files that only define
-targets), yaml (Kubernetes, compose), json (app.json), procfile. The first input byte
+Targets: py (the ast collector, and libcst's rewrite of grammar newer than this Python),
+yaml (Kubernetes, compose), json (app.json), procfile. The first input byte
 picks a prefix that gets the bytes past the cheap checks ("import asyncio..." for Python,
 "kind: CronJob" for YAML ...) and, from 0x40 up, how many times the rest is repeated;
 byte 0 means no prefix and no repeat, so a real file prefixed with b"\\x00" is replayed
@@ -77,39 +77,37 @@ YAML_PREFIXES = (
 JSON_PREFIXES = (b"", b'{"formation": {"clock": {"quantity": 2}}, "scripts": ')
 PROCFILE_PREFIXES = (b"", b"web: gunicorn app:app\n", b"beat: celery -A app beat\n")
 
-# target -> (file name given to extract, prefixes, full)
+# target -> (file name given to extract, prefixes)
 TARGETS = {
-    "py": ("pkg/mod.py", PY_PREFIXES, True),
-    "py-triage": ("pkg/mod.py", PY_PREFIXES, False),
-    "yaml": ("deploy/cron.yaml", YAML_PREFIXES, True),
-    "json": ("app.json", JSON_PREFIXES, True),
-    "procfile": ("Procfile", PROCFILE_PREFIXES, True),
+    "py": ("pkg/mod.py", PY_PREFIXES),
+    "yaml": ("deploy/cron.yaml", YAML_PREFIXES),
+    "json": ("app.json", JSON_PREFIXES),
+    "procfile": ("Procfile", PROCFILE_PREFIXES),
 }
 SEED_SUFFIXES = {
     "py": (".py",),
-    "py-triage": (".py",),
     "yaml": (".yaml", ".yml"),
     "json": (".json",),
     "procfile": ("Procfile",),
 }
 
 
-def make_input(target: str, data: bytes) -> tuple[str, bytes, bool]:
-    """(path, source, full) that one fuzz input stands for: the first byte picks the prefix
+def make_input(target: str, data: bytes) -> tuple[str, bytes]:
+    """(path, source) that one fuzz input stands for: the first byte picks the prefix
     (its low 3 bits) and, from 0x40 up, repeats the rest 8 to 1536 times (deep nesting and
     long chains — `'a' 'a' ...`, `1 + 1 + ...` — that mutations alone rarely reach)."""
-    path, prefixes, full = TARGETS[target]
+    path, prefixes = TARGETS[target]
     if not data:
-        return path, b"", full
+        return path, b""
     head, body = data[0], data[1:]
     repeat = 1 if head < 0x40 else (head - 0x3F) * 8
-    return path, prefixes[(head & 7) % len(prefixes)] + body * repeat, full
+    return path, prefixes[(head & 7) % len(prefixes)] + body * repeat
 
 
 def check_one(target: str, data: bytes, allowed: tuple[type[BaseException], ...] = ()) -> None:
-    path, source, full = make_input(target, data)
+    path, source = make_input(target, data)
     try:
-        facts = extract(path, source, "pkg.mod", False, full=full)
+        facts = extract(path, source, "pkg.mod", False)
     except allowed:  # a known bug, while it waits for its fix: look for others
         return
     if not isinstance(facts, FileFacts):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import Cache, Entry, sha256
@@ -34,7 +34,6 @@ class Task:
     is_package: bool
     source: bytes | None = None  # already read by the prefilter
     max_size: int | None = None  # config `max-file-size`; None: the extractor's default
-    full: bool = False  # read definitions even if the file declares nothing (a job target)
 
 
 @dataclass
@@ -84,7 +83,7 @@ def _extract_safely(task: Task, source: bytes) -> FileFacts:
 
     try:
         max_size = task.max_size if task.max_size is not None else DEFAULT_MAX_FILE_SIZE
-        return extract(task.display, source, task.module, task.is_package, max_size, full=task.full)
+        return extract(task.display, source, task.module, task.is_package, max_size)
     except RecursionError:
         return FileFacts(task.display, problems=[Problem("too deeply nested to parse")])
     except Exception as exc:  # an internal bug must not stop the scan
@@ -277,21 +276,16 @@ def scan(
 
 
 def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> list[FileFacts]:
-    """Read in full the files that define job targets: the prefilter may have skipped
-    them, or triage may have read them only partly (they declare nothing themselves)."""
+    """Read the files that define job targets: the prefilter skipped them (they mention no
+    job of their own), but a job elsewhere runs their functions."""
     by_module = {t.module: t for t in planner.python if t.module}
     for _ in range(MAX_LINK_ROUNDS):
         wanted = needed_modules(facts, set(by_module))
-        complete = {ff.path for ff in facts if not ff.partial}
-        more = [
-            replace(by_module[m], full=True)
-            for m in sorted(wanted)
-            if by_module[m].display not in complete
-        ]
+        read = {ff.path for ff in facts}
+        more = [by_module[m] for m in sorted(wanted) if by_module[m].display not in read]
         if not more:
             break
         cached = [planner.cached_facts(t) for t in more]
-        cached = [ff if ff is not None and not ff.partial else None for ff in cached]
         todo = [t for t, ff in zip(more, cached, strict=True) if ff is None]
         fresh = extract_all(todo, jobs)
         planner.record(todo, fresh)

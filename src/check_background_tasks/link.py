@@ -226,7 +226,7 @@ def _join_heroku_formation(placed: list[PlacedWorkload]) -> None:
 
 def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
     """Modules that define job targets but were not extracted (the prefilter skipped them)."""
-    extracted = {ff.module for ff in facts if ff.module and not ff.partial}
+    extracted = {ff.module for ff in facts if ff.module}
     table = SymbolTable(facts)
     wanted: set[str] = set()
     for ff in facts:

@@ -132,9 +132,6 @@ class FileFacts:
     scheduler_starts: list[tuple[int, int, str, str]] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    # True when triage found nothing to extract and the collector never ran: the file declares
-    # no job, but its definitions were not read (the project pass asks again if needed)
-    partial: bool = False
 
 
 @dataclass(frozen=True)

@@ -89,13 +89,8 @@ def extract(
     module: str | None = None,
     is_package: bool = False,
     max_size: int = DEFAULT_MAX_FILE_SIZE,
-    full: bool = True,
 ) -> FileFacts:
-    """Facts of one file. Never raises for bad input: problems become `FileFacts.problems`.
-
-    `full=False` lets a Python file that declares nothing skip the collector (triage.py); its
-    facts are then `partial`.
-    """
+    """Facts of one file. Never raises for bad input: problems become `FileFacts.problems`."""
     if len(source) > max_size:
         message = f"larger than max-file-size ({len(source)} > {max_size} bytes): not analysed"
         # Usually generated code or data: worth a note, not a failed build.
@@ -106,7 +101,7 @@ def extract(
     if name.endswith((".py", ".pyi")):
         from .python import extract_python
 
-        return extract_python(path, source, module, is_package, full)
+        return extract_python(path, source, module, is_package)
     if name == "app.json":
         from .procfile import extract_app_json
 

@@ -30,7 +30,6 @@ from . import (
     huey,
     locked_scheduler,
     taskiq,
-    triage,
     wrappers,
 )
 from .context import (
@@ -500,9 +499,7 @@ def _on_deep_stack(fn: Callable[..., T], *args: Any) -> T:
     return result[0]
 
 
-def extract_python(
-    path: str, source: bytes, module: str | None, is_package: bool, full: bool = True
-) -> FileFacts:
+def extract_python(path: str, source: bytes, module: str | None, is_package: bool) -> FileFacts:
     facts = FileFacts(path=path, module=module)
     stop, syntax_error, tree = _cpython_guard(source)
     if stop is not None:
@@ -514,9 +511,6 @@ def extract_python(
             facts.problems.append(problem)
             return facts
     assert tree is not None
-    if not full and not triage.declares_something(tree):
-        facts.partial = True
-        return facts
     return _on_deep_stack(_extract_tree, facts, source, tree, is_package)
 
 
