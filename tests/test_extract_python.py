@@ -805,7 +805,7 @@ def test_locked_scheduler_claim_keys_follow_the_runtime_layout(tmp_path):
 
 def test_prefilter_first_stage_covers_every_keyword():
     # The cheap first stage may only reject a file that no keyword could match.
-    for keyword in (*PYTHON_KEYWORDS, *SCHEDULER_NAMES):
+    for keyword in (*PYTHON_KEYWORDS, *SCHEDULER_NAMES, b"SCHEDULE"):
         assert any(part in keyword for part in COMMON_PARTS), keyword
 
 
@@ -819,6 +819,12 @@ def test_prefilter_first_stage_covers_every_keyword():
         (b'"""Reschedule later."""\nthread.start()\n', False),
         (b"acronym = 'crontab is a word here'\n", False),
         (b"from arq import cron\ncron_jobs = [cron(tick, minute=5)]\n", True),
+        # task-runner names that only look like ours
+        (b"run = client.create_task_run(flow)\n", False),
+        (b"if state.type == StateType.SCHEDULED:\n    pass\n", False),
+        (b"bus.add_task_handler(h)\n", False),
+        (b"t = asyncio.create_task(work())\n", True),
+        (b'SCHEDULED_TASKS = [{"task": "a.b", "schedule": [{"cron": "* * * * *"}]}]\n', True),
     ],
 )
 def test_prefilter_scheduler_calls_and_cron(source: bytes, candidate: bool):

@@ -18,14 +18,15 @@ PYTHON_KEYWORDS = (
     b"beat_schedule",
     b"BEAT_SCHEDULE",
     b"add_periodic_task",
-    b"create_task",
+    # calls: not `create_task_run(` or `add_task_handler(`, common names in task runners
+    b"create_task(",
+    b"create_task (",
     b"ensure_future",
-    b"add_task",
+    b"add_task(",
+    b"add_task (",
     b"periodic_task",
     b"cron(",  # arq's cron(func, ...); crontab() and CronTrigger come with one of the above
     b"cron (",
-    b"SCHEDULE",
-    b"schedule=",
     b"shared_task",
     # `@app.task` / `@app.task(...)`: not `.tasks`, which every module importing tasks has
     b".task(",
@@ -50,10 +51,17 @@ SCHEDULER_CALL = re.compile(rb"(?i)sched\w*(?:\.\w+)*\.(?:start|schedule|update)
 COMMON_PARTS = (b"task", b"ched", b"CHED", b"add_job", b"ensure_future", b"cron")
 
 
+# A taskiq registry (`SCHEDULED_TASKS = [{"task": ..., "schedule": [...]}]`): an upper-case
+# SCHEDULE name with a "schedule" key, not any `StateType.SCHEDULED`.
+REGISTRY_KEYS = (b'"schedule"', b"'schedule'", b"schedule=")
+
+
 def python_might_matter(source: bytes) -> bool:
     if not any(part in source for part in COMMON_PARTS):
         return False
     if any(keyword in source for keyword in PYTHON_KEYWORDS):
+        return True
+    if b"SCHEDULE" in source and any(key in source for key in REGISTRY_KEYS):
         return True
     return (
         any(name in source for name in SCHEDULER_NAMES)
