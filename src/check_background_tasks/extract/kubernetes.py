@@ -722,7 +722,7 @@ class _Doc:
             replicas=replicas,
             line=self.line(root),
             column=self.column(root),
-            namespace=namespace if isinstance(namespace, str) and namespace != TEMPLATED else None,
+            namespace=_known_namespace(namespace),
             autoscaled=False,
             extra={
                 "api_version": api,
@@ -763,7 +763,7 @@ class _Doc:
             replicas=max_replicas if isinstance(max_replicas, int) else None,
             line=self.line(root),
             column=self.column(root),
-            namespace=namespace if isinstance(namespace, str) and namespace != TEMPLATED else None,
+            namespace=_known_namespace(namespace),
             autoscaled=True,
             extra={
                 "api_version": api,
@@ -829,6 +829,11 @@ class _Doc:
 
 
 # -------------------------------------------------------------------- containers
+
+
+def _known_namespace(namespace: Any) -> str | None:
+    """A workload's namespace for joining scalers; templated or odd values join any."""
+    return namespace if isinstance(namespace, str) and namespace != TEMPLATED else None
 
 
 def _container_extra(containers: list[Any], templated: list[str], ignore: Any) -> dict[str, Any]:
