@@ -93,7 +93,7 @@ def test_module_names_follow_packages_and_src_layouts(tmp_path):
     namer = ModuleNamer()
 
     def name(rel: str) -> tuple[str | None, bool]:
-        return namer.name(SourceFile(tmp_path / rel, rel, tmp_path))
+        return namer.name(SourceFile(str(tmp_path / rel), rel, str(tmp_path)))
 
     assert name("src/pkg/sub/mod.py") == ("pkg.sub.mod", False)
     assert name("src/pkg/sub/__init__.py") == ("pkg.sub", True)

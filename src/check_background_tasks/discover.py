@@ -38,19 +38,21 @@ LOCK_FILES = frozenset({"pnpm-lock.yaml", "package-lock.json", "Pipfile.lock", "
 
 @dataclass(frozen=True)
 class SourceFile:
-    path: Path  # absolute, as found (not resolved through links)
+    # Plain strings, not Path: discovery makes one of these per file, and pathlib's
+    # parsing was most of a warm run's discovery time.
+    path: str  # absolute, as found (not resolved through links)
     display: str  # relative to the current directory, forward slashes
-    root: Path  # the scanned root it was found under
+    root: str  # the scanned root it was found under
 
 
-def display_path(path: Path, cwd: Path) -> str:
-    text, base = str(path), str(cwd).rstrip(os.sep) + os.sep
-    if text.startswith(base):  # the common case, without relpath's normalisation work
-        return text[len(base) :].replace(os.sep, "/")
+def display_path(path: str, cwd: str) -> str:
+    base = cwd.rstrip(os.sep) + os.sep
+    if path.startswith(base):  # the common case, without relpath's normalisation work
+        return path[len(base) :].replace(os.sep, "/")
     try:
         rel = os.path.relpath(path, cwd)
     except ValueError:  # another drive on Windows
-        rel = str(path)
+        rel = path
     return rel.replace(os.sep, "/")
 
 
@@ -69,29 +71,26 @@ def _excluded(rel: str, patterns: list[str]) -> bool:
     return False
 
 
-def _skip_dir(name: str, path: Path) -> bool:
-    if name in SKIP_DIRS or name.endswith(".egg-info"):
-        return True
-    # Any virtualenv, whatever its name.
-    return (path / "pyvenv.cfg").exists()
+def _skipped_name(name: str) -> bool:
+    return name in SKIP_DIRS or name.endswith(".egg-info")
 
 
-def _inside(path: Path, root_real: Path) -> bool:
+def _inside(path: str, root_real: Path) -> bool:
     try:
-        real = path.resolve()
+        real = Path(path).resolve()
     except (OSError, RuntimeError):  # symlink loop
         return False
     return real == root_real or root_real in real.parents
 
 
-def _git_files(root: Path) -> list[str] | None:
+def _git_files(root: str) -> list[str] | None:
     """Files git would show (tracked plus untracked-not-ignored), or None outside git."""
     try:
         proc = subprocess.run(
             [
                 "git",
                 "-C",
-                str(root),
+                root,
                 "ls-files",
                 "-z",
                 "--cached",
@@ -110,24 +109,36 @@ def _git_files(root: Path) -> list[str] | None:
     return sorted({n for n in names if n})
 
 
-def _walk(root: Path) -> list[str]:
-    """Candidate files under `root` (relative, forward slashes), outside any git tree."""
+def _walk(root: str) -> tuple[list[str], set[str]]:
+    """(candidate files under `root`, those known to be regular files), relative with
+    forward slashes, for a tree outside git. scandir already knows each entry's type, so
+    a regular file needs no further stat."""
     out: list[str] = []
-    stack = [str(root)]
-    base = len(str(root)) + 1
+    regular: set[str] = set()
+    stack = [root]
+    base = len(root) + 1
     while stack:
         directory = stack.pop()
         try:
             entries = list(os.scandir(directory))
         except OSError:
             continue
+        # Any virtualenv, whatever its name (the scanned root itself is always read).
+        if directory != root and any(
+            e.name == "pyvenv.cfg" and os.path.exists(e.path) for e in entries
+        ):
+            continue
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                if not _skip_dir(entry.name, Path(entry.path)):
+                if not _skipped_name(entry.name):
                     stack.append(entry.path)
             elif is_candidate_name(entry.name):
-                out.append(entry.path[base:].replace(os.sep, "/"))
-    return sorted(out)
+                rel = entry.path[base:].replace(os.sep, "/")
+                out.append(rel)
+                if entry.is_file(follow_symlinks=False):
+                    regular.add(rel)
+    out.sort()
+    return out, regular
 
 
 def _kind(path: str) -> int | None:
@@ -143,44 +154,47 @@ def discover(
 ) -> tuple[list[SourceFile], list[str]]:
     """(files, errors) for the given paths; errors are one-line messages."""
     cwd = cwd or Path.cwd()
+    cwd_text = str(cwd)
     files: dict[str, SourceFile] = {}
     errors: list[str] = []
     for raw in paths:
-        given = Path(raw)
+        given = Path(raw)  # normalises `./x`, `x/` and `a//b` once per argument
         if not given.is_absolute():
             given = cwd / given
         if not given.exists() and not given.is_symlink():
             errors.append(f"{raw}: no such file or directory")
             continue
         if not given.is_dir():
-            display = display_path(given, cwd)
-            files.setdefault(display, SourceFile(given, display, given.parent))
+            display = display_path(str(given), cwd_text)
+            files.setdefault(display, SourceFile(str(given), display, str(given.parent)))
             continue
+        root = str(given)
         root_real = given.resolve()
-        names = _git_files(given)
+        regular: set[str] = set()
+        names = _git_files(root)
         if names is None:
-            names = _walk(given)
-        prefix = str(given) + os.sep
+            names, regular = _walk(root)
+        prefix = root.rstrip(os.sep) + os.sep
         for rel in names:
             if not is_candidate_name(rel.rsplit("/", 1)[-1]):
                 continue
             parts = rel.split("/")
-            if any(p in SKIP_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
+            if any(_skipped_name(p) for p in parts[:-1]):
                 continue
             if exclude and _excluded(rel, exclude):
                 continue
-            text = prefix + rel.replace("/", os.sep)
-            mode = _kind(text)
-            if mode is None:
-                continue  # listed by git but deleted
-            path = Path(text)
-            if stat.S_ISLNK(mode):
-                if not _inside(path, root_real) or not path.is_file():
-                    continue  # never read outside the scanned root; dangling links
-            elif not stat.S_ISREG(mode):
-                continue  # a directory named x.py, a FIFO
-            display = display_path(path, cwd)
-            files.setdefault(display, SourceFile(path, display, given))
+            text = prefix + rel if os.sep == "/" else prefix + rel.replace("/", os.sep)
+            if rel not in regular:
+                mode = _kind(text)
+                if mode is None:
+                    continue  # listed by git but deleted
+                if stat.S_ISLNK(mode):
+                    if not _inside(text, root_real) or not os.path.isfile(text):
+                        continue  # never read outside the scanned root; dangling links
+                elif not stat.S_ISREG(mode):
+                    continue  # a directory named x.py, a FIFO
+            display = display_path(text, cwd_text)
+            files.setdefault(display, SourceFile(text, display, root))
     return [files[k] for k in sorted(files)], errors
 
 
@@ -188,17 +202,17 @@ class ModuleNamer:
     """Dotted module names from package structure (`__init__.py`), src layouts included."""
 
     def __init__(self) -> None:
-        self._has_init: dict[Path, bool] = {}
-        self._prefixes: dict[tuple[Path, Path], tuple[str, ...]] = {}
+        self._has_init: dict[str, bool] = {}
+        self._prefixes: dict[tuple[str, str], tuple[str, ...]] = {}
 
-    def _package(self, directory: Path) -> bool:
+    def _package(self, directory: str) -> bool:
         known = self._has_init.get(directory)
         if known is None:
-            known = (directory / "__init__.py").is_file()
+            known = os.path.isfile(os.path.join(directory, "__init__.py"))
             self._has_init[directory] = known
         return known
 
-    def _prefix(self, directory: Path, root: Path) -> tuple[str, ...]:
+    def _prefix(self, directory: str, root: str) -> tuple[str, ...]:
         """The dotted parts every module directly in `directory` starts with (memoised:
         a tree has far fewer directories than files)."""
         key = (directory, root)
@@ -206,17 +220,14 @@ class ModuleNamer:
         if known is not None:
             return known
         if self._package(directory):
-            parent = directory.parent
+            parent = os.path.dirname(directory)
             above = (
                 self._prefix(parent, root) if parent != directory and self._package(parent) else ()
             )
-            prefix = (*above, directory.name)
+            prefix = (*above, os.path.basename(directory))
         else:
             # Namespace layout: name it from the scanned root, as `python -m` would.
-            try:
-                parts = [p for p in directory.relative_to(root).parts if p != "."]
-            except ValueError:
-                parts = []
+            parts = _relative_parts(directory, root)
             if parts and parts[0] == "src":
                 parts = parts[1:]
             prefix = tuple(parts)
@@ -225,10 +236,20 @@ class ModuleNamer:
 
     def name(self, file: SourceFile) -> tuple[str | None, bool]:
         """(module, is_package) of a Python file."""
-        path = file.path
-        if not path.name.endswith(".py"):
+        directory, _, filename = file.path.rpartition(os.sep)
+        if not filename.endswith(".py"):
             return None, False
-        stem = path.name[:-3]
+        stem = filename[:-3]
         is_package = stem == "__init__"
-        parts = self._prefix(path.parent, file.root) + (() if is_package else (stem,))
+        parts = self._prefix(directory or os.sep, file.root) + (() if is_package else (stem,))
         return (".".join(parts) or None), is_package
+
+
+def _relative_parts(directory: str, root: str) -> list[str]:
+    """`directory`'s components below `root`; none when it is not below it."""
+    base = root.rstrip(os.sep)
+    if directory in (base, root):
+        return []
+    if not directory.startswith(base + os.sep):
+        return []
+    return [p for p in directory[len(base) + 1 :].split(os.sep) if p and p != "."]

@@ -159,36 +159,45 @@ class _Planner:
     def __init__(self, cache: Cache | None, max_size: int | None = None) -> None:
         self.cache = cache
         self.max_size = max_size
+        self.data_limit = max_size if max_size is not None else DEFAULT_DATA_LIMIT
         self.cached: list[FileFacts] = []  # facts straight from the cache
         self.tasks: list[Task] = []  # candidates to extract now
         self.python: list[Task] = []  # every Python file (targets may live anywhere)
         self.entries: dict[str, Entry] = {}  # path -> entry to store / update
 
     def add(self, file: SourceFile, module: str | None, is_package: bool) -> None:
-        task = Task(str(file.path), file.display, module, is_package, None, self.max_size)
-        if file.path.name.endswith(".py"):
+        path = file.path
+        task = Task(path, file.display, module, is_package, None, self.max_size)
+        is_python = path.endswith(".py")
+        if is_python:
             self.python.append(task)
-        elif self._oversized_data(file):
-            return
         cache = self.cache
         try:
+            if cache is not None or not is_python:
+                stat = os.stat(path)
+                if not is_python and stat.st_size > self.data_limit:
+                    # A YAML/JSON file this large is data (a lock file, a fixture, a dump),
+                    # never a manifest: it is not even read. Python files that large are
+                    # reported instead (BGT900, info), since they may hide jobs.
+                    return
             if cache is not None:
-                stat = os.stat(file.path)
-                entry = cache.lookup_stat(task.path, task.display, module, is_package, stat)
+                entry = cache.lookup_stat(path, task.display, module, is_package, stat)
                 if entry is not None and self._reuse(task, entry):
                     return
                 checked_ns = time.time_ns()
-            source = file.path.read_bytes()
+            with open(path, "rb") as handle:
+                source = handle.read()
         except OSError:
             self.tasks.append(task)  # run_task reports it
             return
+        name = os.path.basename(path)
         if cache is not None:
             digest = sha256(source)
-            entry = cache.lookup_hash(task.path, task.display, module, is_package, digest)
+            entry = cache.lookup_hash(path, task.display, module, is_package, digest)
             if entry is not None and self._reuse(task, entry):
                 cache.refresh_stat(entry, stat, checked_ns)
                 return
-            candidate = might_matter(file.path.name, source)
+            candidate = might_matter(name, source)
             entry = Entry(
                 task.display,
                 module,
@@ -200,24 +209,12 @@ class _Planner:
                 candidate,
                 None,
             )
-            self.entries[task.path] = entry
-            cache.store(task.path, entry)
+            self.entries[path] = entry
+            cache.store(path, entry)
         else:
-            candidate = might_matter(file.path.name, source)
+            candidate = might_matter(name, source)
         if candidate:
-            self.tasks.append(
-                Task(task.path, task.display, module, is_package, source, self.max_size)
-            )
-
-    def _oversized_data(self, file: SourceFile) -> bool:
-        """A YAML/JSON file past max-file-size is data (a lock file, a test fixture, a
-        dump), never a manifest: it is not even read. Python files that large are
-        reported instead (BGT900, info), since they may hide jobs."""
-        limit = self.max_size if self.max_size is not None else DEFAULT_DATA_LIMIT
-        try:
-            return file.path.stat().st_size > limit
-        except OSError:
-            return False
+            self.tasks.append(Task(path, task.display, module, is_package, source, self.max_size))
 
     def _reuse(self, task: Task, entry: Entry) -> bool:
         self.entries[task.path] = entry

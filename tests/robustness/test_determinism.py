@@ -298,10 +298,11 @@ def shuffled(fn):
         out = fn(*args, **kwargs)
         if out is None:
             return out
-        if isinstance(out, tuple):  # discover(): (files, errors)
+        if isinstance(out, tuple):  # discover(): (files, errors); _walk(): (names, regular)
             files = list(out[0])
             rng.shuffle(files)
-            log.write("order " + " ".join(f.display for f in files) + "\\n")
+            if files and not isinstance(files[0], str):  # discover()'s order is logged
+                log.write("order " + " ".join(f.display for f in files) + "\\n")
             return (files, *out[1:])
         out = list(out)
         rng.shuffle(out)
