@@ -208,6 +208,25 @@ def test_max_file_size_from_config_reaches_the_extractor(tmp_path, capsys):
     assert "larger than max-file-size" in messages["svc/scheduler.py"]
 
 
+def test_pyproject_of_another_tool_is_not_ours_to_parse(tmp_path, capsys):
+    """Broken TOML that cannot hold our section is another tool's business: the scan runs
+    (and the inner file does not hide an outer one that configures us)."""
+    write(tmp_path, SERVICE)
+    (tmp_path / "pyproject.toml").write_text("[tool.check-background-tasks]\nignore = ['BGT020']\n")
+    (tmp_path / "svc" / "pyproject.toml").write_text("[tool.poetry\nname = 'svc'\n")
+    code, out, err = run_cli(["svc"], capsys)
+    assert (code, err) == (0, "")
+    assert "All checks passed" in out
+
+
+def test_invalid_toml_that_configures_us_is_a_usage_error(tmp_path, capsys):
+    write(tmp_path, SERVICE)
+    (tmp_path / "pyproject.toml").write_text("[tool.check-background-tasks]\nselect = [\n")
+    code, _, err = run_cli(["svc"], capsys)
+    assert code == 2
+    assert "pyproject.toml: invalid TOML" in err and len(err.strip().splitlines()) == 1
+
+
 def test_output_to_a_fifo_is_written_through_not_replaced(tmp_path, capsys):
     """`-o /dev/null` once replaced /dev/null with a regular file: special files are
     written through. (A FIFO stands in for the device, so a regression cannot break the
