@@ -6,9 +6,11 @@ cache (or are skipped by the byte prefilter) never pays for importing them.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,8 +93,32 @@ def _extract_safely(task: Task, source: bytes) -> FileFacts:
         return FileFacts(task.display, problems=[Problem(message)])
 
 
+# Parsing allocates hundreds of thousands of ast nodes, none in a reference cycle; at the
+# default thresholds the cyclic collector runs every 700 allocations and walks them all
+# again (about an eighth of extraction time on prefect). Memory stays bounded: the
+# collector still runs, only less often.
+EXTRACT_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    previous = gc.get_threshold()
+    gc.set_threshold(*EXTRACT_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 def extract_all(
     tasks: list[Task], jobs: int, progress: Callable[[int, int], None] | None = None
+) -> list[FileFacts]:
+    with _fewer_collections():  # forked workers inherit the thresholds
+        return _extract_all(tasks, jobs, progress)
+
+
+def _extract_all(
+    tasks: list[Task], jobs: int, progress: Callable[[int, int], None] | None
 ) -> list[FileFacts]:
     out: list[FileFacts] = []
 

@@ -59,37 +59,72 @@ BGT_IGNORE = re.compile(rb"#\s*bgt:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
 
 # Nodes with nothing below them the collector asks about: not descended into.
 LEAVES = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop)
+# Fields that hold identifiers, flags or operators, never a node worth visiting.
+SCALAR_FIELDS = frozenset(
+    {
+        "arg",
+        "attr",
+        "conversion",
+        "ctx",
+        "id",
+        "is_async",
+        "kind",
+        "kwd_attrs",
+        "level",
+        "module",
+        "name",
+        "names",  # Global/Nonlocal: strings; Import/ImportFrom are read by their handlers
+        "op",
+        "ops",
+        "rest",
+        "type_comment",
+        "type_ignores",
+    }
+)
+
+
+def _skip(collector: Collector, node: Any) -> None:
+    return None
 
 
 class Collector(ast.NodeVisitor):
     """Visits every node that can hold a call, definition, import or assignment.
 
     `visit` and `generic_visit` are NodeVisitor's, minus what costs without telling
-    anything: a method lookup per node (cached per node type) and a descent into names,
-    constants and operators (a third of all nodes).
+    anything: a method lookup per node (cached per node type), a descent into names,
+    constants and operators (a third of all nodes), and reading fields that hold strings.
     """
 
+    # Per class: the method that visits it (`_skip` for leaves and non-nodes: None, str).
     handlers: ClassVar[dict[type, Callable[[Collector, Any], None]]] = {}
+    child_fields: ClassVar[dict[type, tuple[str, ...]]] = {}
+
+    @classmethod
+    def _handler(cls, kind: type) -> Callable[[Collector, Any], None]:
+        found: Callable[[Collector, Any], None] = _skip
+        if issubclass(kind, ast.AST) and not issubclass(kind, LEAVES):
+            found = getattr(cls, "visit_" + kind.__name__, cls.generic_visit)
+        cls.handlers[kind] = found
+        return found
 
     def visit(self, node: ast.AST) -> None:
-        kind = type(node)
-        handler = self.handlers.get(kind)
-        if handler is None:
-            found: Callable[[Collector, Any], None] = getattr(
-                Collector, "visit_" + kind.__name__, Collector.generic_visit
-            )
-            handler = self.handlers[kind] = found
-        handler(self, node)
+        kind = node.__class__
+        (self.handlers.get(kind) or self._handler(kind))(self, node)
 
     def generic_visit(self, node: ast.AST) -> None:
-        for field in node._fields:
+        kind = node.__class__
+        fields = self.child_fields.get(kind)
+        if fields is None:
+            fields = tuple(f for f in kind._fields if f not in SCALAR_FIELDS)
+            self.child_fields[kind] = fields
+        handlers = self.handlers
+        for field in fields:
             value = getattr(node, field, None)
-            if isinstance(value, list):
+            if value.__class__ is list:
                 for item in value:
-                    if isinstance(item, ast.AST) and not isinstance(item, LEAVES):
-                        self.visit(item)
-            elif isinstance(value, ast.AST) and not isinstance(value, LEAVES):
-                self.visit(value)
+                    (handlers.get(item.__class__) or self._handler(item.__class__))(self, item)
+            else:
+                (handlers.get(value.__class__) or self._handler(value.__class__))(self, value)
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
