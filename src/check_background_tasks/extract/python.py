@@ -109,7 +109,8 @@ class Collector(ast.NodeVisitor):
 
     def visit(self, node: ast.AST) -> None:
         kind = node.__class__
-        (self.handlers.get(kind) or self._handler(kind))(self, node)
+        handler = self.handlers.get(kind) or self._handler(kind)
+        handler(self, node)
 
     def generic_visit(self, node: ast.AST) -> None:
         kind = node.__class__
@@ -122,9 +123,11 @@ class Collector(ast.NodeVisitor):
             value = getattr(node, field, None)
             if value.__class__ is list:
                 for item in value:
-                    (handlers.get(item.__class__) or self._handler(item.__class__))(self, item)
+                    handler = handlers.get(item.__class__) or self._handler(item.__class__)
+                    handler(self, item)
             else:
-                (handlers.get(value.__class__) or self._handler(value.__class__))(self, value)
+                handler = handlers.get(value.__class__) or self._handler(value.__class__)
+                handler(self, value)
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
