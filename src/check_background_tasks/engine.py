@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from .cache import Cache, Entry, sha256
@@ -23,6 +24,9 @@ from .model import FileFacts, Problem
 DEFAULT_DATA_LIMIT = 512 * 1024  # extract.DEFAULT_MAX_FILE_SIZE, without importing it
 # Below this many candidate files a process pool costs more than it saves.
 POOL_THRESHOLD = 40
+# Candidate files per message to a worker: few, so that the last files to be parsed
+# spread over every worker (one large file is most of a small tree's parse time).
+POOL_CHUNK = 2
 MAX_LINK_ROUNDS = 3
 
 
@@ -111,24 +115,40 @@ def _fewer_collections() -> Iterator[None]:
 
 
 def extract_all(
-    tasks: list[Task], jobs: int, progress: Callable[[int, int], None] | None = None
+    tasks: Iterable[Task], jobs: int, progress: Callable[[int, int], None] | None = None
 ) -> list[FileFacts]:
+    """Facts of every task, in the order given. `tasks` may be a generator still reading
+    and prefiltering files: a pool starts on the first candidates while the rest are
+    planned, so the parent's reading overlaps the workers' parsing."""
     with _fewer_collections():  # forked workers inherit the thresholds
-        return _extract_all(tasks, jobs, progress)
+        return _extract_all(iter(tasks), jobs, progress)
+
+
+def _recording(source: Iterator[Task], into: list[Task]) -> Iterator[Task]:
+    for task in source:
+        into.append(task)
+        yield task
 
 
 def _extract_all(
-    tasks: list[Task], jobs: int, progress: Callable[[int, int], None] | None
+    source: Iterator[Task], jobs: int, progress: Callable[[int, int], None] | None
 ) -> list[FileFacts]:
+    everything: list[Task] = []  # every task taken from `source` so far
     out: list[FileFacts] = []
 
     def done(ff: FileFacts) -> None:
         out.append(ff)
         if progress:
-            progress(len(out), len(tasks))
+            progress(len(out), len(everything))
 
-    if jobs <= 1 or len(tasks) < POOL_THRESHOLD:
-        for task in tasks:
+    if jobs > 1:
+        for task in source:
+            everything.append(task)
+            if len(everything) >= POOL_THRESHOLD:
+                break
+    if jobs <= 1 or len(everything) < POOL_THRESHOLD:
+        everything.extend(source)
+        for task in everything:
             done(run_task(task))
         return out
     # Imported here: a run with nothing to extract never pays for the pool machinery.
@@ -138,26 +158,30 @@ def _extract_all(
     # Workers are forked: what the parent has imported, no worker imports again.
     from .extract import kubernetes, python  # noqa: F401
 
-    pending = list(tasks)
-    chunk = max(1, len(tasks) // (jobs * 8))
-    while pending:
-        finished = 0
+    rest = _recording(source, everything)
+    pending: Iterable[Task] = chain(list(everything), rest)
+    chunk = POOL_CHUNK
+    while True:
         try:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 # map() keeps input order, so parallelism never changes the output.
                 for ff in pool.map(run_task, pending, chunksize=chunk):
                     done(ff)
-                    finished += 1
             return out
         except BrokenProcessPool:
             # A worker died (a parser crash, the OOM killer). The first unfinished file
             # runs alone, so a file that kills its process is reported, not retried
             # forever; the rest go on in a fresh pool, one file per task.
-            pending = pending[finished:]
-            done(_isolated(pending[0]))
-            pending = pending[1:]
+            for _ in rest:  # the pool may have broken before every task was planned
+                pass
+            unfinished = everything[len(out) :]
+            if not unfinished:
+                return out
+            done(_isolated(unfinished[0]))
+            pending = unfinished[1:]
+            if not pending:
+                return out
             chunk = 1
-    return out
 
 
 def _isolated(task: Task) -> FileFacts:
@@ -191,7 +215,16 @@ class _Planner:
         self.python: list[Task] = []  # every Python file (targets may live anywhere)
         self.entries: dict[str, Entry] = {}  # path -> entry to store / update
 
-    def add(self, file: SourceFile, module: str | None, is_package: bool) -> None:
+    def plan(self, files: list[SourceFile], namer: ModuleNamer) -> Iterator[Task]:
+        """The candidates among `files` still to extract, as they are found."""
+        for file in files:
+            module, is_package = namer.name(file)
+            task = self.add(file, module, is_package)
+            if task is not None:
+                yield task
+
+    def add(self, file: SourceFile, module: str | None, is_package: bool) -> Task | None:
+        """The task to extract `file` now, or None when the cache or prefilter settled it."""
         path = file.path
         task = Task(path, file.display, module, is_package, None, self.max_size)
         is_python = path.endswith(".py")
@@ -205,24 +238,24 @@ class _Planner:
                     # A YAML/JSON file this large is data (a lock file, a fixture, a dump),
                     # never a manifest: it is not even read. Python files that large are
                     # reported instead (BGT900, info), since they may hide jobs.
-                    return
+                    return None
             if cache is not None:
                 entry = cache.lookup_stat(path, task.display, module, is_package, stat)
                 if entry is not None and self._reuse(task, entry):
-                    return
+                    return None
                 checked_ns = time.time_ns()
             with open(path, "rb") as handle:
                 source = handle.read()
         except OSError:
             self.tasks.append(task)  # run_task reports it
-            return
+            return task
         name = os.path.basename(path)
         if cache is not None:
             digest = sha256(source)
             entry = cache.lookup_hash(path, task.display, module, is_package, digest)
             if entry is not None and self._reuse(task, entry):
                 cache.refresh_stat(entry, stat, checked_ns)
-                return
+                return None
             candidate = might_matter(name, source)
             entry = Entry(
                 task.display,
@@ -239,8 +272,11 @@ class _Planner:
             cache.store(path, entry)
         else:
             candidate = might_matter(name, source)
-        if candidate:
-            self.tasks.append(Task(path, task.display, module, is_package, source, self.max_size))
+        if not candidate:
+            return None
+        task = Task(path, task.display, module, is_package, source, self.max_size)
+        self.tasks.append(task)
+        return task
 
     def _reuse(self, task: Task, entry: Entry) -> bool:
         self.entries[task.path] = entry
@@ -283,12 +319,8 @@ def scan(
     workers = jobs or default_jobs()
     files, errors = discover(paths, config.exclude + config.extend_exclude, cwd=cwd)
     cache = Cache(cache_dir, config.fingerprint()) if cache_dir is not None else None
-    namer = ModuleNamer()
     planner = _Planner(cache, config.max_file_size)
-    for file in files:
-        module, is_package = namer.name(file)
-        planner.add(file, module, is_package)
-    extracted = extract_all(planner.tasks, workers, progress)
+    extracted = extract_all(planner.plan(files, ModuleNamer()), workers, progress)
     planner.record(planner.tasks, extracted)
     facts = planner.cached + extracted
     facts = _extract_targets(facts, planner, workers)
