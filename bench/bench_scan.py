@@ -7,6 +7,7 @@ For each tree it prints wall-clock medians and peak RSS of:
   ruff cold      `ruff check --select RUF006 --no-cache`           (the peer)
   ruff warm      the same with ruff's cache, second run
   I/O floor      read every .py file once (this process)
+  python -c pass the interpreter's own start-up, which every run of ours includes
   bgt cold       `check-background-tasks check --no-cache`
   bgt warm       the same with our cache, nothing changed
   bgt 1 touched  warm, after one candidate file's content changed
@@ -110,6 +111,8 @@ def bench(tree: Path, runs: int, jobs: int | None) -> None:
                 record("bgt 1 touched", _timed(bgt_warm, tree, bgt_env))
                 touched.write_bytes(original)
             figures.setdefault("I/O floor", []).append(_io_floor(tree))
+            # What any Python tool pays before its first line runs (site, .pth files).
+            record("python -c pass", _timed([sys.executable, "-c", "pass"], tree, bgt_env))
     finally:
         if touched:
             touched.write_bytes(original)
@@ -119,7 +122,8 @@ def bench(tree: Path, runs: int, jobs: int | None) -> None:
     base = med["ruff cold"]
     print(f"\n{tree}  ({py_files} Python files, {runs} runs, medians)")
     print(f"{'figure':<16}{'seconds':>10}{'x ruff cold':>14}{'peak RSS MiB':>15}")
-    for name in ("ruff cold", "ruff warm", "I/O floor", "bgt cold", "bgt warm", "bgt 1 touched"):
+    names = ("ruff cold", "ruff warm", "I/O floor", "python -c pass")
+    for name in (*names, "bgt cold", "bgt warm", "bgt 1 touched"):
         if name not in med:
             continue
         mib = f"{rss[name] / 1024:.0f}" if name in rss else "-"

@@ -124,10 +124,12 @@ class Collector(ast.NodeVisitor):
             if value.__class__ is list:
                 for item in value:
                     handler = handlers.get(item.__class__) or self._handler(item.__class__)
-                    handler(self, item)
+                    if handler is not _skip:  # most children are names and constants
+                        handler(self, item)
             else:
                 handler = handlers.get(value.__class__) or self._handler(value.__class__)
-                handler(self, value)
+                if handler is not _skip:
+                    handler(self, value)
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
