@@ -184,3 +184,28 @@ def test_a_worker_that_dies_is_reported_and_the_scan_completes(tmp_path):
     assert [(f["file"], "process died" in f["message"]) for f in died] == [("m17.py", True)]
     jobs = {f["file"] for f in found if f["code"] == "BGT020"}
     assert jobs == {f"m{i:02d}.py" for i in range(60)} - {"m17.py"}
+
+
+def test_a_worker_that_dies_while_files_are_still_being_read(tmp_path, monkeypatch):
+    """The pool starts on the first candidates while the parent still reads the rest: a
+    worker dying before the last file is even planned must lose no file and keep order."""
+    from check_background_tasks.engine import POOL_THRESHOLD, Task, extract_all
+
+    count = POOL_THRESHOLD + 30
+    tasks = [
+        Task(f"/nonexistent/m{i:03d}.py", f"m{i:03d}.py", f"m{i:03d}", False, GOOD_PY.encode())
+        for i in range(count)
+    ]
+
+    def planned():
+        for index, task in enumerate(tasks):
+            if index == POOL_THRESHOLD + 1:
+                time.sleep(1.0)  # m000's worker aborts meanwhile
+            yield task
+
+    monkeypatch.setenv("CHECK_BACKGROUND_TASKS_TEST_HOOK", "abort:m000.py")
+    facts = extract_all(planned(), jobs=2)
+    assert [ff.path for ff in facts] == [t.display for t in tasks]
+    died = [ff.path for ff in facts if any("process died" in p.message for p in ff.problems)]
+    assert died == ["m000.py"]
+    assert all(ff.jobs for ff in facts[1:])
