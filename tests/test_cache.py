@@ -104,6 +104,26 @@ def test_fully_cached_run_never_loads_the_extractors(tmp_path):
     assert [r.stdout.strip() for r in runs] == expected, [r.stderr for r in runs]
 
 
+def test_yaml_that_holds_no_manifest_never_loads_pyyaml(tmp_path):
+    """CI workflows and OpenAPI documents are in most trees: deciding that they hold no
+    CronJob, workload or scaler is a byte test, without PyYAML or the Kubernetes reader."""
+    write(tmp_path, SERVICE)
+    (tmp_path / "svc/openapi.yaml").write_text("openapi: 3.0.0\ninfo:\n  title: svc\n")
+    (tmp_path / "svc/ci.yml").write_text("on: push\njobs:\n  test:\n    runs-on: ubuntu\n")
+    script = (
+        "import sys\n"
+        "from check_background_tasks.cli import main\n"
+        "try:\n    main(['svc', '--no-cache', '--jobs', '1', '-o', 'out.txt'])\n"
+        "except SystemExit:\n    pass\n"
+        "print('yaml' in sys.modules, 'check_background_tasks.extract.kubernetes' in sys.modules)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert run.stdout.strip() == "False False", run.stderr
+    assert "BGT020" in (tmp_path / "out.txt").read_text()
+
+
 def index_file(tmp_path: Path) -> Path:
     (found,) = (tmp_path / ".check_background_tasks_cache").glob("facts-*.pickle")
     return found

@@ -155,8 +155,9 @@ def _extract_all(
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    # Workers are forked: what the parent has imported, no worker imports again.
-    from .extract import kubernetes, python  # noqa: F401
+    # Workers are forked: what the parent has imported, no worker imports again. The
+    # Kubernetes extractor (and PyYAML) is left to a worker that is given a manifest.
+    from .extract import python  # noqa: F401
 
     rest = _recording(source, everything)
     pending: Iterable[Task] = chain(list(everything), rest)

@@ -79,7 +79,7 @@ def might_matter(name: str, source: bytes) -> bool:
 
         return app_json_might_matter(source)
     if name.endswith((".yaml", ".yml", ".json")):
-        from .kubernetes import yaml_worth_loading
+        from .yaml_prefilter import yaml_worth_loading
 
         return yaml_worth_loading(source)
     return True  # Procfiles are tiny
