@@ -149,10 +149,15 @@ def export(sha: str, top: Path, prefix: str, dest: Path) -> Path:
     except tarfile.TarError as exc:
         proc.kill()
         proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
         raise ConfigError(f"cannot read revision {sha[:12]} with git archive: {exc}") from None
     finally:
         proc.stdout.close()
-    stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    stderr = ""
+    if proc.stderr is not None:
+        with proc.stderr:
+            stderr = proc.stderr.read().decode("utf-8", "replace")
     if proc.wait() != 0:
         raise ConfigError(f"git archive {sha[:12]} failed: {stderr.strip().splitlines()[-1:]}")
     return work

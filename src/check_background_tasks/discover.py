@@ -6,6 +6,7 @@ import fnmatch
 import os
 import stat
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,29 +84,35 @@ def _inside(path: str, root_real: Path) -> bool:
     return real == root_real or root_real in real.parents
 
 
-def _git_files(root: str) -> list[str] | None:
-    """Files git would show (tracked plus untracked-not-ignored), or None outside git."""
+GIT_TIMEOUT_SECONDS = 60
+Listing = subprocess.Popen  # a running `git ls-files`
+
+
+def _start_git(root: str) -> Listing[bytes] | None:
+    """Start listing what git would show under `root`; None when git cannot run."""
     try:
-        proc = subprocess.run(
-            [
-                "git",
-                "-C",
-                root,
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-            ],
-            capture_output=True,
-            timeout=60,
-            check=False,
+        return subprocess.Popen(
+            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except OSError:
         return None
-    if proc.returncode != 0:
+
+
+def _git_files(listing: Listing[bytes] | None) -> list[str] | None:
+    """Files git would show (tracked plus untracked-not-ignored), or None outside git."""
+    if listing is None:
         return None
-    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    try:
+        out, _ = listing.communicate(timeout=GIT_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        listing.kill()
+        listing.communicate()
+        return None
+    if listing.returncode != 0:
+        return None
+    names = out.decode("utf-8", "surrogateescape").split("\0")
     return sorted({n for n in names if n})
 
 
@@ -153,25 +160,44 @@ def discover(
     paths: list[str], exclude: list[str], cwd: Path | None = None
 ) -> tuple[list[SourceFile], list[str]]:
     """(files, errors) for the given paths; errors are one-line messages."""
+    return start_discovery(paths, exclude, cwd)()
+
+
+def start_discovery(
+    paths: list[str], exclude: list[str], cwd: Path | None = None
+) -> Callable[[], tuple[list[SourceFile], list[str]]]:
+    """Start `git ls-files` under every directory given and return what finishes
+    discovery: git walks the tree in its own process while the caller reads its cache."""
     cwd = cwd or Path.cwd()
-    cwd_text = str(cwd)
+    given: list[tuple[str, Path | None, Listing[bytes] | None]] = []
+    for raw in paths:
+        path = Path(raw)  # normalises `./x`, `x/` and `a//b` once per argument
+        if not path.is_absolute():
+            path = cwd / path
+        if not path.exists() and not path.is_symlink():
+            given.append((raw, None, None))
+        else:
+            given.append((raw, path, _start_git(str(path)) if path.is_dir() else None))
+    return lambda: _finish(given, exclude, str(cwd))
+
+
+def _finish(
+    given: list[tuple[str, Path | None, Listing[bytes] | None]], exclude: list[str], cwd: str
+) -> tuple[list[SourceFile], list[str]]:
     files: dict[str, SourceFile] = {}
     errors: list[str] = []
-    for raw in paths:
-        given = Path(raw)  # normalises `./x`, `x/` and `a//b` once per argument
-        if not given.is_absolute():
-            given = cwd / given
-        if not given.exists() and not given.is_symlink():
+    for raw, path, listing in given:
+        if path is None:
             errors.append(f"{raw}: no such file or directory")
             continue
-        if not given.is_dir():
-            display = display_path(str(given), cwd_text)
-            files.setdefault(display, SourceFile(str(given), display, str(given.parent)))
+        if not path.is_dir():
+            display = display_path(str(path), cwd)
+            files.setdefault(display, SourceFile(str(path), display, str(path.parent)))
             continue
-        root = str(given)
-        root_real = given.resolve()
+        root = str(path)
+        root_real = path.resolve()
         regular: set[str] = set()
-        names = _git_files(root)
+        names = _git_files(listing)
         if names is None:
             names, regular = _walk(root)
         prefix = root.rstrip(os.sep) + os.sep
@@ -193,7 +219,7 @@ def discover(
                         continue  # never read outside the scanned root; dangling links
                 elif not stat.S_ISREG(mode):
                     continue  # a directory named x.py, a FIFO
-            display = display_path(text, cwd_text)
+            display = display_path(text, cwd)
             files.setdefault(display, SourceFile(text, display, root))
     return [files[k] for k in sorted(files)], errors
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .cache import Cache, Entry, sha256
 from .config import Config
-from .discover import ModuleNamer, SourceFile, discover
+from .discover import ModuleNamer, SourceFile, start_discovery
 from .link import Project, link, needed_modules
 from .model import FileFacts, Problem
 
@@ -318,8 +318,10 @@ def scan(
     """Scan `paths`. `cache_dir` None: no cache. `cwd`: what reported paths are relative to."""
     paths = list(paths) or ["."]
     workers = jobs or default_jobs()
-    files, errors = discover(paths, config.exclude + config.extend_exclude, cwd=cwd)
+    finish_discovery = start_discovery(paths, config.exclude + config.extend_exclude, cwd=cwd)
+    # `git ls-files` walks the tree in its own process while the cache index is read.
     cache = Cache(cache_dir, config.fingerprint()) if cache_dir is not None else None
+    files, errors = finish_discovery()
     planner = _Planner(cache, config.max_file_size)
     extracted = extract_all(planner.plan(files, ModuleNamer()), workers, progress)
     planner.record(planner.tasks, extracted)

@@ -312,7 +312,13 @@ def shuffled(fn):
 
 discover._git_files = shuffled(discover._git_files)
 discover._walk = shuffled(discover._walk)
-engine.discover = shuffled(engine.discover)
+def shuffled_start(start):
+    def wrapper(*args, **kwargs):
+        return shuffled(start(*args, **kwargs))
+    return wrapper
+
+
+engine.start_discovery = shuffled_start(engine.start_discovery)
 
 import concurrent.futures
 real_pool = concurrent.futures.ProcessPoolExecutor
