@@ -12,6 +12,7 @@ import pytest
 from test_cli import SERVICE, run_cli, write
 
 from check_background_tasks import cache as cache_module
+from check_background_tasks import engine
 from check_background_tasks.cache import Cache
 from check_background_tasks.config import Config
 
@@ -188,18 +189,26 @@ def test_mtime_size_fast_path_and_racy_files(tmp_path, capsys):
         os.utime(path, (OLD, OLD))
     json_of(["svc"], capsys)  # records the old stats
     reads = []
-    real = Path.read_bytes
+    real = engine.read_source
 
-    def counting(self):
-        reads.append(self.name)
-        return real(self)
+    def counting(path):
+        reads.append(path)
+        return real(path)
 
-    Path.read_bytes = counting
+    engine.read_source = counting
     try:
         assert "BGT020" not in json_of(["svc"], capsys)
     finally:
-        Path.read_bytes = real
-    assert [name for name in reads if name.endswith(".py")] == []
+        engine.read_source = real
+    assert [path for path in reads if path.endswith(".py")] == []
+    # The counter does count: a file whose stat changed is read again.
+    os.utime(jobs, (OLD + 10, OLD + 10))
+    engine.read_source = counting
+    try:
+        json_of(["svc"], capsys)
+    finally:
+        engine.read_source = real
+    assert [os.path.basename(path) for path in reads] == ["jobs.py"]
 
 
 def test_tool_fingerprint_covers_version_and_code(monkeypatch, tmp_path):
