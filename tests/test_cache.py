@@ -162,10 +162,54 @@ def test_foreign_entries_are_dropped(tmp_path, capsys):
     index = index_file(tmp_path)
     data = pickle.loads(index.read_bytes())
     path = next(iter(data["entries"]))
-    data["entries"][path].sha256 = 12345  # wrong type
+    row = list(data["entries"][path])
+    row[5] = 12345  # the sha256, of the wrong type
+    data["entries"][path] = tuple(row)
     index.write_bytes(pickle.dumps(data))
     cache = Cache(index.parent, Config().fingerprint())
     assert path not in cache.entries and cache.dirty
+
+
+def test_planted_facts_are_never_executed_and_are_extracted_again(tmp_path, capsys):
+    """Facts are unpickled on their own, when a file is looked up: through the same
+    allow-list as the index."""
+    write(tmp_path, SERVICE)
+    reference = json_of(["svc", "--no-cache"], capsys)
+    json_of(["svc"], capsys)
+    index = index_file(tmp_path)
+    data = pickle.loads(index.read_bytes())
+    planted = 0
+    for path, row in data["entries"].items():
+        if row[-1] is not None:
+            data["entries"][path] = (*row[:-1], pickle.dumps(Evil()))
+            planted += 1
+    assert planted, "the scheduler module has facts"
+    index.write_bytes(pickle.dumps(data))
+    assert json_of(["svc"], capsys) == reference
+    assert not (tmp_path / "pwned").exists()
+    healed = pickle.loads(index_file(tmp_path).read_bytes())["entries"]
+    assert all(b"pwned" not in (row[-1] or b"") for row in healed.values())
+
+
+def test_a_run_on_some_files_decodes_only_their_facts(tmp_path, capsys, monkeypatch):
+    write(tmp_path, SERVICE)
+    json_of(["svc"], capsys)  # the whole tree is in the index
+    decoded = []
+    real = cache_module.Cache.facts_of
+
+    def counting(self, entry):
+        if entry.facts is None and entry.blob is not None:
+            decoded.append(entry.display)
+        return real(self, entry)
+
+    monkeypatch.setattr(cache_module.Cache, "facts_of", counting)
+    json_of(["svc/scheduler.py"], capsys)
+    stored = {
+        row[0]: row[-1]
+        for row in pickle.loads(index_file(tmp_path).read_bytes())["entries"].values()
+    }
+    assert stored["svc/jobs.py"] is not None  # extracted in the first run as a job's target
+    assert decoded == ["svc/scheduler.py"]
 
 
 def test_mtime_size_fast_path_and_racy_files(tmp_path, capsys):

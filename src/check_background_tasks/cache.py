@@ -3,7 +3,11 @@
 One index file per (tool build, relevant config) under the cache directory maps each
 scanned file to what the last run learned about it:
 
-    absolute path -> Entry(display, module, is_package, mtime_ns, size, sha256, candidate, facts)
+    absolute path -> (display, module, is_package, mtime_ns, size, sha256, checked_ns,
+                      candidate, facts pickled on their own)
+
+Facts are unpickled only for the files a run looks up: a pre-commit run on two files of a
+large project reads the whole index but decodes two files' facts, not two thousand.
 
 An entry is reused only when the file's bytes hash to the recorded SHA-256 *and* the
 display path / module name / package flag are the same (facts embed them). The
@@ -35,7 +39,7 @@ from . import __version__
 from .model import FileFacts
 
 CACHE_DIR_NAME = ".check_background_tasks_cache"
-FORMAT = 1
+FORMAT = 2
 # A file modified less than this before it was hashed is re-hashed next time.
 RACY_WINDOW_NS = 2_000_000_000
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -61,7 +65,49 @@ class Entry:
     sha256: str
     checked_ns: int  # when the bytes were hashed (wall clock)
     candidate: bool  # did the byte prefilter pick it?
-    facts: FileFacts | None  # None: never extracted (prefilter skipped it)
+    facts: FileFacts | None  # None: never extracted (prefilter skipped it), or not decoded
+    blob: bytes | None = None  # the facts as stored, until decoded (and while unchanged)
+
+    def row(self) -> tuple[Any, ...]:
+        blob = self.blob
+        if blob is None and self.facts is not None:
+            blob = pickle.dumps(self.facts, protocol=4)
+        return (
+            self.display,
+            self.module,
+            self.is_package,
+            self.mtime_ns,
+            self.size,
+            self.sha256,
+            self.checked_ns,
+            self.candidate,
+            blob,
+        )
+
+
+_ROW_TYPES: tuple[type | tuple[type, ...], ...] = (
+    str,
+    (str, type(None)),
+    bool,
+    int,
+    int,
+    str,
+    int,
+    bool,
+    (bytes, type(None)),
+)
+
+
+def _entry(row: Any) -> Entry | None:
+    """The entry a stored row describes, or None when it is not one of ours."""
+    if not (isinstance(row, tuple) and len(row) == len(_ROW_TYPES)):
+        return None
+    if not all(isinstance(value, kind) for value, kind in zip(row, _ROW_TYPES, strict=True)):
+        return None
+    display, module, is_package, mtime_ns, size, digest, checked_ns, candidate, blob = row
+    return Entry(
+        display, module, is_package, mtime_ns, size, digest, checked_ns, candidate, None, blob
+    )
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -128,12 +174,32 @@ class Cache:
             self.dirty = True
             return
         entries = {}
-        for path, entry in loaded["entries"].items():
-            if isinstance(path, str) and isinstance(entry, Entry) and _plausible(entry):
+        for path, row in loaded["entries"].items():
+            entry = _entry(row)
+            if isinstance(path, str) and entry is not None:
                 entries[path] = entry
             else:
                 self.dirty = True
         self.entries = entries
+
+    def facts_of(self, entry: Entry) -> FileFacts | None:
+        """The entry's facts, unpickled on first use; None when there are none (or they
+        are unreadable, which makes the file be extracted again)."""
+        if entry.facts is None and entry.blob is not None:
+            try:
+                facts = _SafeUnpickler(io.BytesIO(entry.blob)).load()
+            except Exception:  # corrupt or foreign: extract again
+                facts = None
+            if isinstance(facts, FileFacts):
+                entry.facts = facts
+            else:
+                entry.blob = None
+                self.dirty = True
+        return entry.facts
+
+    def set_facts(self, entry: Entry, facts: FileFacts) -> None:
+        entry.facts, entry.blob = facts, None
+        self.dirty = True
 
     def _usable(
         self, path: str, display: str, module: str | None, is_package: bool
@@ -192,12 +258,13 @@ class Cache:
 
     def save(self) -> None:
         """Write the index atomically; a failure to write is never an error of the scan."""
+        if not self.dirty:
+            # Entries of deleted files linger until the next write: a run on a few files
+            # (pre-commit) should not stat every other file the index knows.
+            return
         for path in [p for p in self.entries if p not in self.seen]:
             if not os.path.exists(path):  # deleted since: forget it
                 del self.entries[path]
-                self.dirty = True
-        if not self.dirty:
-            return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             ignore = self.directory / ".gitignore"
@@ -213,7 +280,7 @@ class Cache:
             payload = {
                 "format": FORMAT,
                 "key": self.key,
-                "entries": self.entries,
+                "entries": {path: entry.row() for path, entry in self.entries.items()},
             }
             _write_bytes_atomic(self.index_path, pickle.dumps(payload, protocol=4))
             for other in self.directory.glob("facts-*.pickle"):
@@ -221,17 +288,6 @@ class Cache:
                     other.unlink(missing_ok=True)
         except OSError:
             pass
-
-
-def _plausible(entry: Entry) -> bool:
-    return (
-        isinstance(entry.display, str)
-        and isinstance(entry.mtime_ns, int)
-        and isinstance(entry.size, int)
-        and isinstance(entry.sha256, str)
-        and isinstance(entry.checked_ns, int)
-        and (entry.facts is None or isinstance(entry.facts, FileFacts))
-    )
 
 
 def _write_bytes_atomic(target: Path, data: bytes) -> None:

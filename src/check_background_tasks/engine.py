@@ -288,14 +288,18 @@ class _Planner:
         self.entries[task.path] = entry
         if not entry.candidate:
             return True
-        if entry.facts is None:
+        assert self.cache is not None  # entries only come from a cache
+        facts = self.cache.facts_of(entry)
+        if facts is None:
             return False
-        self.cached.append(entry.facts)
+        self.cached.append(facts)
         return True
 
     def cached_facts(self, task: Task) -> FileFacts | None:
         entry = self.entries.get(task.path)
-        return entry.facts if entry is not None else None
+        if entry is None or self.cache is None:
+            return None
+        return self.cache.facts_of(entry)
 
     def record(self, tasks: list[Task], facts: list[FileFacts]) -> None:
         if self.cache is None:
@@ -303,8 +307,7 @@ class _Planner:
         for task, ff in zip(tasks, facts, strict=True):
             entry = self.entries.get(task.path)
             if entry is not None and not _is_transient(ff):
-                entry.facts = ff
-                self.cache.dirty = True
+                self.cache.set_facts(entry, ff)
 
 
 def _is_transient(ff: FileFacts) -> bool:
