@@ -134,6 +134,7 @@ class Collector(ast.NodeVisitor):
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
         self.scope: list[tuple[str, str]] = []  # ("class"|"function", name)
+        self.classes: list[str | None] = []  # per scope: qualname of the innermost class
         self.functions: list[FunctionFacts] = []
         self.function_nodes: list[tuple[FunctionEvidence, ast.AST]] = []
         self.evidence: list[FunctionEvidence] = []
@@ -154,24 +155,26 @@ class Collector(ast.NodeVisitor):
 
     def _enclosing_class(self) -> str | None:
         """Qualname of the innermost class, which is what `self` means inside its methods."""
-        for index in range(len(self.scope) - 1, -1, -1):
-            if self.scope[index][0] == "class":
-                parts = []
-                for kind, name in self.scope[: index + 1]:
-                    parts.append(name)
-                    if kind == "function":
-                        parts.append("<locals>")
-                return ".".join(parts)
-        return None
+        return self.classes[-1] if self.classes else None
+
+    def _enter(self, kind: str, name: str) -> None:
+        # The innermost class is asked about at every call site: kept, not recomputed.
+        inner = self._qualname(name) if kind == "class" else self._enclosing_class()
+        self.scope.append((kind, name))
+        self.classes.append(inner)
+
+    def _leave(self) -> None:
+        self.scope.pop()
+        self.classes.pop()
 
     def _enclosing_function(self) -> str | None:
         return self.evidence[-1].facts.qualname if self.evidence else None
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         # Decorators and bases are read inside the class's scope, body after them.
-        self.scope.append(("class", node.name))
+        self._enter("class", node.name)
         self._visit_all(node.decorator_list, node.bases, node.keywords, node.body)
-        self.scope.pop()
+        self._leave()
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         decorators = []
@@ -193,10 +196,10 @@ class Collector(ast.NodeVisitor):
         for dec in node.decorator_list:
             self.ctx.decorated.append(DecoratedSite(Decorator(dec), facts, node))
         self._note_parameters(facts.qualname, node.args)
-        self.scope.append(("function", node.name))
+        self._enter("function", node.name)
         returns = [node.returns] if node.returns is not None else []
         self._visit_all(node.decorator_list, [node.args], returns, node.body)
-        self.scope.pop()
+        self._leave()
         self.evidence.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -367,6 +370,8 @@ class Collector(ast.NodeVisitor):
 
     def _note_startup_registration(self, node: ast.Call, resolved: str | None) -> None:
         """FastAPI(lifespan=f), add_event_handler("startup", f), on_startup=[f]."""
+        if not node.keywords and not (resolved and resolved.endswith("add_event_handler")):
+            return  # nearly every call: nothing to build
         for keyword in node.keywords:
             if keyword.arg == "lifespan":
                 name = dotted_expr(keyword.value)
