@@ -96,6 +96,56 @@ def test_bad_format_is_a_usage_error(tmp_path, capsys):
     assert run_cli(["check", "--format", "xml"], capsys)[0] == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["check", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--form", "json"], "unrecognized arguments: --form"),  # no abbreviations
+        (["-j", "0"], "argument --jobs/-j: 0 is not between 1 and 256"),
+        (["--jobs", "many"], "argument --jobs/-j: 'many' is not a whole number"),
+        (["--baseline", "svc"], "argument --baseline: svc is a directory"),
+        (["inventory", "--check", "svc"], "argument --check: svc is a directory"),
+        (["--cache-dir", "svc/jobs.py"], "argument --cache-dir: svc/jobs.py is not a directory"),
+        (["diff"], "the following arguments are required: BASE"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(tmp_path, capsys, args, said):
+    write(tmp_path, SERVICE)
+    code, out, err = run_cli(args, capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {said}") and err.count("\n") == 1, err
+
+
+def test_options_may_come_before_between_and_after_paths(tmp_path, capsys):
+    write(tmp_path, SERVICE)
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more/jobs.py").write_text(
+        "from apscheduler.schedulers.background import BackgroundScheduler\n"
+        "def tick():\n    pass\n"
+        "BackgroundScheduler().add_job(tick, 'interval', minutes=1, id='tick')\n"
+    )
+    found = set()
+    for args in (
+        ["--format", "json", "svc", "more"],
+        ["svc", "--format", "json", "more"],
+        ["svc", "more", "--format", "json"],
+        ["check", "svc", "--no-cache", "more", "--format", "json"],
+    ):
+        code, out, _ = run_cli([*args, "--select", "BGT020"], capsys)
+        assert code == 1
+        found.add(tuple(sorted(f["file"] for f in json.loads(out))))
+    assert found == {("more/jobs.py", "svc/scheduler.py")}
+
+
+def test_help_lists_the_commands(capsys):
+    code, out, _ = run_cli(["--help"], capsys)
+    assert code == 0
+    assert all(f"  {name} " in out for name in ("check", "inventory", "report", "diff", "rule"))
+    code, out, _ = run_cli(["inventory", "--help"], capsys)
+    assert code == 0 and out.startswith("usage: check-background-tasks inventory")
+
+
 def test_json_is_the_finding_contract(tmp_path, capsys):
     write(tmp_path, SERVICE)
     code, out, _ = run_cli(["svc", "--format", "json"], capsys)

@@ -1,128 +1,151 @@
-"""Command line: `check` (the default), `inventory`, `rule`, `diff`."""
+"""Command line: `check` (the default), `inventory`, `report`, `rule`, `diff`."""
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-
-import click
 
 from . import __version__
 from .cli_common import (
-    EXIT_ERROR,
     EXIT_FINDINGS,
     _codes,
     _config,
+    _echo,
     _emit,
     _fail,
     _scan,
     _write_file,
-    with_common,
+    add_common,
+    add_paths,
+    not_a_directory,
+    parser,
 )
 from .config import ConfigError
-from .report.html_command import report_command
+from .report import html_command
 
 REPORT_POINTER = (
     "See when every job fires: check-background-tasks report -o background-tasks.html\n"
 )
+HELP = """\
+usage: check-background-tasks [COMMAND] [OPTIONS] [PATH]...
+
+Inventory and lint every scheduled and background job of a Python service.
+
+commands:
+  check      Lint PATHS (default: the current directory); the default command.
+  inventory  List every scheduled and background job in PATHS.
+  report     Write a self-contained HTML timeline of every job in PATHS.
+  diff       Background jobs added, removed, rescheduled or unlocked between two revisions.
+  rule       Explain rule CODE, or list every rule.
+
+`check-background-tasks COMMAND --help` describes a command's options;
+`check-background-tasks src/` means `check-background-tasks check src/`, as in ruff.
+"""
 
 
-class DefaultToCheck(click.Group):
-    """`check-background-tasks src/` means `check-background-tasks check src/`, as in ruff."""
+def _check_parser() -> argparse.ArgumentParser:
+    command = parser("check", "Lint PATHS (default: the current directory).")
+    add_paths(command, "Files or directories to lint (default: .).")
+    command.add_argument(
+        "--format",
+        dest="fmt",
+        choices=["text", "json", "sarif", "github", "markdown"],
+        default="text",
+        help="github: workflow-command annotations; sarif: SARIF 2.1.0; markdown: a table "
+        "(default: text).",
+    )
+    command.add_argument(
+        "--output", "-o", metavar="FILE", help="Write the report to FILE (atomically)."
+    )
+    command.add_argument(
+        "--baseline",
+        dest="baseline_file",
+        type=not_a_directory,
+        metavar="FILE",
+        help="Report (and fail on) only findings that are not in this baseline file.",
+    )
+    command.add_argument(
+        "--write-baseline",
+        type=not_a_directory,
+        metavar="FILE",
+        help="Record today's findings in FILE (atomically) and exit 0.",
+    )
+    command.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="Rule codes or prefixes to enable (comma-separated).",
+    )
+    command.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="Rule codes or prefixes to disable.",
+    )
+    command.add_argument(
+        "--extend-select",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="Enable these on top of the selection.",
+    )
+    command.add_argument(
+        "--fail-on",
+        choices=["error", "warning", "info"],
+        help="Lowest severity that fails the run (default: from the configuration, warning).",
+    )
+    command.add_argument(
+        "--exit-zero", action="store_true", help="Exit 0 even when there are findings."
+    )
+    command.add_argument("--statistics", action="store_true", help="Show a count per rule code.")
+    command.add_argument(
+        "--show-source", action="store_true", help="Show the source line under each finding."
+    )
+    command.add_argument(
+        "--show-suppressed", action="store_true", help="List findings silenced by noqa/ignores."
+    )
+    add_common(command)
+    return command
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (
-            args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")
-        ):
-            args = ["check", *args]
-        return super().parse_args(ctx, args)
 
-
-@click.group(cls=DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="check-background-tasks")
-def cli() -> None:
-    """Inventory and lint every scheduled and background job of a Python service."""
-
-
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "sarif", "github", "markdown"]),
-    default="text",
-    show_default=True,
-    help="github: workflow-command annotations; sarif: SARIF 2.1.0; markdown: a table.",
-)
-@click.option("--output", "-o", type=click.Path(), help="Write the report to FILE (atomically).")
-@click.option(
-    "--baseline",
-    "baseline_file",
-    type=click.Path(dir_okay=False),
-    help="Report (and fail on) only findings that are not in this baseline file.",
-)
-@click.option(
-    "--write-baseline",
-    type=click.Path(dir_okay=False),
-    help="Record today's findings in FILE (atomically) and exit 0.",
-)
-@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated).")
-@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
-@click.option("--extend-select", multiple=True, help="Enable these on top of the selection.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]))
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--statistics", is_flag=True, help="Show a count per rule code.")
-@click.option("--show-source", is_flag=True, help="Show the source line under each finding.")
-@click.option("--show-suppressed", is_flag=True, help="List findings silenced by noqa/ignores.")
-@with_common
-def check(
-    paths: tuple[str, ...],
-    fmt: str,
-    output: str | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    fail_on: str | None,
-    exit_zero: bool,
-    statistics: bool,
-    show_source: bool,
-    show_suppressed: bool,
-    baseline_file: str | None,
-    write_baseline: str | None,
-    config_file: str | None,
-    jobs: int | None,
-    no_cache: bool,
-    cache_dir: str | None,
-    debug: bool,
-) -> None:
-    """Lint PATHS (default: the current directory)."""
+def check(args: argparse.Namespace) -> None:
     from . import baseline, checker
     from .report import findings as report
 
+    paths: tuple[str, ...] = tuple(args.paths)
+    baseline_file: str | None = args.baseline_file
+    write_baseline: str | None = args.write_baseline
+    exit_zero: bool = args.exit_zero
     if baseline_file and write_baseline:
         _fail("--baseline and --write-baseline cannot be combined")
     config = _config(
         paths,
-        config_file,
-        select=_codes(select),
-        ignore=_codes(ignore),
-        extend_select=_codes(extend_select),
-        fail_on=fail_on,
+        args.config_file,
+        select=_codes(args.select),
+        ignore=_codes(args.ignore),
+        extend_select=_codes(args.extend_select),
+        fail_on=args.fail_on,
     )
     known = baseline.load(baseline_file) if baseline_file else None  # exit 2 before scanning
-    outcome = checker.run(_scan(paths, config, jobs, no_cache, cache_dir).project, config)
+    project = _scan(paths, config, args.jobs, args.no_cache, args.cache_dir).project
+    outcome = checker.run(project, config)
     findings = outcome.findings
     prints = baseline.fingerprints(findings)
     if write_baseline:
         _write_file(write_baseline, baseline.to_json(findings))
-        click.echo(f"Wrote {len(findings)} findings to baseline {write_baseline}", err=True)
+        _echo(f"Wrote {len(findings)} findings to baseline {write_baseline}\n", err=True)
         exit_zero = True
     elif known is not None:
         findings, old, prints = baseline.split(findings, known)
         if old:
-            click.echo(f"{len(old)} findings are in the baseline {baseline_file}", err=True)
-    if statistics:
+            _echo(f"{len(old)} findings are in the baseline {baseline_file}\n", err=True)
+    fmt: str = args.fmt
+    if args.statistics:
         text = report.statistics(findings)
     elif fmt == "json":
         text = report.to_json(findings)
@@ -140,50 +163,54 @@ def check(
         heading = "New findings" if known is not None else "check-background-tasks"
         text = findings_markdown(findings, heading)
     else:
-        text = report.to_text(findings, show_source)
+        text = report.to_text(findings, args.show_source)
         if findings:
             text += REPORT_POINTER
-    _emit(text, output)
-    if show_suppressed and outcome.suppressed:
-        click.echo(f"Suppressed ({len(outcome.suppressed)}):", err=True)
-        click.echo(report.to_text(outcome.suppressed).rsplit("\n", 2)[0], err=True)
+    _emit(text, args.output)
+    if args.show_suppressed and outcome.suppressed:
+        _echo(f"Suppressed ({len(outcome.suppressed)}):\n", err=True)
+        _echo(report.to_text(outcome.suppressed).rsplit("\n", 2)[0] + "\n", err=True)
     if not exit_zero and checker.failing(findings, config.fail_on):
         sys.exit(EXIT_FINDINGS)
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "table", "markdown"]))
-@click.option("--output", "-o", type=click.Path(), help="Write to FILE (atomically).")
-@click.option(
-    "--check",
-    "check_file",
-    type=click.Path(dir_okay=False),
-    help="Compare with the committed FILE instead of writing: exit 1 and a diff when stale.",
-)
-@with_common
-def inventory(
-    paths: tuple[str, ...],
-    fmt: str | None,
-    output: str | None,
-    check_file: str | None,
-    config_file: str | None,
-    jobs: int | None,
-    no_cache: bool,
-    cache_dir: str | None,
-    debug: bool,
-) -> None:
-    """List every scheduled and background job in PATHS."""
+def _inventory_parser() -> argparse.ArgumentParser:
+    command = parser("inventory", "List every scheduled and background job in PATHS.")
+    add_paths(command, "Files or directories to read (default: .).")
+    command.add_argument(
+        "--format",
+        dest="fmt",
+        choices=["csv", "json", "table", "markdown"],
+        help="Default: from the suffix of --output or --check, else table.",
+    )
+    command.add_argument("--output", "-o", metavar="FILE", help="Write to FILE (atomically).")
+    command.add_argument(
+        "--check",
+        dest="check_file",
+        type=not_a_directory,
+        metavar="FILE",
+        help="Compare with the committed FILE instead of writing: exit 1 and a diff when stale.",
+    )
+    add_common(command)
+    return command
+
+
+def inventory(args: argparse.Namespace) -> None:
     from .report.inventory import FORMATS
 
+    paths: tuple[str, ...] = tuple(args.paths)
+    output: str | None = args.output
+    check_file: str | None = args.check_file
     if check_file and output:
         _fail("--check and --output cannot be combined (use -o FILE to rewrite it)")
+    fmt: str | None = args.fmt
     if fmt is None:
         named = output or check_file
         suffix = Path(named).suffix.lower() if named else ""
         fmt = {".csv": "csv", ".json": "json", ".md": "markdown"}.get(suffix, "table")
-    config = _config(paths, config_file)
-    jobs_found = [lj.job for lj in _scan(paths, config, jobs, no_cache, cache_dir).project.jobs]
+    config = _config(paths, args.config_file)
+    project = _scan(paths, config, args.jobs, args.no_cache, args.cache_dir).project
+    jobs_found = [lj.job for lj in project.jobs]
     if fmt == "markdown":
         from .report.summary import inventory_markdown
 
@@ -210,7 +237,7 @@ def _check_inventory(check_file: str, expected: str, fmt: str) -> None:
         return
     fixed = f"check-background-tasks inventory --format {fmt} -o {check_file}"
     if current is None:
-        click.echo(f"{check_file} does not exist; create it with: {fixed}", err=True)
+        _echo(f"{check_file} does not exist; create it with: {fixed}\n", err=True)
         sys.exit(EXIT_FINDINGS)
     if current.replace("\r\n", "\n") == expected:
         return
@@ -227,55 +254,90 @@ def _check_inventory(check_file: str, expected: str, fmt: str) -> None:
     shown = "".join(delta[:limit])
     if not shown.endswith("\n"):
         shown += "\n"
-    click.echo(shown, nl=False)
+    _echo(shown)
     if len(delta) > limit:
-        click.echo(f"... {len(delta) - limit} more diff lines", err=False)
-    click.echo(f"{check_file} is out of date; regenerate it with: {fixed}", err=True)
+        _echo(f"... {len(delta) - limit} more diff lines\n")
+    _echo(f"{check_file} is out of date; regenerate it with: {fixed}\n", err=True)
     sys.exit(EXIT_FINDINGS)
 
 
-@cli.command()
-@click.argument("base")
-@click.argument("head", default="HEAD")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="markdown is ready to post as a pull-request comment.",
-)
-@click.option("--output", "-o", type=click.Path(), help="Write to FILE (atomically).")
-@click.option("--config", "config_file", type=click.Path(), help="pyproject.toml to use.")
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def diff(
-    base: str, head: str, fmt: str, output: str | None, config_file: str | None, debug: bool
-) -> None:
-    """Background jobs added, removed, rescheduled or unlocked between two git revisions.
+def _diff_parser() -> argparse.ArgumentParser:
+    command = parser(
+        "diff",
+        "Background jobs added, removed, rescheduled or unlocked between two git revisions. "
+        "BASE and HEAD are commits, branches or tags (HEAD defaults to the HEAD commit; the "
+        "working tree is not read). Each revision is read with `git archive` into a "
+        "temporary directory; your working tree and index are never touched. Exit 0 unless "
+        "an error.",
+    )
+    command.add_argument("base", metavar="BASE")
+    command.add_argument("head", metavar="HEAD", nargs="?", default="HEAD")
+    command.add_argument(
+        "--format",
+        dest="fmt",
+        choices=["text", "markdown", "json"],
+        default="text",
+        help="markdown is ready to post as a pull-request comment (default: text).",
+    )
+    command.add_argument("--output", "-o", metavar="FILE", help="Write to FILE (atomically).")
+    command.add_argument(
+        "--config", dest="config_file", metavar="FILE", help="pyproject.toml to use."
+    )
+    command.add_argument("--debug", action="store_true", help="Show tracebacks of internal errors.")
+    return command
 
-    BASE and HEAD are commits, branches or tags (HEAD defaults to the HEAD commit; the
-    working tree is not read). Each revision is read with `git archive` into a temporary
-    directory; your working tree and index are never touched. Exit 0 unless an error.
-    """
+
+def diff(args: argparse.Namespace) -> None:
     from . import diff as diffing
 
-    result = diffing.run(base, head, Path.cwd(), config_file)
-    _emit(diffing.FORMATS[fmt](result), output)
+    result = diffing.run(args.base, args.head, Path.cwd(), args.config_file)
+    _emit(diffing.FORMATS[args.fmt](result), args.output)
 
 
-@cli.command()
-@click.argument("code", required=False)
-def rule(code: str | None) -> None:
-    """Explain rule CODE, or list every rule."""
+def _rule_parser() -> argparse.ArgumentParser:
+    command = parser("rule", "Explain rule CODE, or list every rule.")
+    command.add_argument("code", metavar="CODE", nargs="?")
+    return command
+
+
+def rule(args: argparse.Namespace) -> None:
     from .rule_docs import list_rules, page
 
+    code: str | None = args.code
     if code is None:
-        click.echo(list_rules(), nl=False)
+        _echo(list_rules())
         return
     text = page(code.upper())
     if text is None:
         _fail(f"unknown rule code '{code}' (run `check-background-tasks rule` for the list)")
-    click.echo(text, nl=False)
+    else:
+        _echo(text)
+
+
+COMMANDS: dict[
+    str, tuple[Callable[[], argparse.ArgumentParser], Callable[[argparse.Namespace], None]]
+] = {
+    "check": (_check_parser, check),
+    "inventory": (_inventory_parser, inventory),
+    "report": (html_command.report_parser, html_command.report),
+    "diff": (_diff_parser, diff),
+    "rule": (_rule_parser, rule),
+}
+
+
+def _run(argv: list[str]) -> None:
+    if argv and argv[0] in ("-h", "--help"):
+        _echo(HELP)
+        return
+    if argv and argv[0] == "--version":
+        _echo(f"check-background-tasks, version {__version__}\n")
+        return
+    if not argv or argv[0] not in COMMANDS:
+        # `check-background-tasks src/` means `check-background-tasks check src/`, as in ruff.
+        argv = ["check", *argv]
+    make_parser, command = COMMANDS[argv[0]]
+    # Intermixed, so options may come before, between or after the paths.
+    command(make_parser().parse_intermixed_args(argv[1:]))
 
 
 def _terminated(signum: int, frame: object) -> None:
@@ -283,29 +345,21 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    debug = "--debug" in (argv if argv is not None else sys.argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in args
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        cli.main(args=argv, prog_name="check-background-tasks", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_ERROR)
+        _run(args)
     except ConfigError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        _echo("interrupted\n", err=True)
         sys.exit(130)
     except SystemExit as exc:
         if exc.code == 128 + signal.SIGTERM:
-            click.echo("terminated", err=True)
+            _echo("terminated\n", err=True)
         raise
     except Exception as exc:
         if debug:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)")
-
-
-cli.add_command(report_command)

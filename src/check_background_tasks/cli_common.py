@@ -2,18 +2,20 @@
 
 Its own module so that commands defined elsewhere (report/html_command.py) can use it
 without importing cli.py, which imports them.
+
+The command line is argparse, not click: it is parsed on every pre-commit run, and
+importing click cost about 20 ms of a run that takes 0.1 to 0.2 s in all.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-
-import click
+from typing import Any, NoReturn
 
 from .config import Config, load
 
@@ -21,8 +23,14 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    _echo(f"error: {message}\n", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def _echo(text: str, err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text)
+    stream.flush()
 
 
 def _config(paths: tuple[str, ...], config_file: str | None, **overrides: Any) -> Config:
@@ -52,7 +60,7 @@ def _emit(text: str, output: str | None) -> None:
     if output:
         _write_file(output, text)
     else:
-        click.echo(text, nl=False)
+        _echo(text)
 
 
 def _cache_dir(config: Config, no_cache: bool, cache_dir: str | None) -> Path | None:
@@ -106,20 +114,61 @@ def _progress() -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
-common_options = [
-    click.option("--config", "config_file", type=click.Path(), help="pyproject.toml to use."),
-    click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Worker processes."),
-    click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
-    click.option(
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr and exit 2, like every other error of ours."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see `{self.prog} --help`)")
+        raise AssertionError("unreachable")
+
+
+def parser(command: str, description: str) -> Parser:
+    # No abbreviated options (`--form`): a later option must never change what one meant.
+    return Parser(
+        prog=f"check-background-tasks {command}", description=description, allow_abbrev=False
+    )
+
+
+def not_a_directory(value: str) -> str:
+    if os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f"{value} is a directory")
+    return value
+
+
+def not_a_file(value: str) -> str:
+    if os.path.exists(value) and not os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f"{value} is not a directory")
+    return value
+
+
+def worker_count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= count <= 256:
+        raise argparse.ArgumentTypeError(f"{count} is not between 1 and 256")
+    return count
+
+
+def add_paths(command: argparse.ArgumentParser, help_text: str) -> None:
+    command.add_argument("paths", nargs="*", metavar="PATH", help=help_text)
+
+
+def add_common(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--config", dest="config_file", metavar="FILE", help="pyproject.toml to use."
+    )
+    command.add_argument(
+        "--jobs", "-j", type=worker_count, metavar="N", help="Worker processes (1 to 256)."
+    )
+    command.add_argument(
+        "--no-cache", action="store_true", help="Neither read nor write the cache."
+    )
+    command.add_argument(
         "--cache-dir",
-        type=click.Path(file_okay=False),
+        type=not_a_file,
+        metavar="DIR",
         help="Cache directory (default: .check_background_tasks_cache in the project root).",
-    ),
-    click.option("--debug", is_flag=True, help="Show tracebacks of internal errors."),
-]
-
-
-def with_common(fn: Any) -> Any:
-    for option in reversed(common_options):
-        fn = option(fn)
-    return fn
+    )
+    command.add_argument("--debug", action="store_true", help="Show tracebacks of internal errors.")
