@@ -276,3 +276,16 @@ def test_cache_dir_has_gitignore_and_no_temp_files(tmp_path, capsys):
     names = sorted(p.name for p in (tmp_path / ".check_background_tasks_cache").iterdir())
     assert names[:2] == [".gitignore", "CACHEDIR.TAG"] and len(names) == 3
     assert names[2].startswith("facts-") and names[2].endswith(".pickle")
+
+
+def test_function_facts_survive_the_cache_whatever_their_fields():
+    """FunctionFacts pickle compactly (a tuple of values); a field added later must not be
+    dropped on the way through the cache."""
+    import dataclasses
+
+    from check_background_tasks.model import FunctionFacts
+
+    values = {f.name: f"value-{i}" for i, f in enumerate(dataclasses.fields(FunctionFacts))}
+    facts = FunctionFacts(**values)
+    again = pickle.loads(pickle.dumps(facts, protocol=4))
+    assert dataclasses.asdict(again) == values
