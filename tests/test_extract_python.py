@@ -7,6 +7,7 @@ from helpers import records
 
 from check_background_tasks.extract import (
     COMMON_PARTS,
+    OWN_NAME_CALLS,
     PYTHON_KEYWORDS,
     SCHEDULER_NAMES,
     python_might_matter,
@@ -805,7 +806,8 @@ def test_locked_scheduler_claim_keys_follow_the_runtime_layout(tmp_path):
 
 def test_prefilter_first_stage_covers_every_keyword():
     # The cheap first stage may only reject a file that no keyword could match.
-    for keyword in (*PYTHON_KEYWORDS, *SCHEDULER_NAMES, b"SCHEDULE"):
+    own_names = [name for name, _ in OWN_NAME_CALLS]
+    for keyword in (*PYTHON_KEYWORDS, *own_names, *SCHEDULER_NAMES, b"SCHEDULE"):
         assert any(part in keyword for part in COMMON_PARTS), keyword
 
 
@@ -824,6 +826,14 @@ def test_prefilter_first_stage_covers_every_keyword():
         (b"if state.type == StateType.SCHEDULED:\n    pass\n", False),
         (b"bus.add_task_handler(h)\n", False),
         (b"t = asyncio.create_task(work())\n", True),
+        (b"loop.create_task (work())\n", True),
+        (b"from asyncio import create_task\ncreate_task(work())\n", True),
+        (b"ef = asyncio.ensure_future\n", True),
+        (b"x=ensure_future(y)\n", True),
+        # a project's own helpers that wrap them in another module
+        (b"from app.utils import safe_ensure_future\nsafe_ensure_future(poll())\n", False),
+        (b"self._create_task(work())\n", False),
+        (b"safe_ensure_future(a())\nasyncio.ensure_future(b())\n", True),
         (b'SCHEDULED_TASKS = [{"task": "a.b", "schedule": [{"cron": "* * * * *"}]}]\n', True),
     ],
 )
