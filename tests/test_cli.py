@@ -138,6 +138,29 @@ def test_options_may_come_before_between_and_after_paths(tmp_path, capsys):
     assert found == {("more/jobs.py", "svc/scheduler.py")}
 
 
+def test_paths_after_double_dash_may_start_with_a_dash(tmp_path, capsys):
+    write(tmp_path, SERVICE)
+    (tmp_path / "-odd").mkdir()
+    (tmp_path / "-odd/tasks.py").write_text("import asyncio\nasyncio.create_task(work())\n")
+    for args in (
+        ["--", "-odd"],
+        ["check", "--format", "json", "--", "-odd"],
+        ["svc", "--", "-odd"],
+    ):
+        code, out, err = run_cli(
+            [*args, "--format", "json"] if "json" not in args else args, capsys
+        )
+        assert code in (0, 1), err
+    code, out, err = run_cli(
+        ["check", "--format", "json", "--select", "BGT021", "--", "-odd"], capsys
+    )
+    assert (code, err) == (1, "")
+    assert [f["file"] for f in json.loads(out)] == ["-odd/tasks.py"]
+    # After `--` everything is a path, options included.
+    code, _, err = run_cli(["check", "--", "-odd", "--no-cache"], capsys)
+    assert code == 2 and err.strip() == "error: --no-cache: no such file or directory"
+
+
 def test_help_lists_the_commands(capsys):
     code, out, _ = run_cli(["--help"], capsys)
     assert code == 0

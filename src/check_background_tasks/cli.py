@@ -336,8 +336,22 @@ def _run(argv: list[str]) -> None:
         # `check-background-tasks src/` means `check-background-tasks check src/`, as in ruff.
         argv = ["check", *argv]
     make_parser, command = COMMANDS[argv[0]]
-    # Intermixed, so options may come before, between or after the paths.
-    command(make_parser().parse_intermixed_args(argv[1:]))
+    command(_parse(make_parser(), argv[1:]))
+
+
+def _parse(command: argparse.ArgumentParser, args: list[str]) -> argparse.Namespace:
+    """Options before, between or after the paths; after `--`, only paths (`-- -odd.py`).
+
+    argparse's intermixed parsing does not honour `--` before Python 3.12, so the paths
+    after it are added here."""
+    if "--" not in args:
+        return command.parse_intermixed_args(args)
+    cut = args.index("--")
+    if command.get_default("paths") is None:  # diff, rule: fixed positionals
+        return command.parse_args(args)
+    parsed = command.parse_intermixed_args(args[:cut])
+    parsed.paths = [*parsed.paths, *args[cut + 1 :]]
+    return parsed
 
 
 def _terminated(signum: int, frame: object) -> None:

@@ -152,7 +152,7 @@ def worker_count(value: str) -> int:
 
 
 def add_paths(command: argparse.ArgumentParser, help_text: str) -> None:
-    command.add_argument("paths", nargs="*", metavar="PATH", help=help_text)
+    command.add_argument("paths", nargs="*", default=[], metavar="PATH", help=help_text)
 
 
 def add_common(command: argparse.ArgumentParser) -> None:
