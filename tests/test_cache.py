@@ -289,3 +289,21 @@ def test_function_facts_survive_the_cache_whatever_their_fields():
     facts = FunctionFacts(**values)
     again = pickle.loads(pickle.dumps(facts, protocol=4))
     assert dataclasses.asdict(again) == values
+
+
+def test_dotted_names_through_our_module_never_reach_builtins(tmp_path, capsys):
+    """Protocol 4 resolves dotted names: `model.__builtins__.get` would be `eval`."""
+    write(tmp_path, SERVICE)
+    reference = json_of(["svc", "--no-cache"], capsys)
+    json_of(["svc"], capsys)
+    index = index_file(tmp_path)
+    marker = tmp_path / "pwned"
+    payload = (
+        b"\x80\x04\x8c\x1ccheck_background_tasks.model\x8c\x10__builtins__.get\x93"
+        b"\x8c\x04eval\x85R"
+        + pickle.dumps((f"open({str(marker)!r}, 'w').close()",), protocol=4)[2:-1]
+        + b"R."
+    )
+    index.write_bytes(payload)
+    assert json_of(["svc"], capsys) == reference
+    assert not marker.exists()

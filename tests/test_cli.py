@@ -325,3 +325,10 @@ def test_output_to_a_directory_is_a_usage_error(tmp_path, capsys):
     write(tmp_path, SERVICE)
     code, _, err = run_cli(["svc", "-o", "svc"], capsys)
     assert code == 2 and err.strip() == "error: svc is a directory"
+
+
+def test_a_config_file_given_by_name_is_always_parsed(tmp_path, capsys):
+    write(tmp_path, SERVICE)
+    (tmp_path / "bad.toml").write_text("[tool.ruff\n")
+    code, _, err = run_cli(["svc", "--config", "bad.toml"], capsys)
+    assert code == 2 and "bad.toml: invalid TOML" in err

@@ -110,9 +110,26 @@ def _entry(row: Any) -> Entry | None:
     )
 
 
+_MODEL_CLASSES = frozenset(
+    {
+        "FileFacts",
+        "FunctionFacts",
+        "Location",
+        "Problem",
+        "RawJob",
+        "Schedule",
+        "Suppression",
+        "TargetRef",
+        "Workload",
+    }
+)
+
+
 class _SafeUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        if module == "check_background_tasks.model":  # the facts; an index is plain rows
+        # Our facts' own classes by exact name: `find_class` resolves dotted names, so a
+        # module-wide rule would reach `__builtins__` through the module and run code.
+        if module == "check_background_tasks.model" and name in _MODEL_CLASSES:
             return super().find_class(module, name)
         if (module, name) in _ALLOWED:
             return super().find_class(module, name)

@@ -130,19 +130,19 @@ def find_pyproject(start: Path) -> Path | None:
         here = here.parent
     for directory in (here, *here.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and _section(candidate) is not None:
+        if candidate.is_file() and _section(candidate, found_by_search=True) is not None:
             return candidate
     return None
 
 
-def _section(path: Path) -> dict[str, Any] | None:
+def _section(path: Path, found_by_search: bool = False) -> dict[str, Any] | None:
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    if SECTION.encode() not in raw:
-        # Most pyproject.toml files belong to other tools: without our name they cannot
-        # hold our section, and a warm run is spared importing and running a TOML parser.
+    if found_by_search and SECTION.encode() not in raw:
+        # Most pyproject.toml files found on the way up belong to other tools: without our
+        # name they hold no section of ours (a file given by --config is always parsed).
         return None
     if sys.version_info >= (3, 11):
         import tomllib

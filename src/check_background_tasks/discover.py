@@ -108,7 +108,9 @@ def _git_files(listing: Listing[bytes] | None) -> list[str] | None:
         out, _ = listing.communicate(timeout=GIT_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         listing.kill()
-        listing.communicate()
+        if listing.stdout is not None:
+            listing.stdout.close()  # a child of git may still hold the pipe: do not wait on it
+        listing.wait()
         return None
     if listing.returncode != 0:
         return None
@@ -123,7 +125,7 @@ def _walk(root: str) -> tuple[list[str], set[str]]:
     out: list[str] = []
     regular: set[str] = set()
     stack = [root]
-    base = len(root) + 1
+    base = len(root.rstrip(os.sep)) + 1  # `/` itself ends with the separator
     while stack:
         directory = stack.pop()
         try:
