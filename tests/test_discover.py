@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from helpers import write_tree
@@ -47,6 +48,34 @@ def test_gitignore_is_honoured_in_a_work_tree(tmp_path):
     subprocess.run(["git", "-C", str(tmp_path), "add", "app.py", ".gitignore"], check=True)
     # Tracked and untracked-but-not-ignored files are read; ignored ones are not.
     assert _names(tmp_path) == ["app.py", "new.py"]
+
+
+def test_many_directory_arguments_stay_within_the_open_file_limit(tmp_path):
+    """Each directory argument is listed by git; with hundreds of them at a low open-file
+    limit, a listing that could not start would walk its directory without .gitignore."""
+    count = 150
+    tree = {".gitignore": "generated.py\n"}
+    for i in range(count):
+        tree[f"d{i:03d}/kept.py"] = JOB
+        tree[f"d{i:03d}/generated.py"] = JOB
+    write_tree(tmp_path, tree)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))\n"
+        "from check_background_tasks.discover import discover\n"
+        "files, errors = discover(sys.argv[1:], [])\n"
+        "print('\\n'.join(f.display for f in files))\n"
+    )
+    dirs = [f"d{i:03d}" for i in range(count)]
+    result = subprocess.run(
+        [sys.executable, "-c", script, *dirs],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == [f"{d}/kept.py" for d in dirs]
 
 
 def test_exclude_globs_match_paths_and_components(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -354,13 +355,23 @@ def _parse(command: argparse.ArgumentParser, args: list[str]) -> argparse.Namesp
     return parsed
 
 
+_MAIN_PID = os.getpid()
+
+
 def _terminated(signum: int, frame: object) -> None:
+    if os.getpid() != _MAIN_PID:
+        # A forked pool worker inherits this handler. The pool sends SIGTERM to its
+        # workers when one of them dies; a worker that unwinds instead of leaving can
+        # hang in multiprocessing's locks, and the whole run with it.
+        os._exit(128 + signum)
     raise SystemExit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args
+    global _MAIN_PID
+    _MAIN_PID = os.getpid()
     signal.signal(signal.SIGTERM, _terminated)
     try:
         _run(args)

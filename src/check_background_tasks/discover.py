@@ -85,6 +85,10 @@ def _inside(path: str, root_real: Path) -> bool:
 
 
 GIT_TIMEOUT_SECONDS = 60
+# Listings started before the cache loads. Each holds a pipe open until it is read, so
+# hundreds of directory arguments at once would run into the open-file limit (256 on
+# macOS), and a listing that cannot start falls back to a walk that ignores .gitignore.
+EARLY_LISTINGS = 8
 Listing = subprocess.Popen  # a running `git ls-files`
 
 
@@ -172,14 +176,18 @@ def start_discovery(
     discovery: git walks the tree in its own process while the caller reads its cache."""
     cwd = cwd or Path.cwd()
     given: list[tuple[str, Path | None, Listing[bytes] | None]] = []
+    started = 0
     for raw in paths:
         path = Path(raw)  # normalises `./x`, `x/` and `a//b` once per argument
         if not path.is_absolute():
             path = cwd / path
         if not path.exists() and not path.is_symlink():
             given.append((raw, None, None))
-        else:
-            given.append((raw, path, _start_git(str(path)) if path.is_dir() else None))
+        elif path.is_dir() and started < EARLY_LISTINGS:
+            started += 1
+            given.append((raw, path, _start_git(str(path))))
+        else:  # a file, or a directory whose listing starts when its turn comes
+            given.append((raw, path, None))
     return lambda: _finish(given, exclude, str(cwd))
 
 
@@ -199,7 +207,7 @@ def _finish(
         root = str(path)
         root_real = path.resolve()
         regular: set[str] = set()
-        names = _git_files(listing)
+        names = _git_files(listing if listing is not None else _start_git(root))
         if names is None:
             names, regular = _walk(root)
         prefix = root.rstrip(os.sep) + os.sep

@@ -209,3 +209,23 @@ def test_a_worker_that_dies_while_files_are_still_being_read(tmp_path, monkeypat
     died = [ff.path for ff in facts if any("process died" in p.message for p in ff.problems)]
     assert died == ["m000.py"]
     assert all(ff.jobs for ff in facts[1:])
+
+
+def test_a_forked_worker_leaves_at_once_on_sigterm():
+    """The pool sends SIGTERM to its other workers when one dies. A worker that unwound
+    through the CLI's SystemExit could hang in multiprocessing's locks (3 runs in 12 hung
+    before); it must leave at once with the signal's status, while the parent unwinds."""
+    from check_background_tasks import cli
+
+    child = os.fork()
+    if child == 0:  # the worker's side: the handler must never return or raise
+        try:
+            cli._terminated(signal.SIGTERM, None)
+        except BaseException:
+            os._exit(99)
+        os._exit(98)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGTERM
+    with pytest.raises(SystemExit) as parent:
+        cli._terminated(signal.SIGTERM, None)
+    assert parent.value.code == 128 + signal.SIGTERM
