@@ -37,12 +37,13 @@ class Config:
     lock_decorators: list[str] = field(default_factory=lambda: list(DEFAULT_LOCK_DECORATORS))
     allow_kubernetes_cronjobs: bool = True
     pileup_threshold: int = 5
-    max_file_size: int = 512 * 1024  # bytes; larger files are reported, not parsed
+    max_file_size: int = 2 * 1024 * 1024  # bytes; larger files are not read
+    max_file_tokens: int = 200_000  # files with more are reported, not parsed
     source: Path | None = None  # the file it came from
 
     def fingerprint(self) -> str:
         """What of the config changes per-file extraction (for cache keys)."""
-        return f"max-file-size={self.max_file_size}"
+        return f"max-file-size={self.max_file_size} max-file-tokens={self.max_file_tokens}"
 
 
 def _as_list(key: str, value: Any) -> list[str]:
@@ -109,6 +110,7 @@ PARSERS = {
     "allow-kubernetes-cronjobs": _bool,
     "pileup-threshold": _positive_int,
     "max-file-size": _positive_int,
+    "max-file-tokens": _positive_int,
 }
 
 

@@ -21,7 +21,7 @@ from .discover import ModuleNamer, SourceFile, start_discovery
 from .link import Project, link, needed_modules
 from .model import FileFacts, Problem
 
-DEFAULT_DATA_LIMIT = 512 * 1024  # extract.DEFAULT_MAX_FILE_SIZE, without importing it
+DEFAULT_DATA_LIMIT = 2 * 1024 * 1024  # extract.DEFAULT_MAX_FILE_SIZE, without importing it
 # Below this many candidate files a process pool costs more than it saves.
 POOL_THRESHOLD = 40
 # Candidate files per message to a worker: few, so that the last files to be parsed
@@ -40,6 +40,7 @@ class Task:
     is_package: bool
     source: bytes | None = None  # already read by the prefilter
     max_size: int | None = None  # config `max-file-size`; None: the extractor's default
+    max_tokens: int | None = None  # config `max-file-tokens`; None: the extractor's default
 
 
 @dataclass
@@ -91,11 +92,12 @@ def run_task(task: Task) -> FileFacts:
 
 
 def _extract_safely(task: Task, source: bytes) -> FileFacts:
-    from .extract import DEFAULT_MAX_FILE_SIZE, extract
+    from .extract import DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_FILE_TOKENS, extract
 
     try:
         max_size = task.max_size if task.max_size is not None else DEFAULT_MAX_FILE_SIZE
-        return extract(task.display, source, task.module, task.is_package, max_size)
+        max_tokens = task.max_tokens if task.max_tokens is not None else DEFAULT_MAX_FILE_TOKENS
+        return extract(task.display, source, task.module, task.is_package, max_size, max_tokens)
     except RecursionError:
         return FileFacts(task.display, problems=[Problem("too deeply nested to parse")])
     except Exception as exc:  # an internal bug must not stop the scan
@@ -213,9 +215,12 @@ def default_jobs() -> int:
 class _Planner:
     """Decides, file by file, what the cache already knows and what must be extracted."""
 
-    def __init__(self, cache: Cache | None, max_size: int | None = None) -> None:
+    def __init__(
+        self, cache: Cache | None, max_size: int | None = None, max_tokens: int | None = None
+    ) -> None:
         self.cache = cache
         self.max_size = max_size
+        self.max_tokens = max_tokens
         self.data_limit = max_size if max_size is not None else DEFAULT_DATA_LIMIT
         self.cached: list[FileFacts] = []  # facts straight from the cache
         self.tasks: list[Task] = []  # candidates to extract now
@@ -233,7 +238,7 @@ class _Planner:
     def add(self, file: SourceFile, module: str | None, is_package: bool) -> Task | None:
         """The task to extract `file` now, or None when the cache or prefilter settled it."""
         path = file.path
-        task = Task(path, file.display, module, is_package, None, self.max_size)
+        task = Task(path, file.display, module, is_package, None, self.max_size, self.max_tokens)
         is_python = path.endswith(".py")
         if is_python:
             self.python.append(task)
@@ -280,7 +285,7 @@ class _Planner:
             candidate = might_matter(name, source)
         if not candidate:
             return None
-        task = Task(path, task.display, module, is_package, source, self.max_size)
+        task = Task(path, task.display, module, is_package, source, self.max_size, self.max_tokens)
         self.tasks.append(task)
         return task
 
@@ -330,7 +335,7 @@ def scan(
     # `git ls-files` walks the tree in its own process while the cache index is read.
     cache = Cache(cache_dir, config.fingerprint()) if cache_dir is not None else None
     files, errors = finish_discovery()
-    planner = _Planner(cache, config.max_file_size)
+    planner = _Planner(cache, config.max_file_size, config.max_file_tokens)
     extracted = extract_all(planner.plan(files, ModuleNamer()), workers, progress)
     planner.record(planner.tasks, extracted)
     facts = planner.cached + extracted

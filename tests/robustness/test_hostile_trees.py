@@ -56,7 +56,9 @@ HOSTILE: dict[str, bytes] = {
     "bad/python2.py": (KEYWORD + "print 'hello'\n").encode(),
     "bad/deep.py": (KEYWORD + "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n").encode(),
     "bad/chain.py": (KEYWORD + "x = 1" + " + 1" * 20000 + "\n").encode(),
-    "bad/huge_line.py": (KEYWORD + "x = '" + "a" * 2_000_000 + "'\n").encode(),
+    "bad/huge_line.py": (KEYWORD + "x = '" + "a" * 3_000_000 + "'\n").encode(),
+    # 400 KB, yet 200,000 tokens: its parse alone would pass the memory bound
+    "bad/dense.py": (KEYWORD + "x = [" + "1," * 100_000 + "]\n").encode(),
     "bad/broken.yaml": b"kind: CronJob\nspec: [unclosed\n",
     "bad/laughs.yaml": BILLION_LAUGHS.encode(),
     "bad/python_tag.yaml": (
@@ -101,6 +103,7 @@ def test_hostile_tree_is_reported_file_by_file_and_good_files_are_read(tmp_path)
         "bad/deep.py": "too deeply nested",
         "bad/chain.py": "too deeply nested",
         "bad/huge_line.py": "max-file-size",
+        "bad/dense.py": "max-file-tokens",
         "bad/broken.yaml": "YAML error at line",
         "bad/python_tag.yaml": "unsafe tag",
     }

@@ -57,9 +57,12 @@ async def test_each_tick_runs_once_across_skewed_replicas(redis_server) -> None:
     fences = [fence for _, _, fence, _ in sorted(runs)]
     assert fences == sorted(fences) and len(set(fences)) == len(fences)
     assert all(name.startswith("locked-scheduler-job") for *_, name in runs)
+    # Every replica takes part in every tick inside its own window. The clocks differ by
+    # up to 0.3 s, under one interval, so the union of windows holds at most one more tick
+    # at each end than any single replica sees.
     for scheduler in schedulers:
         counts = scheduler.status()["jobs"]["sync-job"]["counts"]
-        assert counts["ran"] + counts["skipped_claimed"] >= len(ticks) - 1
+        assert counts["ran"] + counts["skipped_claimed"] >= len(ticks) - 2
 
 
 @asyncio_test

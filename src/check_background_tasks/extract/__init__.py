@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ..model import FileFacts, Problem
+from .size_limits import DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_FILE_TOKENS, too_many_tokens
 
 # extract_python and the framework modules are imported on first use, not here: the engine
 # imports this package for the prefilter, and a fully cached run must never load them.
@@ -108,25 +109,32 @@ def might_matter(name: str, source: bytes) -> bool:
     return True  # Procfiles are tiny
 
 
-# Files past this size are generated code or data, whose parse costs more than the rest
-# of the repository; they are reported (BGT900, info) instead. `max-file-size` in the
-# configuration changes it.
-DEFAULT_MAX_FILE_SIZE = 512 * 1024
-
-
 def extract(
     path: str,
     source: bytes,
     module: str | None = None,
     is_package: bool = False,
     max_size: int = DEFAULT_MAX_FILE_SIZE,
+    max_tokens: int = DEFAULT_MAX_FILE_TOKENS,
 ) -> FileFacts:
     """Facts of one file. Never raises for bad input: problems become `FileFacts.problems`."""
     if len(source) > max_size:
-        message = f"larger than max-file-size ({len(source)} > {max_size} bytes): not analysed"
+        message = (
+            f"larger than max-file-size ({len(source)} > {max_size} bytes): not analysed;"
+            " raise max-file-size to read it, or exclude it"
+        )
         # Usually generated code or data: worth a note, not a failed build.
         return FileFacts(path=path, problems=[Problem(message, severity="info")])
     name = path.rsplit("/", 1)[-1]
+    if too_many_tokens(name, source, max_tokens):
+        if name.endswith(".json"):
+            return FileFacts(path=path)  # a JSON data file is not ours to judge
+        message = (
+            f"more than max-file-tokens ({max_tokens}) tokens: not analysed, since its parse"
+            " would pass the memory bound (generated code?); raise max-file-tokens to read"
+            " it, or exclude it"
+        )
+        return FileFacts(path=path, problems=[Problem(message, severity="info")])
     if b"\x00" in source and not _wide_yaml(name, source):
         return FileFacts(path=path, problems=[Problem("file contains NUL bytes")])
     if name.endswith((".py", ".pyi")):
