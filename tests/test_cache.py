@@ -307,3 +307,21 @@ def test_dotted_names_through_our_module_never_reach_builtins(tmp_path, capsys):
     index.write_bytes(payload)
     assert json_of(["svc"], capsys) == reference
     assert not marker.exists()
+
+
+def test_a_link_is_checked_by_its_target_not_by_the_link(tmp_path, capsys):
+    """In a git work tree discovery's lstat of each file is reused for the cache check; a
+    link's own times never change when its target is edited, so it must not be reused."""
+    write(tmp_path, SERVICE)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    jobs = tmp_path / "svc/jobs.py"
+    target = tmp_path / "svc/impl/jobs.txt"
+    target.parent.mkdir()
+    jobs.rename(target)
+    jobs.symlink_to("impl/jobs.txt")
+    for path in (target, jobs):
+        os.utime(path, (OLD, OLD), follow_symlinks=False)
+    assert "BGT020" in json_of(["svc"], capsys)
+    target.write_text(target.read_text().replace("def cleanup():", "@only_one\ndef cleanup():"))
+    os.utime(target, (OLD + 10, OLD + 10))
+    assert "BGT020" not in json_of(["svc"], capsys)

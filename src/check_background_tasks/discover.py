@@ -7,7 +7,7 @@ import os
 import stat
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SKIP_DIRS = frozenset(
@@ -44,6 +44,8 @@ class SourceFile:
     path: str  # absolute, as found (not resolved through links)
     display: str  # relative to the current directory, forward slashes
     root: str  # the scanned root it was found under
+    # discovery's lstat of a regular file, which the cache's mtime+size check reuses
+    stat: os.stat_result | None = field(default=None, compare=False, repr=False)
 
 
 def display_path(path: str, cwd: str) -> str:
@@ -154,10 +156,10 @@ def _walk(root: str) -> tuple[list[str], set[str]]:
     return out, regular
 
 
-def _kind(path: str) -> int | None:
-    """lstat's mode of `path`, or None when it does not exist (one syscall)."""
+def _lstat(path: str) -> os.stat_result | None:
+    """lstat of `path`, or None when it does not exist (one syscall)."""
     try:
-        return os.lstat(path).st_mode
+        return os.lstat(path)
     except OSError:
         return None
 
@@ -220,17 +222,19 @@ def _finish(
             if exclude and _excluded(rel, exclude):
                 continue
             text = prefix + rel if os.sep == "/" else prefix + rel.replace("/", os.sep)
+            known = None
             if rel not in regular:
-                mode = _kind(text)
-                if mode is None:
+                known = _lstat(text)
+                if known is None:
                     continue  # listed by git but deleted
-                if stat.S_ISLNK(mode):
+                if stat.S_ISLNK(known.st_mode):
                     if not _inside(text, root_real) or not os.path.isfile(text):
                         continue  # never read outside the scanned root; dangling links
-                elif not stat.S_ISREG(mode):
+                    known = None  # the cache must see the target's times, not the link's
+                elif not stat.S_ISREG(known.st_mode):
                     continue  # a directory named x.py, a FIFO
             display = display_path(text, cwd)
-            files.setdefault(display, SourceFile(text, display, root))
+            files.setdefault(display, SourceFile(text, display, root, known))
     return [files[k] for k in sorted(files)], errors
 
 

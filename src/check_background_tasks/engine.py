@@ -245,7 +245,7 @@ class _Planner:
         cache = self.cache
         try:
             if cache is not None or not is_python:
-                stat = os.stat(path)
+                stat = file.stat or os.stat(path)
                 if not is_python and stat.st_size > self.data_limit:
                     # A YAML/JSON file this large is data (a lock file, a fixture, a dump),
                     # never a manifest: it is not even read. Python files that large are
