@@ -189,6 +189,38 @@ def test_default_name_is_not_the_explicit_name(tmp_path: Path) -> None:
     assert len(findings(tmp_path, files, code="BGT032")) == 1
 
 
+NESTED_TASK = """\
+from celery import Celery
+
+
+class TestBeat:
+    def test_beat(self):
+        @self.app.task
+        def fn_task():
+            return 42
+
+        self.app.conf.beat_schedule = {"entry": {"task": TASK, "schedule": 60}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("task", "expected"),
+    [
+        # Celery names a task `fun.__module__ + "." + fun.__name__`, wherever it is defined
+        ("tests.test_beat.fn_task", 0),
+        ("tests.test_beat.fn_tsak", 1),
+    ],
+)
+def test_a_task_defined_inside_a_function_is_named_by_its_own_name(
+    tmp_path: Path, task: str, expected: int
+) -> None:
+    files = {
+        "tests/__init__.py": "",
+        "tests/test_beat.py": NESTED_TASK.replace("TASK", repr(task)),
+    }
+    assert len(findings(tmp_path, files, code="BGT032")) == expected
+
+
 def test_partial_tree_without_any_celery_code_is_silent(tmp_path: Path) -> None:
     settings = 'CELERY_BEAT_SCHEDULE = {"x": {"task": "somewhere.else", "schedule": 60}}\n'
     assert findings(tmp_path, {"settings.py": settings}, code="BGT032") == []

@@ -71,7 +71,10 @@ class SymbolTable:
             for fn in ff.functions:
                 self.functions.setdefault(prefix + fn.qualname, (fn, ff))
                 if fn.is_celery_task:
-                    name = fn.celery_task_name or prefix + fn.qualname
+                    # Celery's default name is `fun.__module__ + "." + fun.__name__`: a task
+                    # defined inside a function or class is named by its own name alone.
+                    own_name = fn.qualname.rpartition(".")[2]
+                    name = fn.celery_task_name or prefix + own_name
                     self.task_names.setdefault(name, (fn, ff))
             for var, kind in ff.receivers.items():
                 self.receivers[prefix + var] = kind
