@@ -135,3 +135,41 @@ def test_changing_max_file_tokens_is_not_answered_from_the_cache(tmp_path):
     assert codes() == ["BGT900"]
     config.write_text("[tool.check-background-tasks]\nmax-file-tokens = 2000\n")
     assert codes() == ["BGT020"]
+
+
+def test_default_limits_read_large_python_but_not_large_yaml(tmp_path):
+    """Python up to 2 MiB is read; YAML and JSON past 512 KiB are fixtures and dumps unless
+    `max-file-size` says otherwise."""
+    import subprocess
+    import sys
+
+    padding = "# " + "x" * 78 + "\n"
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "scheduler.py").write_text(padding * 7000 + JOB)
+    (tmp_path / "svc" / "cron.yaml").write_text(padding * 7000 + CRONJOB)
+    for path in tmp_path.glob("svc/*"):
+        assert 512 * 1024 < path.stat().st_size < 1024 * 1024
+
+    def names() -> list[str]:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "check_background_tasks",
+                "inventory",
+                "svc",
+                "--format",
+                "json",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return sorted(record["name"] for record in json.loads(result.stdout))
+
+    assert names() == ["cleanup"]
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.check-background-tasks]\nmax-file-size = 1048576\n"
+    )
+    assert names() == ["cleanup", "nightly"]
