@@ -173,3 +173,13 @@ def test_default_limits_read_large_python_but_not_large_yaml(tmp_path):
         "[tool.check-background-tasks]\nmax-file-size = 1048576\n"
     )
     assert names() == ["cleanup", "nightly"]
+
+
+def test_a_broken_file_is_reported_as_broken_not_as_too_large():
+    """A comment-heavy file the rough count puts over the limit, with a syntax error: the
+    error, not the size, is what the user must hear (and it fails the build)."""
+    comments = "# " + "-" * 76 + "\n"
+    source = (JOB + comments * 100 + "def broken(:\n").encode()
+    facts = extract("app/jobs.py", source, max_tokens=2000)
+    [problem] = facts.problems
+    assert "syntax error" in problem.message and problem.severity != "info"
