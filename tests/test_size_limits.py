@@ -6,9 +6,8 @@ import io
 import json
 import tokenize
 
-import pytest
+from test_cli import run_cli
 
-from check_background_tasks.cli import main
 from check_background_tasks.extract import extract
 from check_background_tasks.extract.size_limits import DEFAULT_MAX_FILE_TOKENS, too_many_tokens
 
@@ -28,16 +27,9 @@ CRONJOB = (
 )
 
 
-def _check(root, capsys: pytest.CaptureFixture[str], monkeypatch) -> tuple[int, str, str]:
+def _check(root, capsys, monkeypatch) -> tuple[int, str, str]:
     monkeypatch.chdir(root)
-    capsys.readouterr()
-    try:
-        main(["check", "svc", "--format", "json", "--no-cache"])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(["check", "svc", "--format", "json", "--no-cache"], capsys)
 
 
 def _real_tokens(source: bytes) -> int:

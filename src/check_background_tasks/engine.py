@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
 
@@ -287,7 +287,7 @@ class _Planner:
             candidate = might_matter(name, source)
         if not candidate:
             return None
-        task = Task(path, task.display, module, is_package, source, self.max_size, self.max_tokens)
+        task = replace(task, source=source)
         self.tasks.append(task)
         return task
 
