@@ -105,6 +105,27 @@ def test_fully_cached_run_never_loads_the_extractors(tmp_path):
     assert [r.stdout.strip() for r in runs] == expected, [r.stderr for r in runs]
 
 
+def test_cached_text_run_loads_only_what_it_uses(tmp_path):
+    """A pre-commit run is mostly imports: a cached run with text output loads no
+    extractor module (the Kubernetes rules once pulled in the YAML helpers), nor the
+    baseline's code when no baseline is asked for."""
+    write(tmp_path, SERVICE)
+    script = (
+        "import sys\n"
+        "from check_background_tasks.cli import main\n"
+        "try:\n    main(['svc', '-o', 'out.txt'])\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('check_background_tasks.extract',"
+        " 'check_background_tasks.baseline'))))\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+        for _ in range(2)
+    ]
+    assert runs[1].stdout.strip() == "[]", runs[1].stderr
+    assert "BGT020" in (tmp_path / "out.txt").read_text()
+
+
 def test_yaml_that_holds_no_manifest_never_loads_pyyaml(tmp_path):
     """CI workflows and OpenAPI documents are in most trees: deciding that they hold no
     CronJob, workload or scaler is a byte test, without PyYAML or the Kubernetes reader."""

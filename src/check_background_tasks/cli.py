@@ -117,7 +117,7 @@ def _check_parser() -> argparse.ArgumentParser:
 
 
 def check(args: argparse.Namespace) -> None:
-    from . import baseline, checker
+    from . import checker
     from .report import findings as report
 
     paths: tuple[str, ...] = tuple(args.paths)
@@ -134,16 +134,24 @@ def check(args: argparse.Namespace) -> None:
         extend_select=_codes(args.extend_select),
         fail_on=args.fail_on,
     )
-    known = baseline.load(baseline_file) if baseline_file else None  # exit 2 before scanning
+    known = None
+    if baseline_file:
+        from . import baseline
+
+        known = baseline.load(baseline_file)  # exit 2 before scanning
     project = _scan(paths, config, args.jobs, args.no_cache, args.cache_dir).project
     outcome = checker.run(project, config)
     findings = outcome.findings
-    prints = baseline.fingerprints(findings)
+    prints = None  # the baseline's fingerprints of `findings`, for SARIF
     if write_baseline:
+        from . import baseline
+
         _write_file(write_baseline, baseline.to_json(findings))
         _echo(f"Wrote {len(findings)} findings to baseline {write_baseline}\n", err=True)
         exit_zero = True
     elif known is not None:
+        from . import baseline
+
         findings, old, prints = baseline.split(findings, known)
         if old:
             _echo(f"{len(old)} findings are in the baseline {baseline_file}\n", err=True)
@@ -153,8 +161,10 @@ def check(args: argparse.Namespace) -> None:
     elif fmt == "json":
         text = report.to_json(findings)
     elif fmt == "sarif":
+        from .baseline import fingerprints
         from .report.sarif import to_sarif
 
+        prints = fingerprints(findings) if prints is None else prints
         text = to_sarif(findings, prints, "new" if known is not None else None)
     elif fmt == "github":
         from .report.github import to_github

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+# The value of a manifest field that only the template engine knows (a Helm action).
+TEMPLATED = "<templated>"
+
 
 @dataclass(frozen=True, order=True)
 class Location:

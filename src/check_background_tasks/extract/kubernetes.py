@@ -54,13 +54,21 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .. import schedules
-from ..model import FileFacts, Problem, RawJob, Schedule, Suppression, TargetRef, Workload
+from ..model import (
+    TEMPLATED,
+    FileFacts,
+    Problem,
+    RawJob,
+    Schedule,
+    Suppression,
+    TargetRef,
+    Workload,
+)
 from .autoscalers import SCALER_KINDS as _SCALER_KINDS
 from .autoscalers import apply_autoscalers
 from .yaml_prefilter import KEYWORDS_TEXT as _KEYWORDS_TEXT
 from .yaml_prefilter import yaml_might_matter, yaml_worth_loading
 from .yaml_text import (
-    TEMPLATED,
     HelmText,
     comment_suppressions,
     decode_text,

@@ -98,8 +98,6 @@ def comment_suppressions(text: str) -> list[Suppression]:
 
 # -------------------------------------------------------------------- Helm templates
 
-TEMPLATED = "<templated>"  # the value of a field that only the template engine knows
-
 _TOKEN_RE = re.compile("\x00([0-9]+)\x01")
 _PLACEHOLDER_RE = re.compile(r"__tpl([0-9]+)__")
 _INDENT_ARG_RE = re.compile(r"\bn?indent\s+([0-9]+)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 
@@ -11,6 +10,8 @@ from .summary import count_phrase
 
 
 def to_json(findings: Sequence[Finding]) -> str:
+    import json  # only for this format: the text report is the common one
+
     return json.dumps([f.record() for f in findings], indent=2) + "\n"
 
 

@@ -21,9 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..config import Config
-from ..extract.yaml_text import TEMPLATED
 from ..link import LinkedJob, PlacedWorkload, Project
-from ..model import Finding, Location
+from ..model import TEMPLATED, Finding, Location
 from .registry import Rule, rule
 
 # ------------------------------------------------------------------------- CronJobs

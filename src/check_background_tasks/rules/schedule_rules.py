@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..link import LinkedJob, Project
 from ..model import Finding, Job, Location
 from .registry import Rule, rule
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 def _label(linked: LinkedJob) -> str:
@@ -107,6 +109,8 @@ def unknown_beat_task(self: Rule, project: Project, config: Config) -> Iterator[
             continue  # built-in tasks such as celery.backend_cleanup
         if how == "import" and not _module_scanned(target, project):
             continue  # a task imported from an installed package
+        import difflib  # only here: most runs never suggest a name
+
         close = difflib.get_close_matches(target, known, n=1, cutoff=0.8)
         hint = f"did you mean '{close[0]}'? " if close else ""
         yield self.finding(
