@@ -276,19 +276,27 @@ def test_mtime_size_fast_path_and_racy_files(tmp_path, capsys):
     assert [os.path.basename(path) for path in reads] == ["jobs.py"]
 
 
-def test_tool_fingerprint_covers_version_and_code(monkeypatch, tmp_path):
+def test_tool_fingerprint_covers_version_interpreter_and_code(monkeypatch, tmp_path):
     monkeypatch.undo()
     before = cache_module._tool_fingerprint()
+    assert cache_module._tool_fingerprint() == before
     monkeypatch.setattr(cache_module, "__version__", "0.0.0-other")
     assert cache_module._tool_fingerprint() != before
     monkeypatch.undo()
+    # Another interpreter's parser and tokenizer may decide a file differently.
+    monkeypatch.setattr(cache_module, "INTERPRETER", "cpython-3.99")
+    assert cache_module._tool_fingerprint() != before
+    monkeypatch.undo()
     package = tmp_path / "pkg"
-    package.mkdir()
+    (package / "sub").mkdir(parents=True)
     (package / "a.py").write_text("x = 1\n")
-    monkeypatch.setattr(cache_module, "_PACKAGE_DIR", package)
+    (package / "sub" / "b.py").write_text("y = 1\n")
+    monkeypatch.setattr(cache_module, "_PACKAGE_DIR", str(package))
     first = cache_module._tool_fingerprint()
     (package / "a.py").write_text("x = 22\n")
-    assert cache_module._tool_fingerprint() != first
+    second = cache_module._tool_fingerprint()
+    (package / "sub" / "b.py").write_text("y = 22\n")
+    assert len({first, second, cache_module._tool_fingerprint()}) == 3
 
 
 def test_cache_dir_has_gitignore_and_no_temp_files(tmp_path, capsys):

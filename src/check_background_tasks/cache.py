@@ -30,6 +30,7 @@ import hashlib
 import io
 import os
 import pickle
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,11 @@ CACHE_DIR_NAME = ".check_background_tasks_cache"
 FORMAT = 2
 # A file modified less than this before it was hashed is re-hashed next time.
 RACY_WINDOW_NS = 2_000_000_000
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = os.path.dirname(os.path.realpath(__file__))
+# Facts depend on the interpreter: its parser decides which files need the libcst
+# rewrite, and its tokenizer what a token is (f-strings on 3.12+). Two interpreters
+# sharing one cache directory each keep their own index.
+INTERPRETER = f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}"
 
 _ALLOWED = {
     ("builtins", "frozenset"),
@@ -132,15 +137,25 @@ class _SafeUnpickler(pickle.Unpickler):
 
 
 def _tool_fingerprint() -> str:
-    """Version plus size/mtime of our own modules: a code change invalidates the cache."""
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(_PACKAGE_DIR.rglob("*.py")):
-        try:
-            stat = path.stat()
-        except OSError:
-            continue
-        rel = path.relative_to(_PACKAGE_DIR).as_posix()
-        digest.update(f"{rel}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    """Version plus size/mtime of our own modules: a code change invalidates the cache.
+
+    os.walk, not Path.rglob: this runs on every cached run, and pathlib's walk of our
+    57 modules cost 2.8 ms against 0.8 ms."""
+    digest = hashlib.sha256(f"{__version__}|{INTERPRETER}".encode())
+    stamps = []
+    for directory, subdirectories, names in os.walk(_PACKAGE_DIR):
+        subdirectories[:] = [d for d in subdirectories if d != "__pycache__"]
+        for name in names:
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(directory, name)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            rel = os.path.relpath(path, _PACKAGE_DIR).replace(os.sep, "/")
+            stamps.append(f"{rel}:{stat.st_size}:{stat.st_mtime_ns};")
+    digest.update("".join(sorted(stamps)).encode())
     return digest.hexdigest()
 
 
