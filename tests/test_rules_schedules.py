@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import findings
+from helpers import findings, records
 
 from check_background_tasks.config import Config
 
@@ -219,6 +219,39 @@ def test_a_task_defined_inside_a_function_is_named_by_its_own_name(
         "tests/test_beat.py": NESTED_TASK.replace("TASK", repr(task)),
     }
     assert len(findings(tmp_path, files, code="BGT032")) == expected
+
+
+SHADOWED_TASK = """\
+from celery import Celery
+from redis import Redis
+
+app = Celery("svc")
+
+
+def cleanup():
+    with Redis().lock("cleanup"):
+        return 0
+
+
+def register():
+    @app.task
+    def cleanup():
+        return 1
+
+
+app.conf.beat_schedule = {"nightly": {"task": "svc.tasks.cleanup", "schedule": 60}}
+"""
+
+
+def test_a_beat_entry_runs_the_registered_task_not_a_plain_function_of_its_name(
+    tmp_path: Path,
+) -> None:
+    # The worker looks `svc.tasks.cleanup` up among registered tasks: the nested one,
+    # which takes no lock, not the module's plain function of the same name, which does.
+    files = {"svc/__init__.py": "", "svc/tasks.py": SHADOWED_TASK}
+    (job,) = (r for r in records(tmp_path, files) if r["kind"] == "celery_beat")
+    assert job["target"] == "svc.tasks.register.<locals>.cleanup"
+    assert job["locked"] is False
 
 
 def test_partial_tree_without_any_celery_code_is_silent(tmp_path: Path) -> None:
