@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from check_background_tasks.engine import COLD_POOL_FILES
+
 CLI = [sys.executable, "-m", "check_background_tasks"]
 KEYWORD = "import asyncio\nasyncio.create_task(work())\n"
 
@@ -187,6 +189,51 @@ def test_a_worker_that_dies_is_reported_and_the_scan_completes(tmp_path):
     assert [(f["file"], "process died" in f["message"]) for f in died] == [("m17.py", True)]
     jobs = {f["file"] for f in found if f["code"] == "BGT020"}
     assert jobs == {f"m{i:02d}.py" for i in range(60)} - {"m17.py"}
+
+
+@pytest.mark.parametrize(("plain_files", "in_pool"), [(COLD_POOL_FILES, True), (20, False)])
+def test_a_cold_run_over_many_files_parses_in_the_pool_from_its_first_candidate(
+    tmp_path, plain_files, in_pool
+):
+    """A cold run of a large tree starts the pool at once, so even its only candidate is
+    parsed by a worker: the parser's crash there is a finding, not the end of the run. A
+    small tree keeps a lone candidate in-process, where no pool is worth starting."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    for i in range(plain_files):
+        (root / f"plain{i:03d}.py").write_text("VALUE = 1\n")
+    (root / "jobs.py").write_text(GOOD_PY)
+    env = {**os.environ, "CHECK_BACKGROUND_TASKS_TEST_HOOK": "abort:jobs.py"}
+    result = subprocess.run(
+        [*CLI, "check", ".", "--format", "json", "--jobs", "2", "--no-cache"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if not in_pool:
+        assert result.returncode == -signal.SIGABRT
+        return
+    assert result.returncode == 1, result.stderr
+    died = [f["file"] for f in json.loads(result.stdout) if "process died" in f["message"]]
+    assert died == ["jobs.py"]
+
+
+def test_a_warm_run_parses_one_changed_file_in_process(tmp_path):
+    """Only a cold run starts the pool early: a warm run of a large tree with one file
+    changed parses it in-process, as a pool for one file costs more than the file."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    for i in range(COLD_POOL_FILES):
+        (root / f"plain{i:03d}.py").write_text("VALUE = 1\n")
+    (root / "jobs.py").write_text(GOOD_PY)
+    run = [*CLI, "check", ".", "--format", "json", "--jobs", "2", "--exit-zero"]
+    subprocess.run(run, cwd=root, capture_output=True, check=True, timeout=300)
+    (root / "jobs.py").write_text(GOOD_PY + "\n# edited\n")
+    env = {**os.environ, "CHECK_BACKGROUND_TASKS_TEST_HOOK": "abort:jobs.py"}
+    result = subprocess.run(run, cwd=root, env=env, capture_output=True, timeout=300)
+    assert result.returncode == -signal.SIGABRT
 
 
 def test_a_worker_that_dies_while_files_are_still_being_read(tmp_path, monkeypatch):
