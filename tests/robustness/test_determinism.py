@@ -269,15 +269,15 @@ rng = random.Random(os.environ["SHUFFLE_SEED"] + " ".join(sys.argv))
 log = open(os.environ["SHUFFLE_LOG"], "a")
 
 
-class Listing:
+class Listing:  # what os.scandir returns: an iterator, a context manager, closable
     def __init__(self, entries):
-        self.entries = entries
+        self.entries = iter(entries)
     def __iter__(self):
-        return iter(self.entries)
+        return self
     def __next__(self):
-        raise TypeError
+        return next(self.entries)
     def __enter__(self):
-        return iter(self.entries)
+        return self
     def __exit__(self, *exc):
         return False
     def close(self):
