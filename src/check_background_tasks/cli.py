@@ -20,6 +20,7 @@ from .cli_common import (
     _emit,
     _fail,
     _scan,
+    _start_discovery,
     _write_file,
     add_common,
     add_paths,
@@ -117,9 +118,6 @@ def _check_parser() -> argparse.ArgumentParser:
 
 
 def check(args: argparse.Namespace) -> None:
-    from . import checker
-    from .report import findings as report
-
     paths: tuple[str, ...] = tuple(args.paths)
     baseline_file: str | None = args.baseline_file
     write_baseline: str | None = args.write_baseline
@@ -139,7 +137,11 @@ def check(args: argparse.Namespace) -> None:
         from . import baseline
 
         known = baseline.load(baseline_file)  # exit 2 before scanning
-    project = _scan(paths, config, args.jobs, args.no_cache, args.cache_dir).project
+    discovery = _start_discovery(paths)  # before the imports below, which it overlaps
+    from . import checker
+    from .report import findings as report
+
+    project = _scan(paths, config, args.jobs, args.no_cache, args.cache_dir, discovery).project
     outcome = checker.run(project, config)
     findings = outcome.findings
     prints = None  # the baseline's fingerprints of `findings`, for SARIF
@@ -209,8 +211,6 @@ def _inventory_parser() -> argparse.ArgumentParser:
 
 
 def inventory(args: argparse.Namespace) -> None:
-    from .report.inventory import FORMATS
-
     paths: tuple[str, ...] = tuple(args.paths)
     output: str | None = args.output
     check_file: str | None = args.check_file
@@ -222,7 +222,10 @@ def inventory(args: argparse.Namespace) -> None:
         suffix = Path(named).suffix.lower() if named else ""
         fmt = {".csv": "csv", ".json": "json", ".md": "markdown"}.get(suffix, "table")
     config = _config(paths, args.config_file)
-    project = _scan(paths, config, args.jobs, args.no_cache, args.cache_dir).project
+    discovery = _start_discovery(paths)  # before the imports below, which it overlaps
+    from .report.inventory import FORMATS
+
+    project = _scan(paths, config, args.jobs, args.no_cache, args.cache_dir, discovery).project
     jobs_found = [lj.job for lj in project.jobs]
     if fmt == "markdown":
         from .report.summary import inventory_markdown

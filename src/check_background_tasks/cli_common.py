@@ -15,9 +15,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .config import Config, load
+
+if TYPE_CHECKING:
+    from .discover import Discovery
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -78,18 +81,34 @@ def _cache_dir(config: Config, no_cache: bool, cache_dir: str | None) -> Path | 
     return default_cache_dir(root)
 
 
+def _start_discovery(paths: tuple[str, ...]) -> Discovery:
+    """Start listing PATHS now: git walks the tree while the scan's modules are imported
+    (up to 40 ms on prefect's tree, against about 30 ms of imports)."""
+    from . import discover
+
+    return discover.start_discovery(list(paths) or ["."])
+
+
 def _scan(  # type: ignore[no-untyped-def]
     paths: tuple[str, ...],
     config: Config,
     jobs: int | None,
     no_cache: bool = False,
     cache_dir: str | None = None,
+    discovery: Discovery | None = None,
 ):
     from .engine import scan
 
     cache = _cache_dir(config, no_cache, cache_dir)
     with _progress() as progress:
-        result = scan(list(paths) or ["."], config, jobs=jobs, cache_dir=cache, progress=progress)
+        result = scan(
+            list(paths) or ["."],
+            config,
+            jobs=jobs,
+            cache_dir=cache,
+            progress=progress,
+            discovery=discovery,
+        )
     if result.errors:
         _fail("; ".join(result.errors))
     return result

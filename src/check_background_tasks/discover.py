@@ -168,14 +168,17 @@ def discover(
     paths: list[str], exclude: list[str], cwd: Path | None = None
 ) -> tuple[list[SourceFile], list[str]]:
     """(files, errors) for the given paths; errors are one-line messages."""
-    return start_discovery(paths, exclude, cwd)()
+    return start_discovery(paths, cwd)(exclude)
 
 
-def start_discovery(
-    paths: list[str], exclude: list[str], cwd: Path | None = None
-) -> Callable[[], tuple[list[SourceFile], list[str]]]:
+# Finishes a discovery, given the exclude patterns: (files, one-line errors).
+Discovery = Callable[[list[str]], tuple[list[SourceFile], list[str]]]
+
+
+def start_discovery(paths: list[str], cwd: Path | None = None) -> Discovery:
     """Start `git ls-files` under every directory given and return what finishes
-    discovery: git walks the tree in its own process while the caller reads its cache."""
+    discovery: git walks the tree in its own process while the caller imports what it
+    needs and reads its cache (the exclude patterns come with the configuration)."""
     cwd = cwd or Path.cwd()
     given: list[tuple[str, Path | None, Listing[bytes] | None]] = []
     started = 0
@@ -190,7 +193,7 @@ def start_discovery(
             given.append((raw, path, _start_git(str(path))))
         else:  # a file, or a directory whose listing starts when its turn comes
             given.append((raw, path, None))
-    return lambda: _finish(given, exclude, str(cwd))
+    return lambda exclude: _finish(given, exclude, str(cwd))
 
 
 def _finish(

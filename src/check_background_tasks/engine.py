@@ -15,9 +15,10 @@ from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
 
+from . import discover
 from .cache import Cache, Entry, sha256
 from .config import Config
-from .discover import ModuleNamer, SourceFile, start_discovery
+from .discover import Discovery, ModuleNamer, SourceFile
 from .link import Project, link, needed_modules
 from .model import FileFacts, Problem
 
@@ -340,14 +341,17 @@ def scan(
     progress: Callable[[int, int], None] | None = None,
     cache_dir: Path | None = None,
     cwd: Path | None = None,
+    discovery: Discovery | None = None,
 ) -> Scan:
-    """Scan `paths`. `cache_dir` None: no cache. `cwd`: what reported paths are relative to."""
+    """Scan `paths`. `cache_dir` None: no cache. `cwd`: what reported paths are relative to.
+    `discovery`: the discovery of `paths` the caller started already."""
     paths = list(paths) or ["."]
     workers = jobs or default_jobs()
-    finish_discovery = start_discovery(paths, config.exclude + config.extend_exclude, cwd=cwd)
+    if discovery is None:
+        discovery = discover.start_discovery(paths, cwd=cwd)
     # `git ls-files` walks the tree in its own process while the cache index is read.
     cache = Cache(cache_dir, config.fingerprint()) if cache_dir is not None else None
-    files, errors = finish_discovery()
+    files, errors = discovery(config.exclude + config.extend_exclude)
     planner = _Planner(cache, config.max_file_size, config.max_file_tokens)
     cold = cache is None or not cache.entries
     pool_after = 1 if cold and len(files) >= COLD_POOL_FILES else POOL_THRESHOLD

@@ -318,7 +318,7 @@ def shuffled_start(start):
     return wrapper
 
 
-engine.start_discovery = shuffled_start(engine.start_discovery)
+discover.start_discovery = shuffled_start(discover.start_discovery)
 
 import concurrent.futures
 real_pool = concurrent.futures.ProcessPoolExecutor

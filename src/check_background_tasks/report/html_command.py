@@ -9,6 +9,7 @@ from ..cli_common import (
     _echo,
     _fail,
     _scan,
+    _start_discovery,
     add_common,
     add_paths,
     not_a_directory,
@@ -44,14 +45,15 @@ def report_parser() -> argparse.ArgumentParser:
 
 
 def report(args: argparse.Namespace) -> None:
+    paths: tuple[str, ...] = tuple(args.paths)
+    output: str = args.output
+    config = _config(paths, args.config_file)
+    discovery = _start_discovery(paths)  # before the imports below, which it overlaps
     from .. import checker
     from ..atomic import write_atomic
     from .html import render
 
-    paths: tuple[str, ...] = tuple(args.paths)
-    output: str = args.output
-    config = _config(paths, args.config_file)
-    project = _scan(paths, config, args.jobs, args.no_cache, args.cache_dir).project
+    project = _scan(paths, config, args.jobs, args.no_cache, args.cache_dir, discovery).project
     findings = checker.run(project, config).findings
     title = " ".join(paths) if paths else "."
     text = render(
