@@ -147,7 +147,9 @@ def test_yaml_that_holds_no_manifest_never_loads_pyyaml(tmp_path):
 
 
 def index_file(tmp_path: Path) -> Path:
-    (found,) = (tmp_path / ".check_background_tasks_cache").glob("facts-*.pickle")
+    (found,) = (tmp_path / ".check_background_tasks_cache").glob(
+        f"facts-{cache_module.INTERPRETER}-*.pickle"
+    )
     return found
 
 
@@ -305,6 +307,32 @@ def test_cache_dir_has_gitignore_and_no_temp_files(tmp_path, capsys):
     names = sorted(p.name for p in (tmp_path / ".check_background_tasks_cache").iterdir())
     assert names[:2] == [".gitignore", "CACHEDIR.TAG"] and len(names) == 3
     assert names[2].startswith("facts-") and names[2].endswith(".pickle")
+
+
+def test_two_interpreters_sharing_a_cache_directory_keep_an_index_each(
+    tmp_path, capsys, monkeypatch
+):
+    write(tmp_path, SERVICE)
+    directory = tmp_path / ".check_background_tasks_cache"
+    directory.mkdir()
+    legacy = directory / "facts-0123456789abcdef.pickle"  # named before interpreters were
+    legacy.write_bytes(b"old")
+    for path in tmp_path.rglob("*.py"):  # old enough for the mtime+size fast path
+        os.utime(path, (OLD, OLD))
+    reference = json_of(["svc"], capsys)
+    ours = index_file(tmp_path)
+    assert not legacy.exists()
+    first = cache_module.INTERPRETER
+    monkeypatch.setattr(cache_module, "INTERPRETER", "cpython-3.99")
+    assert json_of(["svc"], capsys) == reference
+    monkeypatch.setattr(cache_module, "INTERPRETER", first)
+    assert ours.exists() and len(list(directory.glob("facts-*.pickle"))) == 2
+    # Back on the first interpreter, its own index still answers: no file is read again.
+    reads = []
+    real = engine.read_source
+    monkeypatch.setattr(engine, "read_source", lambda path: reads.append(path) or real(path))
+    assert json_of(["svc"], capsys) == reference
+    assert reads == [] and len(list(directory.glob("facts-*.pickle"))) == 2
 
 
 def test_function_facts_survive_the_cache_whatever_their_fields():

@@ -89,6 +89,22 @@ def test_a_reader_gone_before_the_output_ends_the_run_quietly(tmp_path: Path) ->
     assert code == 141  # what a shell reports for a process that SIGPIPE ended
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [(["check", "nope"], 2), (["report", "--no-cache", "-o", "report.html", "."], 0)],
+)
+def test_a_closed_standard_output_keeps_the_exit_code(
+    tmp_path: Path, args: list[str], expected: int
+) -> None:
+    # Started with descriptor 1 closed (`>&-`), Python's sys.stdout is None.
+    closed = ["sh", "-c", 'exec "$0" "$@" >&-', *SCRIPT, *args]
+    result = subprocess.run(
+        closed, cwd=tmp_path, env=BUFFERED, capture_output=True, text=True, timeout=120
+    )
+    assert "Traceback" not in result.stderr
+    assert result.returncode == expected
+
+
 def test_exit_status_follows_the_interpreter(capsys: pytest.CaptureFixture[str]) -> None:
     assert [_exit_status(None), _exit_status(0), _exit_status(2)] == [0, 0, 2]
     assert _exit_status("stopped") == 1

@@ -226,10 +226,11 @@ from celery import Celery
 from redis import Redis
 
 app = Celery("svc")
+redis = Redis()
 
 
 def cleanup():
-    with Redis().lock("cleanup"):
+    with redis.lock("cleanup"):
         return 0
 
 
@@ -252,6 +253,21 @@ def test_a_beat_entry_runs_the_registered_task_not_a_plain_function_of_its_name(
     (job,) = (r for r in records(tmp_path, files) if r["kind"] == "celery_beat")
     assert job["target"] == "svc.tasks.register.<locals>.cleanup"
     assert job["locked"] is False
+
+
+def test_a_signature_names_its_own_task_object_not_a_registered_name(tmp_path: Path) -> None:
+    # `cleanup.s()` is the module's task object, registered as "locked-cleanup"; the
+    # nested task registered as `svc.tasks.cleanup` is another one.
+    source = SHADOWED_TASK.replace(
+        "def cleanup():\n    with", '@app.task(name="locked-cleanup")\ndef cleanup():\n    with'
+    ).replace(
+        'app.conf.beat_schedule = {"nightly": {"task": "svc.tasks.cleanup", "schedule": 60}}',
+        "app.add_periodic_task(60.0, cleanup.s())",
+    )
+    files = {"svc/__init__.py": "", "svc/tasks.py": source}
+    (job,) = (r for r in records(tmp_path, files) if r["kind"] == "celery_beat")
+    assert job["target"] == "svc.tasks.cleanup"
+    assert job["locked"] is True
 
 
 def test_partial_tree_without_any_celery_code_is_silent(tmp_path: Path) -> None:

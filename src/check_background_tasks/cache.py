@@ -173,7 +173,8 @@ class Cache:
         self.directory = directory
         key = f"{FORMAT}|{_tool_fingerprint()}|{config_fingerprint}"
         self.key = hashlib.sha256(key.encode()).hexdigest()
-        self.index_path = directory / f"facts-{self.key[:16]}.pickle"
+        # Named by interpreter too: two Pythons sharing the directory keep an index each.
+        self.index_path = directory / f"facts-{INTERPRETER}-{self.key[:16]}.pickle"
         self.entries: dict[str, Entry] = {}
         self.seen: set[str] = set()
         self.dirty = False
@@ -311,10 +312,16 @@ class Cache:
             }
             _write_bytes_atomic(self.index_path, pickle.dumps(payload, protocol=4))
             for other in self.directory.glob("facts-*.pickle"):
-                if other != self.index_path:
+                if other != self.index_path and _replaced_by_ours(other.name):
                     other.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def _replaced_by_ours(name: str) -> bool:
+    """An index this interpreter's supersedes: its own older one (other code or settings),
+    or one named before indexes were named by interpreter (`facts-<16 hex>.pickle`)."""
+    return name.startswith(f"facts-{INTERPRETER}-") or len(name) == len("facts-.pickle") + 16
 
 
 def _write_bytes_atomic(target: Path, data: bytes) -> None:

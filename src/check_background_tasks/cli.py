@@ -398,6 +398,8 @@ def main(argv: list[str] | None = None) -> None:
         _echo("interrupted\n", err=True)
         sys.exit(130)
     except BrokenPipeError:
+        if debug:
+            raise
         # The reader left early (`| head`): nothing more to say, and no one to say it to.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(EXIT_BROKEN_PIPE)
@@ -443,6 +445,8 @@ def _exit_status(code: object) -> int:
 
 def _leave(code: int) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed (`>&-`)
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):  # a reader that left early (`| head`), a closed stream

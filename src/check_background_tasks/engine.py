@@ -28,9 +28,11 @@ DEFAULT_DATA_LIMIT = 512 * 1024
 # Below this many candidate files a process pool costs more than it saves.
 POOL_THRESHOLD = 40
 # A cold run over this many files starts the pool at its first candidate, so the workers
-# parse while the parent still reads and prefilters the rest: 5-11 % off the cold runs of
+# parse while the parent still reads and prefilters the rest: 3-14 % off the cold runs of
 # every reference tree of 300 files or more. Below it, few files are candidates, and a
-# pool for a handful of them cost lnbits (174 files) 40 ms.
+# pool for a handful of them cost lnbits (174 files) 40 ms. Only where workers are
+# forked: a spawned worker imports everything again, which doubled the cold run of a
+# 400-file tree with one candidate (macOS and Windows spawn).
 COLD_POOL_FILES = 300
 # Candidate files per message to a worker: few, so that the last files to be parsed
 # spread over every worker (one large file is most of a small tree's parse time).
@@ -219,6 +221,12 @@ def _isolated(task: Task) -> FileFacts:
         return FileFacts(task.display, problems=[Problem(message)])
 
 
+def _workers_fork() -> bool:
+    import multiprocessing
+
+    return multiprocessing.get_start_method() == "fork"
+
+
 def default_jobs() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -354,7 +362,8 @@ def scan(
     files, errors = discovery(config.exclude + config.extend_exclude)
     planner = _Planner(cache, config.max_file_size, config.max_file_tokens)
     cold = cache is None or not cache.entries
-    pool_after = 1 if cold and len(files) >= COLD_POOL_FILES else POOL_THRESHOLD
+    early = cold and len(files) >= COLD_POOL_FILES and workers > 1 and _workers_fork()
+    pool_after = 1 if early else POOL_THRESHOLD
     extracted = extract_all(planner.plan(files, ModuleNamer()), workers, progress, pool_after)
     planner.record(planner.tasks, extracted)
     facts = planner.cached + extracted

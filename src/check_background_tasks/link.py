@@ -165,9 +165,12 @@ def _link_job(
     raw: RawJob, kind: str, ff: FileFacts, table: SymbolTable, config: Config
 ) -> LinkedJob:
     target = resolve_target(raw.target, ff, table)
-    # A beat entry names a registered task: a task defined inside a function is
-    # registered as `module.name`, whatever plain function of that name the module has.
-    prefer_task = kind == "celery_beat" and target in table.task_names
+    # A beat entry that names its task by string names a registered task: one defined
+    # inside a function is registered as `module.name`, whatever plain function of that
+    # name the module has. (`cleanup.s()` refers to the object itself.)
+    prefer_task = (
+        kind == "celery_beat" and raw.target.how == "string" and target in table.task_names
+    )
     found = None if prefer_task else table.functions.get(target)
     if found is None and target in table.task_names:
         # A Celery task name (name="...") stands for the function that defines it.

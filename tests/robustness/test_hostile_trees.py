@@ -191,13 +191,26 @@ def test_a_worker_that_dies_is_reported_and_the_scan_completes(tmp_path):
     assert jobs == {f"m{i:02d}.py" for i in range(60)} - {"m17.py"}
 
 
-@pytest.mark.parametrize(("plain_files", "in_pool"), [(COLD_POOL_FILES, True), (20, False)])
+# The CLI where workers are spawned, as on macOS and Windows.
+SPAWNING_CLI = [
+    sys.executable,
+    "-c",
+    "import multiprocessing; multiprocessing.set_start_method('spawn'); "
+    "from check_background_tasks.cli import console_main; console_main()",
+]
+
+
+@pytest.mark.parametrize(
+    ("plain_files", "cli", "in_pool"),
+    [(COLD_POOL_FILES, CLI, True), (20, CLI, False), (COLD_POOL_FILES, SPAWNING_CLI, False)],
+)
 def test_a_cold_run_over_many_files_parses_in_the_pool_from_its_first_candidate(
-    tmp_path, plain_files, in_pool
+    tmp_path, plain_files, cli, in_pool
 ):
     """A cold run of a large tree starts the pool at once, so even its only candidate is
     parsed by a worker: the parser's crash there is a finding, not the end of the run. A
-    small tree keeps a lone candidate in-process, where no pool is worth starting."""
+    small tree keeps a lone candidate in-process, where no pool is worth starting, and so
+    does any tree where a worker is spawned: it imports everything again."""
     root = tmp_path / "repo"
     root.mkdir()
     for i in range(plain_files):
@@ -205,7 +218,7 @@ def test_a_cold_run_over_many_files_parses_in_the_pool_from_its_first_candidate(
     (root / "jobs.py").write_text(GOOD_PY)
     env = {**os.environ, "CHECK_BACKGROUND_TASKS_TEST_HOOK": "abort:jobs.py"}
     result = subprocess.run(
-        [*CLI, "check", ".", "--format", "json", "--jobs", "2", "--no-cache"],
+        [*cli, "check", ".", "--format", "json", "--jobs", "2", "--no-cache"],
         cwd=root,
         env=env,
         capture_output=True,
