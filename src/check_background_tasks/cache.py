@@ -139,8 +139,8 @@ class _SafeUnpickler(pickle.Unpickler):
 def _tool_fingerprint() -> str:
     """Version plus size/mtime of our own modules: a code change invalidates the cache.
 
-    os.walk, not Path.rglob: this runs on every cached run, and pathlib's walk of our
-    57 modules cost 2.8 ms against 0.8 ms."""
+    os.walk, not Path.rglob: this runs on every cached run, and the function took 2.8 ms
+    over our 57 modules with pathlib, 1.3 ms without."""
     digest = hashlib.sha256(f"{__version__}|{INTERPRETER}".encode())
     stamps = []
     for directory, subdirectories, names in os.walk(_PACKAGE_DIR):
@@ -319,8 +319,9 @@ class Cache:
 
 
 def _replaced_by_ours(name: str) -> bool:
-    """An index this interpreter's supersedes: its own older one (other code or settings),
-    or one named before indexes were named by interpreter (`facts-<16 hex>.pickle`)."""
+    """Whether this interpreter's new index supersedes `name`: its own older index (other
+    code or settings), or one named before indexes named their interpreter
+    (`facts-<16 hex>.pickle`). Another interpreter's index stays."""
     return name.startswith(f"facts-{INTERPRETER}-") or len(name) == len("facts-.pickle") + 16
 
 
