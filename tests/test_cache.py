@@ -87,22 +87,32 @@ def test_cache_follows_edits(tmp_path, capsys):
     assert "BGT020" not in json_of(["svc"], capsys)
 
 
-def test_fully_cached_run_never_loads_the_extractors(tmp_path):
-    write(tmp_path, SERVICE)
+def probe_runs(root: Path, args: list[str], probe: str, runs: int = 1) -> list[str]:
+    """What `probe` (an expression) printed after each run of main(args), every run in a
+    fresh interpreter so that sys.modules shows what that run imported."""
     script = (
         "import sys\n"
         "from check_background_tasks.cli import main\n"
-        "try:\n    main(['svc', '--format', 'json', '-o', 'out.json'])\n"
+        f"try:\n    main({args!r})\n"
         "except SystemExit:\n    pass\n"
-        "print('check_background_tasks.extract.python' in sys.modules, 'libcst' in sys.modules)\n"
+        f"print({probe})\n"
     )
-    runs = [
-        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
-        for _ in range(2)
-    ]
+    outputs = []
+    for _ in range(runs):
+        run = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, cwd=root
+        )
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout.strip())
+    return outputs
+
+
+def test_fully_cached_run_never_loads_the_extractors(tmp_path):
+    write(tmp_path, SERVICE)
+    probe = "'check_background_tasks.extract.python' in sys.modules, 'libcst' in sys.modules"
+    runs = probe_runs(tmp_path, ["svc", "--format", "json", "-o", "out.json"], probe, runs=2)
     # libcst is only for files CPython's parser refuses: neither run needs it here.
-    expected = ["True False", "False False"]
-    assert [r.stdout.strip() for r in runs] == expected, [r.stderr for r in runs]
+    assert runs == ["True False", "False False"]
 
 
 def test_cached_text_run_loads_only_what_it_uses(tmp_path):
@@ -110,19 +120,12 @@ def test_cached_text_run_loads_only_what_it_uses(tmp_path):
     extractor module (the Kubernetes rules once pulled in the YAML helpers), nor the
     baseline's code when no baseline is asked for."""
     write(tmp_path, SERVICE)
-    script = (
-        "import sys\n"
-        "from check_background_tasks.cli import main\n"
-        "try:\n    main(['svc', '-o', 'out.txt'])\n"
-        "except SystemExit:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('check_background_tasks.extract',"
-        " 'check_background_tasks.baseline'))))\n"
+    probe = (
+        "sorted(m for m in sys.modules"
+        " if m.startswith(('check_background_tasks.extract', 'check_background_tasks.baseline')))"
     )
-    runs = [
-        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
-        for _ in range(2)
-    ]
-    assert runs[1].stdout.strip() == "[]", runs[1].stderr
+    runs = probe_runs(tmp_path, ["svc", "-o", "out.txt"], probe, runs=2)
+    assert runs[1] == "[]"
     assert "BGT020" in (tmp_path / "out.txt").read_text()
 
 
@@ -132,17 +135,9 @@ def test_yaml_that_holds_no_manifest_never_loads_pyyaml(tmp_path):
     write(tmp_path, SERVICE)
     (tmp_path / "svc/openapi.yaml").write_text("openapi: 3.0.0\ninfo:\n  title: svc\n")
     (tmp_path / "svc/ci.yml").write_text("on: push\njobs:\n  test:\n    runs-on: ubuntu\n")
-    script = (
-        "import sys\n"
-        "from check_background_tasks.cli import main\n"
-        "try:\n    main(['svc', '--no-cache', '--jobs', '1', '-o', 'out.txt'])\n"
-        "except SystemExit:\n    pass\n"
-        "print('yaml' in sys.modules, 'check_background_tasks.extract.kubernetes' in sys.modules)\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path
-    )
-    assert run.stdout.strip() == "False False", run.stderr
+    probe = "'yaml' in sys.modules, 'check_background_tasks.extract.kubernetes' in sys.modules"
+    args = ["svc", "--no-cache", "--jobs", "1", "-o", "out.txt"]
+    assert probe_runs(tmp_path, args, probe) == ["False False"]
     assert "BGT020" in (tmp_path / "out.txt").read_text()
 
 
