@@ -67,6 +67,28 @@ def test_with_redis_lock_is_silent(tmp_path: Path) -> None:
     assert findings(tmp_path, tree(LOCKED_WITH), code="BGT020") == []
 
 
+LOCKED_ON_A_FRESH_CLIENT = """\
+from redis import Redis
+
+
+def cleanup_expired_data_job():
+    with Redis.from_url("redis://cache").lock("cleanup-expired", timeout=600):
+        pass
+"""
+
+
+def test_lock_taken_on_a_client_made_in_place_is_silent(tmp_path: Path) -> None:
+    assert findings(tmp_path, tree(LOCKED_ON_A_FRESH_CLIENT), code="BGT020") == []
+
+
+def test_process_local_lock_made_in_place_still_fires(tmp_path: Path) -> None:
+    # A Manager's lock guards the processes of one replica, not the replicas.
+    local = LOCKED_ON_A_FRESH_CLIENT.replace("from redis import Redis", "import multiprocessing")
+    made_in_place = 'Redis.from_url("redis://cache").lock('
+    local = local.replace(made_in_place, "multiprocessing.Manager().Lock(")
+    assert len(findings(tmp_path, tree(local), code="BGT020")) == 1
+
+
 def test_configured_lock_decorator(tmp_path: Path) -> None:
     jobs = (
         "from app.util import exclusive\n\n@exclusive\ndef cleanup_expired_data_job():\n    pass\n"

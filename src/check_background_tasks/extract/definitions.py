@@ -77,12 +77,21 @@ class FunctionEvidence:
         self.facts.blocking_calls = [(name, *position(node)) for name, node in self.blocking]
 
     def with_item(self, item: ast.Call) -> None:
-        resolved = self.imports.resolve(item.func) or ""
+        resolved = self.imports.resolve(item.func) or self._on_a_call(item.func)
         if resolves_into(resolved, *LOCAL_LOCKS):
             return
         name = last_part(resolved)
         if name == "lock" or name.endswith("Lock") or name.endswith("_lock"):
             self._took_lock(_first_string(item))
+
+    def _on_a_call(self, func: ast.expr) -> str:
+        """`Redis().lock` / `Redis.from_url(url).lock`: a method of what a call returns,
+        named after that call (`redis.Redis().lock`), so that the lock is recognised and a
+        process-local one (`multiprocessing.Manager().Lock`) is still told apart."""
+        if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Call):
+            return ""
+        maker = self.imports.resolve(func.value.func)
+        return f"{maker}().{func.attr}" if maker else f"<expr>.{func.attr}"
 
     def _took_lock(self, key: str | None) -> None:
         self.facts.takes_lock = True
