@@ -6,7 +6,7 @@ import ast
 from collections.abc import Callable
 
 from ..model import FunctionFacts
-from .names import ImportTable, last_part, resolves_into
+from .names import ImportTable, chained_text, dotted_expr, last_part, resolves_into
 
 # Calls that block the event loop when made from a coroutine.
 BLOCKING_CALLS = (
@@ -77,21 +77,19 @@ class FunctionEvidence:
         self.facts.blocking_calls = [(name, *position(node)) for name, node in self.blocking]
 
     def with_item(self, item: ast.Call) -> None:
-        resolved = self.imports.resolve(item.func) or self._on_a_call(item.func)
+        func = item.func
+        text = dotted_expr(func)
+        if text is None and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+            # `Redis.from_url(url).lock(...)`: named after the call that made the receiver,
+            # so a process-local lock made in place (`multiprocessing.Manager().Lock`) is
+            # still told apart.
+            text = chained_text(func)
+        resolved = self.imports.resolve_text(text) if text else ""
         if resolves_into(resolved, *LOCAL_LOCKS):
             return
         name = last_part(resolved)
         if name == "lock" or name.endswith("Lock") or name.endswith("_lock"):
             self._took_lock(_first_string(item))
-
-    def _on_a_call(self, func: ast.expr) -> str:
-        """`Redis().lock` / `Redis.from_url(url).lock`: a method of what a call returns,
-        named after that call (`redis.Redis().lock`), so that the lock is recognised and a
-        process-local one (`multiprocessing.Manager().Lock`) is still told apart."""
-        if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Call):
-            return ""
-        maker = self.imports.resolve(func.value.func)
-        return f"{maker}().{func.attr}" if maker else f"<expr>.{func.attr}"
 
     def _took_lock(self, key: str | None) -> None:
         self.facts.takes_lock = True

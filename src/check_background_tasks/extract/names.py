@@ -25,6 +25,17 @@ def dotted_expr(node: ast.AST | None) -> str | None:
     return ".".join(reversed(parts))
 
 
+def chained_text(node: ast.Attribute) -> str:
+    """`<expr>.method` where <expr> is a call: name the call (`Redis.from_url().lock`) so
+    receivers and locks can match."""
+    inner = node.value
+    if isinstance(inner, ast.Call):
+        head = dotted_expr(inner.func)
+        if head:
+            return f"{head}().{node.attr}"
+    return f"<expr>.{node.attr}"
+
+
 def module_from_relative(module: str | None, is_package: bool, level: int, name: str) -> str:
     """Absolute module for `from ..name import x` inside `module`."""
     if not module:

@@ -41,7 +41,7 @@ from .context import (
     receiver_kind_of_factory,
 )
 from .definitions import FunctionEvidence
-from .names import ImportTable, dotted_expr, last_part
+from .names import ImportTable, chained_text, dotted_expr, last_part
 from .positions import Positions
 
 FRAMEWORKS = (apscheduler, locked_scheduler, celery, asyncio_tasks, taskiq, fastapi, huey, arq)
@@ -331,7 +331,7 @@ class Collector(ast.NodeVisitor):
         func_text = dotted_expr(node.func)
         if func_text is None and isinstance(node.func, ast.Attribute):
             # e.g. asyncio.get_event_loop().create_task(...): keep the method name
-            func_text = _chained_text(node.func)
+            func_text = chained_text(node.func)
         resolved = self.ctx.imports.resolve_text(func_text) if func_text else None
         if self.evidence:
             self.evidence[-1].call(node, resolved)
@@ -404,16 +404,6 @@ def _is_main_guard(test: ast.expr) -> bool:
     sides = {dotted_expr(left), dotted_expr(right)}
     strings = [n.value for n in (left, right) if isinstance(n, ast.Constant)]
     return "__name__" in sides and strings == ["__main__"]
-
-
-def _chained_text(node: ast.Attribute) -> str:
-    """`<expr>.method` where <expr> is a call: name the call so receivers can match."""
-    inner = node.value
-    if isinstance(inner, ast.Call):
-        head = dotted_expr(inner.func)
-        if head:
-            return f"{head}().{node.attr}"
-    return f"<expr>.{node.attr}"
 
 
 def _looks_like_startup(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> bool:
