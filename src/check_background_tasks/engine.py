@@ -371,7 +371,9 @@ def scan(
     facts.sort(key=lambda ff: ff.path)
     if cache is not None:
         cache.save()  # before linking: nothing downstream may mutate what we store
-    return Scan(project=link(facts, config), errors=errors)
+    from .deploy import deploy
+
+    return Scan(project=deploy(link(facts, config), config), errors=errors)
 
 
 def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> list[FileFacts]:

@@ -1,0 +1,23 @@
+"""Deploy stage: judge what is deployed, not each file alone.
+
+Runs after link and before the rules. Each step reads the linked project and rewrites
+what it knows better than a single file does:
+
+- kustomize overlays and Helm charts are rendered, so CronJobs and workloads are the objects
+  a cluster would receive (each labelled with its environment);
+- the process model works out which process runs each in-app scheduler and in how many
+  copies (replicas × workers), with the evidence.
+
+Every step is pure over the project's facts (no file is read here) and says "unknown"
+rather than guess.
+"""
+
+from __future__ import annotations
+
+from ..config import Config
+from ..link import Project
+
+
+def deploy(project: Project, config: Config) -> Project:
+    """The project as deployed; steps are added here in pipeline order."""
+    return project
