@@ -115,6 +115,7 @@ _MODEL_CLASSES = frozenset(
         "FileFacts",
         "FunctionFacts",
         "Location",
+        "Manifest",
         "Problem",
         "RawJob",
         "Schedule",

@@ -62,7 +62,11 @@ def display_path(path: str, cwd: str) -> str:
 def is_candidate_name(name: str) -> bool:
     if name in LOCK_FILES:
         return False
-    return name.endswith(SOURCE_SUFFIXES) or name == "Procfile" or name.startswith("Procfile.")
+    return (
+        name.endswith(SOURCE_SUFFIXES)
+        or name in ("Procfile", "Kustomization")
+        or name.startswith("Procfile.")
+    )
 
 
 def _excluded(rel: str, patterns: list[str]) -> bool:

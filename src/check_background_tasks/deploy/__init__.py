@@ -6,7 +6,7 @@ what it knows better than a single file does:
 - kustomize overlays and Helm charts are rendered, so CronJobs and workloads are the objects
   a cluster would receive (each labelled with its environment);
 - the process model works out which process runs each in-app scheduler and in how many
-  copies (replicas × workers), with the evidence.
+  copies (replicas times workers), with the evidence.
 
 Every step is pure over the project's facts (no file is read here) and says "unknown"
 rather than guess.

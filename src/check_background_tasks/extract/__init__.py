@@ -102,10 +102,10 @@ def might_matter(name: str, source: bytes) -> bool:
         from .procfile import app_json_might_matter
 
         return app_json_might_matter(source)
-    if name.endswith((".yaml", ".yml", ".json")):
-        from .yaml_prefilter import yaml_worth_loading
+    if name.endswith((".yaml", ".yml", ".json")) or name == "Kustomization":
+        from .yaml_prefilter import KUSTOMIZATION_NAMES, yaml_worth_loading
 
-        return yaml_worth_loading(source)
+        return name in KUSTOMIZATION_NAMES or yaml_worth_loading(source)
     return True  # Procfiles are tiny
 
 
@@ -145,7 +145,7 @@ def extract(
         from .procfile import extract_app_json
 
         return extract_app_json(path, source)
-    if name.endswith((".yaml", ".yml", ".json")):
+    if name.endswith((".yaml", ".yml", ".json")) or name == "Kustomization":
         from .kubernetes import extract_yaml
 
         facts = extract_yaml(path, source)
