@@ -44,8 +44,8 @@ def test_cronjob_manifest_keeps_values_and_key_positions() -> None:
     assert containers == [{"name": "c", "args": ["run", 5]}]
     assert manifest.positions[("spec", "suspend")] == (8, 3)
     path = ("spec", "jobTemplate", "spec", "template", "spec", "containers", 0)
-    assert manifest.positions[path] == (14, 17)  # an item starts at its node, after "- "
-    assert manifest.positions[(*path, "name")] == (14, 17)
+    assert manifest.positions[path] == (14, 15)  # an item starts at its node, after "- "
+    assert manifest.positions[(*path, "name")] == (14, 15)
 
 
 def test_merge_keys_are_resolved_own_keys_first() -> None:
