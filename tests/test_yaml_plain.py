@@ -168,3 +168,37 @@ def test_workload_env_is_read_literally() -> None:
     deployment, web = facts.workloads
     assert deployment.extra["env"] == {"WEB_CONCURRENCY": "4"}
     assert web.extra["env"] == {"WEB_CONCURRENCY": "2"}
+
+
+def test_redefined_anchor_is_valid_yaml() -> None:
+    # YAML 1.2 (and go-yaml, which Helm and kubectl use): an alias names the latest node
+    facts = facts_of(
+        """
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: x}
+        spec:
+          a: &deadline 30
+          startingDeadlineSeconds: &deadline 60
+          b: *deadline
+        """
+    )
+    assert facts.problems == []
+    assert facts.manifests[0].doc["spec"]["b"] == 60
+
+
+def test_inline_control_actions_write_nothing() -> None:
+    facts = facts_of(
+        """
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata:
+          name: "{{ .name }}"
+        spec:
+          schedule: "{{ .schedule }}"
+          {{ if .timeZone }}timeZone: "{{ .timeZone }}"{{- end }}
+        """,
+        path="chart/templates/cron.yaml",
+    )
+    assert facts.problems == []
+    assert facts.manifests[0].doc["spec"]["timeZone"] == "{{ .timeZone }}"

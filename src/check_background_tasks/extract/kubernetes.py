@@ -183,6 +183,35 @@ def _compose(chunk: str, offset: int, facts: FileFacts) -> list[Node]:
         for doc in yaml.compose_all(chunk, Loader=loader):
             if doc is not None:
                 docs.append(doc)
+    except yaml.composer.ComposerError as exc:
+        if "duplicate anchor" not in f"{exc.context} {exc.problem}":
+            facts.problems.append(_problem(exc, chunk, offset))
+            return docs
+        return _compose_redefining(chunk, offset, facts)
+    except (yaml.YAMLError, RecursionError) as exc:
+        facts.problems.append(_problem(exc, chunk, offset))
+    return docs
+
+
+class _RedefiningLoader(yaml.SafeLoader):
+    """A safe loader that lets a later anchor redefine an earlier one, as YAML 1.2 (and
+    go-yaml, which Helm and kubectl use) do: an alias refers to the latest node with that
+    anchor. PyYAML refuses such files with "found duplicate anchor"."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if not self.check_event(yaml.AliasEvent):
+            anchor = getattr(self.peek_event(), "anchor", None)
+            if anchor is not None:
+                self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+def _compose_redefining(chunk: str, offset: int, facts: FileFacts) -> list[Node]:
+    docs: list[Node] = []
+    try:
+        for doc in yaml.compose_all(chunk, Loader=_RedefiningLoader):
+            if doc is not None:
+                docs.append(doc)
     except (yaml.YAMLError, RecursionError) as exc:
         facts.problems.append(_problem(exc, chunk, offset))
     return docs
