@@ -100,6 +100,7 @@ class Container:
     limits: bool | str  # True / False / TEMPLATED
     image: str | None
     env: dict[str, str] | None  # literal env values; None when a template decides them
+    liveness: bool = False  # a livenessProbe ends a run that stops answering it
     templated: list[str] = field(default_factory=list)
 
 
@@ -171,6 +172,7 @@ def containers(pod_spec: Any, templated: list[str]) -> tuple[str, list[Container
                 limits=limits,
                 image=text_of(image),
                 env=_env(item),
+                liveness=isinstance(item.get("livenessProbe"), dict),
                 templated=own,
             )
         )
@@ -220,6 +222,23 @@ def container_extra(found: list[Container], templated: list[str], ignore: Any) -
         "templated": sorted(set(templated)),
         "ignore": ignore,
     }
+
+
+def _run_time_cap(found: list[Container]) -> str | None:
+    """What ends a hung run without activeDeadlineSeconds: a livenessProbe on every
+    container (a run that stops answering is killed), or `timeout N` before the command."""
+    if found and all(c.liveness for c in found):
+        return "livenessProbe"
+    first = found[0] if found else None
+    words = first.command.split() if first else []
+    if words and words[0].rsplit("/", 1)[-1] == "timeout":
+        return "timeout"
+    for shell_flag in ("-c", "-ec", "-lc", "-xc"):
+        if shell_flag in words:
+            script = words[words.index(shell_flag) + 1 :]
+            if script and script[0].lstrip("'\"").startswith("timeout"):
+                return "timeout"
+    return None
 
 
 def _schedule(spec: Any, schedule_value: Any, timezone: Any) -> Schedule | None:
@@ -297,6 +316,7 @@ def cronjob(manifest: Manifest) -> RawJob:
         "containers_without_limits": [c.name for c in found if c.limits is False],
         "suspend": suspend,
         "time_zone": timezone,
+        "run_time_capped_by": _run_time_cap(found),
         **container_extra(found, templated, ignore),
     }
     return RawJob(
