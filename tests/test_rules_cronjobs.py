@@ -217,3 +217,22 @@ def test_an_owned_patch_is_not_linted_as_a_cronjob_of_its_own(tmp_path: Path) ->
     owned = {"base/cronjob.yaml", "overlays/prod/cronjob.yaml"}
     found = _rendered(tmp_path, [rendered], owned)
     assert not [f for f in found if f.code in ("BGT011", "BGT012")]
+
+
+def test_copies_in_different_environments_are_not_duplicates(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"base/cronjob.yaml": SAFE_CRONJOB, "base/other.yaml": SAFE_CRONJOB})
+    first, second = Location("base/cronjob.yaml", 1, 1), Location("base/other.yaml", 1, 1)
+    doc = _cronjob_doc("Forbid", 240)
+    across = [
+        Rendered("CronJob", doc, {}, first, "overlays/prod"),
+        Rendered("CronJob", doc, {}, second, "overlays/staging"),
+    ]
+    owned = {"base/cronjob.yaml", "base/other.yaml"}
+    assert not [f for f in _rendered(tmp_path, across, owned) if f.code == "BGT002"]
+    within = [
+        Rendered("CronJob", doc, {}, first, "overlays/prod"),
+        Rendered("CronJob", doc, {}, second, "overlays/prod"),
+    ]
+    found = one([f for f in _rendered(tmp_path, within, owned) if f.code == "BGT002"])
+    assert found.location == second
+    assert "CronJob 'sync' (environment overlays/prod) is already defined" in found.message
