@@ -315,6 +315,8 @@ def cronjob(manifest: Manifest) -> RawJob:
         "has_resource_limits": limits_summary(c_state, found),
         "containers_without_limits": [c.name for c in found if c.limits is False],
         "suspend": suspend,
+        # Does it fire? None when a template decides `suspend`.
+        "suspended": None if suspend == TEMPLATED else suspend is True,
         "time_zone": timezone,
         "run_time_capped_by": _run_time_cap(found),
         **container_extra(found, templated, ignore),
