@@ -87,6 +87,9 @@ class FunctionFacts:
     celery_task_name: str | None = None  # explicit name= of a task decorator
     is_celery_task: bool = False
     is_startup_hook: bool = False  # lifespan, on_event("startup"), ...
+    # Why a forever-loop must run in every process (a heartbeat, per-process metrics):
+    # the evidence as a phrase, or None (BGT022).
+    per_process: str | None = None
 
     def __reduce__(self) -> tuple[type[FunctionFacts], tuple[Any, ...]]:
         # A cache index holds thousands of these: rebuilt from a tuple of values they

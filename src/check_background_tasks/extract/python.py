@@ -42,6 +42,7 @@ from .context import (
 )
 from .definitions import FunctionEvidence
 from .names import ImportTable, chained_text, dotted_expr, last_part
+from .per_process import per_process_reason
 from .positions import Positions
 
 FRAMEWORKS = (apscheduler, locked_scheduler, celery, asyncio_tasks, taskiq, fastapi, huey, arq)
@@ -324,6 +325,9 @@ class Collector(ast.NodeVisitor):
         for evidence, node in self.function_nodes:
             evidence.facts.line, evidence.facts.column = self.ctx.position(node)
             evidence.finish(self.ctx.position)
+            if evidence.facts.loops_forever_with_sleep:
+                assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                evidence.facts.per_process = per_process_reason(node, self.ctx.imports)
 
     # --- calls ---------------------------------------------------------------------
 
