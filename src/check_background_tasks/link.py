@@ -6,6 +6,7 @@ import fnmatch
 from dataclasses import dataclass, field, replace
 
 from .config import Config
+from .import_roots import ImportRoots
 from .model import FileFacts, FunctionFacts, Job, Location, RawJob, TargetRef, Workload
 
 # Kinds whose periodic jobs run inside every app replica unless a lock is in the way.
@@ -64,6 +65,7 @@ class SymbolTable:
         self.functions: dict[str, tuple[FunctionFacts, FileFacts]] = {}
         self.receivers: dict[str, str] = {}
         self.task_names: dict[str, tuple[FunctionFacts, FileFacts]] = {}
+        self.roots: ImportRoots | None = None  # built when a path needs another root
         for ff in facts:
             if ff.module:
                 self.modules.setdefault(ff.module, ff)
@@ -78,6 +80,20 @@ class SymbolTable:
                     self.task_names.setdefault(name, (fn, ff))
             for var, kind in ff.receivers.items():
                 self.receivers[prefix + var] = kind
+
+    def known(self, dotted: str) -> bool:
+        return dotted in self.functions or dotted in self.receivers or dotted in self.task_names
+
+    def rebase(self, dotted: str, importer: str | None) -> str:
+        """`utilities.cache.f` imported by code run from `mediasync/` is our
+        `mediasync.utilities.cache.f` (import_roots.py): the one candidate that defines it."""
+        if self.known(dotted):
+            return dotted
+        if self.roots is None:
+            self.roots = ImportRoots(set(self.modules))
+        found = {self.follow(c) for c in self.roots.rebased(dotted, importer)}
+        found = {c for c in found if self.known(c)}
+        return found.pop() if len(found) == 1 else dotted
 
     def follow(self, dotted: str) -> str:
         """Follow re-exports (`from .cleanup import job` in a package) to the definition."""
@@ -94,11 +110,11 @@ class SymbolTable:
 
 def resolve_target(ref: TargetRef, ff: FileFacts, table: SymbolTable) -> str:
     if ref.how == "import":
-        return table.follow(ref.value)
+        return table.rebase(table.follow(ref.value), ff.module)
     if ref.how == "local":
         return table.follow(f"{ff.module}.{ref.value}" if ff.module else ref.value)
     if ref.how == "string":
-        return table.follow(ref.value.replace(":", "."))
+        return table.rebase(table.follow(ref.value.replace(":", ".")), ff.module)
     return ref.value
 
 
@@ -238,6 +254,7 @@ def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
     extracted = {ff.module for ff in facts if ff.module}
     table = SymbolTable(facts)
     wanted: set[str] = set()
+    roots: ImportRoots | None = None
     for ff in facts:
         for raw in ff.jobs:
             target = resolve_target(raw.target, ff, table)
@@ -250,4 +267,14 @@ def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
                     if module not in extracted:
                         wanted.add(module)
                     break
+            else:
+                # Written against another import root (import_roots.py): every candidate
+                # is read, and linking keeps the one that defines the target.
+                roots = roots or ImportRoots(known_modules)
+                for candidate in roots.rebased(target, ff.module):
+                    module = candidate.rpartition(".")[0]
+                    while module and module not in known_modules:
+                        module = module.rpartition(".")[0]
+                    if module and module not in extracted:
+                        wanted.add(module)
     return wanted
