@@ -51,6 +51,9 @@ class TargetRef:
 
     how: str
     value: str
+    # Arguments a wrapper binds to the callable (`partial(f, 1)`, `task.s(1)`), as written:
+    # the same function with other arguments is another job.
+    bound: str | None = None
 
 
 @dataclass

@@ -422,9 +422,11 @@ def _id_phrase(key: tuple[str, ...]) -> str:
 # --------------------------------------------------------------------------- BGT003
 
 
-def _args_of(lj: LinkedJob) -> tuple[object, object]:
+def _args_of(lj: LinkedJob) -> tuple[object, object, object]:
+    """The arguments a run gets: `args`/`kwargs`, and what a `partial(f, ...)` or a
+    signature `f.s(...)` binds."""
     extra = dict(lj.job.extra)
-    return (repr(extra.get("args")), repr(extra.get("kwargs")))
+    return (repr(extra.get("args")), repr(extra.get("kwargs")), lj.raw.target.bound)
 
 
 @rule(
@@ -434,7 +436,7 @@ def _args_of(lj: LinkedJob) -> tuple[object, object]:
     "one scheduler schedules the same target twice under different ids",
 )
 def duplicate_schedule_entry(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
-    keyed: dict[tuple[str, str, tuple[object, object]], list[LinkedJob]] = defaultdict(list)
+    keyed: dict[tuple[str, str, tuple[object, ...]], list[LinkedJob]] = defaultdict(list)
     for lj in project.jobs:
         if lj.job.kind not in CALLABLE_KINDS or not lj.job.periodic:
             continue
