@@ -32,6 +32,28 @@ class LinkedJob:
         return None
 
 
+def alternatives(a: LinkedJob, b: LinkedJob) -> bool:
+    """Declared in different arms of one `if` / `try` / `match`: only one of them runs."""
+    if a.facts.path != b.facts.path:
+        return False
+    for x, y in zip(a.raw.branches, b.raw.branches, strict=False):
+        if x != y:
+            return x[:2] == y[:2]  # same statement, another arm
+    return False
+
+
+def conditional_override(later: LinkedJob, earlier: LinkedJob) -> bool:
+    """`later` re-declares `earlier` under a condition `earlier` is not under:
+
+    CELERY_BEAT_SCHEDULE = {"send": {...}}
+    if os.environ.get("CONDENSED"):
+        CELERY_BEAT_SCHEDULE["send"] = {...}   # replaces the default on purpose
+    """
+    if later.facts.path != earlier.facts.path or later.job.location <= earlier.job.location:
+        return False
+    return any(step not in earlier.raw.branches for step in later.raw.branches)
+
+
 @dataclass(frozen=True)
 class PlacedWorkload:
     """A workload with the file that declares it."""
@@ -188,6 +210,8 @@ def _link_job(
         kind == "celery_beat" and raw.target.how == "string" and target in table.task_names
     )
     found = None if prefer_task else table.functions.get(target)
+    if raw.defined_at is not None:
+        found = _decorated_definition(raw, ff) or found
     if found is None and target in table.task_names:
         # A Celery task name (name="...") stands for the function that defines it.
         found = table.task_names[target]
@@ -220,6 +244,14 @@ def _link_job(
         definition=found[0] if found else None,
         definition_facts=found[1] if found else None,
     )
+
+
+def _decorated_definition(raw: RawJob, ff: FileFacts) -> tuple[FunctionFacts, FileFacts] | None:
+    """The very function a decorator declares as a job (its module may redefine the name)."""
+    for fn in ff.functions:
+        if (fn.line, fn.column) == raw.defined_at and fn.qualname == raw.target.value:
+            return fn, ff
+    return None
 
 
 def link_workloads(facts: list[FileFacts]) -> list[PlacedWorkload]:

@@ -72,6 +72,13 @@ class RawJob:
     scheduler: str | None = None  # which scheduler object declared it (variable name)
     enclosing: str | None = None  # qualname of the function around the declaration
     extra: dict[str, Any] = field(default_factory=dict)
+    # The branches the declaration sits in, outermost first: (line, column, arm) of each
+    # `if` / `try` / `match` around it and which arm (body 0, else 1; handler i + 1; case i).
+    # Two declarations of one file in different arms of one statement never both run.
+    branches: tuple[tuple[int, int, int], ...] = ()
+    # (line, column) of the function a decorator declares as the job: the definition
+    # itself, even when the module defines another function of the same name.
+    defined_at: tuple[int, int] | None = None
 
 
 @dataclass

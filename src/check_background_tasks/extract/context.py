@@ -214,6 +214,10 @@ class FileContext:
         line, column = self.position(node)
         # A decorated function is the job itself; it is declared where the function is.
         enclosing = site.enclosing if isinstance(site, CallSite) else None
+        if isinstance(site, DecoratedSite) and target == TargetRef("local", site.function.qualname):
+            # The definition under the decorator, not whichever function of that name the
+            # module defines first (two `async def _()` are two jobs).
+            kwargs.setdefault("defined_at", (site.function.line, site.function.column))
         job = RawJob(
             kind=kind,
             name=name,

@@ -25,6 +25,7 @@ from . import (
     apscheduler,
     arq,
     asyncio_tasks,
+    branches,
     celery,
     fastapi,
     huey,
@@ -142,6 +143,7 @@ class Collector(ast.NodeVisitor):
         self.discarded_calls: set[int] = set()
         self.main_guard = 0  # depth inside `if __name__ == "__main__":`
         self.awaited_calls: set[int] = set()
+        self.arms: list[branches.Arm] = []  # arms of if / try / match (branches.py)
 
     # --- scopes ------------------------------------------------------------------
 
@@ -308,8 +310,15 @@ class Collector(ast.NodeVisitor):
     def visit_If(self, node: ast.If) -> None:
         guard = _is_main_guard(node.test)
         self.main_guard += guard
+        self.arms.extend(branches.arms_of(node))
         self.generic_visit(node)
         self.main_guard -= guard
+
+    def visit_Try(self, node: ast.stmt) -> None:
+        self.arms.extend(branches.arms_of(node))
+        self.generic_visit(node)
+
+    visit_TryStar = visit_Match = visit_Try
 
     def visit_While(self, node: ast.While) -> None:
         if not self.evidence:
@@ -572,6 +581,7 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     for framework in FRAMEWORKS:
         framework.collect(ctx)
     wrappers.follow(ctx)
+    branches.place(ctx.jobs, collector.arms)
     facts.jobs = _unique(ctx.jobs)
     facts.functions = collector.functions
     facts.imports = dict(ctx.imports.names)
