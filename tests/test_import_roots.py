@@ -80,3 +80,18 @@ def test_a_known_head_is_never_rebased() -> None:
     """`b.missing.f`: `b` is ours, so the path is ours too, just not defined."""
     roots = ImportRoots({"b", "x.b.missing"})
     assert list(roots.rebased("b.missing.f", None)) == []
+
+
+def test_a_package_reexport_under_another_root_is_followed(tmp_path: Path) -> None:
+    """`from subtitles.wanted import f`, where `wanted/__init__.py` re-exports it from
+    `.series`: neither file mentions a job, both are read."""
+    files = {
+        "bazarr/__init__.py": "",
+        "bazarr/app/__init__.py": "",
+        "bazarr/app/scheduler.py": SCHEDULER.replace("utilities.cache", "subtitles.wanted"),
+        "bazarr/subtitles/__init__.py": "",
+        "bazarr/subtitles/wanted/__init__.py": "from .series import cache_maintenance\n",
+        "bazarr/subtitles/wanted/series.py": "def cache_maintenance():\n    ...\n",
+    }
+    [record] = records(tmp_path, files)
+    assert record["target"] == "bazarr.subtitles.wanted.series.cache_maintenance"

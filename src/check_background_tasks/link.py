@@ -304,7 +304,8 @@ def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
                 # is read, and linking keeps the one that defines the target.
                 roots = roots or ImportRoots(known_modules)
                 for candidate in roots.rebased(target, ff.module):
-                    module = candidate.rpartition(".")[0]
+                    # through re-exports of the modules read so far (a package __init__)
+                    module = table.follow(candidate).rpartition(".")[0]
                     while module and module not in known_modules:
                         module = module.rpartition(".")[0]
                     if module and module not in extracted:
