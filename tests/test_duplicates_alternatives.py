@@ -57,6 +57,14 @@ try:
 except ImportError:
     s.add_job(refresh, "interval", id="refresh-rss", minutes=30)
 """,
+    "except and else": """\
+try:
+    import feedparser
+except ImportError:
+    s.add_job(refresh, "interval", id="refresh-rss", minutes=30)
+else:
+    s.add_job(refresh, "cron", id="refresh", hour=1)
+""",
     "nested in a function": """\
 def setup(spider):
     if spider:

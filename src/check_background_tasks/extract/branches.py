@@ -8,7 +8,8 @@
 Only one of these runs: they are alternatives, not two jobs. The collector records the
 line span of every arm; a job's path is the arms around its line, outermost first, each
 named by its statement's position and the arm's index. Two declarations of one file are
-mutually exclusive when their paths first part at one statement, in different arms.
+mutually exclusive when their paths first part at one statement, in different arms
+(`link.alternatives`).
 """
 
 from __future__ import annotations
@@ -43,10 +44,10 @@ def arms_of(stmt: ast.stmt) -> list[Arm]:
     if isinstance(stmt, ast.If):
         found = [arm(stmt, 0, stmt.body), arm(stmt, 1, stmt.orelse)]
     elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-        # `else` runs only when the body finished without an exception: with the body,
-        # against the handlers. `finally` always runs: no arm.
-        body = [*stmt.body, *stmt.orelse]  # type: ignore[attr-defined]
-        found = [arm(stmt, 0, body)]
+        # `else` runs only when the body finished without an exception: the body's arm
+        # (a second span, past the handlers), against the handlers. `finally` always
+        # runs: no arm.
+        found = [arm(stmt, 0, stmt.body), arm(stmt, 0, stmt.orelse)]  # type: ignore[attr-defined]
         handlers = stmt.handlers  # type: ignore[attr-defined]
         found += [arm(stmt, i + 1, h.body) for i, h in enumerate(handlers)]
     elif type(stmt).__name__ == "Match":
@@ -57,7 +58,7 @@ def arms_of(stmt: ast.stmt) -> list[Arm]:
 
 def place(jobs: list[RawJob], arms: list[Arm]) -> None:
     """Give each job the path of arms around its line."""
-    if not arms:
+    if not arms or not jobs:
         return
     ordered = sorted(arms, key=lambda a: (a[3], -a[4], a[0], a[1]))  # outer arms first
     for job in jobs:
