@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from .. import schedules
 from ..link import Project
 from ..model import Finding, Job, Schedule
-from ..rules.schedule_rules import can_pile_up
+from ..pileups import can_pile_up
 
 DUPLICATE_CODES = ("BGT001", "BGT002", "BGT003")  # linked rows
 # A row with more fires than this in a view is drawn as a band, not as single marks.
