@@ -74,12 +74,37 @@ def test_days_of_the_week_and_of_the_month_are_real_dates() -> None:
     firsts = [cron_job(f"f{i}", "0 6 1 * *") for i in range(5)]
     monday = cron_job("monday", "0 6 * * 1")
     assert whens([*firsts, monday]) == [
-        "on the 1st of January, April and July (3 days a year) at 06:00 UTC"
+        "on the 1st of a month when it is a Monday (3 days in 2024: Jan 1, Apr 1, Jul 1) "
+        "at 06:00 UTC"
     ]
     # cron ORs two restricted day fields: "0 6 1 * 1" fires on every Monday as well.
     either = cron_job("either", "0 6 1 * 1")
     mondays = [cron_job(f"m{i}", "0 6 * * 1") for i in range(5)]
     assert whens([*mondays, either]) == ["weekly on Mondays at 06:00 UTC"]
+
+
+def test_a_monthly_job_meeting_a_weekly_one_says_so() -> None:
+    # Seen in a Helm chart: daily, weekly (Sunday) and monthly (3rd) jobs at 05:00 make six
+    # only when the 3rd is a Sunday, not "on the 3rd of March and November".
+    jobs = [cron_job(f"d{i}", "0 5 * * *") for i in range(4)]
+    jobs += [cron_job("weekly", "0 5 * * 0"), cron_job("monthly", "0 5 3 * *")]
+    assert whens(jobs) == [
+        "on the 3rd of a month when it is a Sunday (2 days in 2024: Mar 3, Nov 3) at 05:00 UTC"
+    ]
+
+
+def test_later_pileups_of_the_same_first_job_name_who_joins(tmp_path: Path) -> None:
+    files = {f"cj{i}.yaml": cronjob(f"job-{i}", "0 3,4,5 * * *") for i in range(6)}
+    files["late.yaml"] = cronjob("late", "0 4 * * *")
+    files["later.yaml"] = cronjob("later", "0 5 * * *")
+    (found,) = findings(tmp_path, files, code="BGT033")
+    assert found.message.startswith("7 jobs fire in the same minute, daily at 04:00 UTC")
+    assert "'late' (late.yaml:1)" in found.message
+    # The six named already are not named again; the one that joins is, as "including".
+    assert (
+        "; also 7 jobs fire in the same minute, daily at 05:00 UTC, including 'later' "
+        "(later.yaml:1); also 6 jobs fire in the same minute, daily at 03:00 UTC;"
+    ) in found.message
 
 
 def test_jobs_in_different_environments_never_pile_up_together() -> None:

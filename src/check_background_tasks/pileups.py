@@ -721,6 +721,9 @@ def describe_days(days: int, unjudged: int = 0) -> str:
         return "monthly on the " + _and([_ordinal(n) for n in doms])
     if days == year.last & judged:
         return "monthly on the last day"
+    both = _weekday_and_dom(days, year, judged)
+    if both is not None:
+        return both
     months = [m for m in range(1, 13) if days & year.months[m]]
     if all(days & year.months[m] == judged & year.months[m] for m in months):
         where = _and([_MONTHS[m - 1] for m in months])
@@ -737,6 +740,30 @@ def describe_days(days: int, unjudged: int = 0) -> str:
             count = days.bit_count()
             return f"on the {_and([_ordinal(n) for n in doms_in])} of {where} ({count} days a year)"
     return f"on {days.bit_count()} days a year ({_dates(days)})"
+
+
+def _weekday_and_dom(days: int, year: _Year, judged: int) -> str | None:
+    """'on the 3rd of a month when it is a Sunday (Mar 3 and Nov 3 in 2024)': the days that
+    are both one of some days of the month and one of some weekdays (a monthly job meeting
+    a weekly one), which no single year's dates describe in general."""
+    weekdays = [n for n in range(7) if days & year.weekdays[n]]
+    doms = [n for n in range(1, 32) if days & year.dom[n]]
+    if len(weekdays) == 7 or len(weekdays) > 3 or len(doms) > 3:
+        return None
+    on_weekdays = on_doms = 0
+    for n in weekdays:
+        on_weekdays |= year.weekdays[n]
+    for n in doms:
+        on_doms |= year.dom[n]
+    if on_weekdays & on_doms & judged != days:
+        return None
+    which_doms = " or ".join(_ordinal(n) for n in doms)
+    which_days = " or ".join(_WEEKDAYS[n][:-1] for n in weekdays)
+    count = days.bit_count()
+    return (
+        f"on the {which_doms} of a month when it is a {which_days} "
+        f"({count} day{'s' if count > 1 else ''} in {YEAR}: {_dates(days)})"
+    )
 
 
 def _hhmm(slot: int) -> str:

@@ -73,7 +73,8 @@ def _stretch_text(
     steady = stretch.steady()
     listed = [i for i in steady if i not in named]
     if listed:
-        text += ": " + _listed([jobs[i] for i in listed])
+        # A later pile-up of the same first job names only the jobs not named before.
+        text += (", including " if named else ": ") + _listed([jobs[i] for i in listed])
     joining = [i for i in stretch.jobs if i not in steady and i not in named]
     for i in joining[:MAX_PART_TIME]:
         text += f"; with {part_time(stretch, i, jobs)}"
