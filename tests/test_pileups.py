@@ -144,7 +144,7 @@ def test_copies_of_one_job_in_one_environment_are_one_instance() -> None:
     assert len(groups([*jobs, copy, sixth])) == 1
 
 
-def test_cluster_directories_are_environments_until_the_deploy_stage_says() -> None:
+def test_cluster_directories_are_environments_unless_the_deploy_stage_says() -> None:
     jobs = [
         cron_job(f"kanary-{n}", "0,30 * * * *", file=f"clusters/c{c}/kanary-{n}.yaml")
         for c in (1, 2, 3)
@@ -152,9 +152,12 @@ def test_cluster_directories_are_environments_until_the_deploy_stage_says() -> N
     ]
     assert groups(jobs) == []  # two per cluster
     assert pileups.environments(jobs)[0] == "clusters/c1"
-    # Once any job carries `environment`, the deploy stage has spoken: no inference.
-    labelled = [*jobs[:-1], cron_job("x", "0 9 * * *", environment=None)]
-    assert set(pileups.environments(labelled)) == {None}
+    # A job the deploy stage labelled keeps its label; the unlabelled are still placed.
+    labelled = [*jobs[:-1], cron_job("kanary-1", "0,30 * * * *", environment="overlays/x")]
+    assert pileups.environments(labelled) == [
+        *(f"clusters/c{c}" for c in (1, 1, 2, 2, 3)),
+        "overlays/x",
+    ]
 
 
 # --------------------------------------------------------------------------- time zones

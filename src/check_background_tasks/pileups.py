@@ -89,19 +89,24 @@ def environments(jobs: Sequence[Job]) -> list[str | None]:
     """Each job's environment, or None when it belongs to no known one.
 
     The deploy stage labels jobs (``environment`` in `Job.extra`: a kustomize overlay, a
-    Helm release, a cluster directory). While no job carries the key, CronJob copies in
-    several directories reveal the environments (`deploy.environments`).
+    Helm release, a cluster directory). CronJobs it left unlabelled are placed by where
+    their copies live (`deploy.environments`), as the deploy stage itself does.
     """
     extras = [dict(job.extra) for job in jobs]
-    if any("environment" in extra for extra in extras):
-        return [_env_name(extra.get("environment")) for extra in extras]
+    out = [_env_name(extra.get("environment")) for extra in extras]
+    unlabelled = [
+        i
+        for i, (job, extra) in enumerate(zip(jobs, extras, strict=True))
+        if job.kind == "k8s_cronjob" and "environment" not in extra
+    ]
     manifests = [
-        (job.location.file, job.name, _env_name(extra.get("namespace")))
-        for job, extra in zip(jobs, extras, strict=True)
-        if job.kind == "k8s_cronjob"
+        (jobs[i].location.file, jobs[i].name, _env_name(extras[i].get("namespace")))
+        for i in unlabelled
     ]
     inferred = infer_environments(manifests)
-    return [inferred.get(job.location.file) if job.kind == "k8s_cronjob" else None for job in jobs]
+    for i in unlabelled:
+        out[i] = inferred.get(jobs[i].location.file)
+    return out
 
 
 def _identity(job: Job) -> tuple[object, ...]:
