@@ -628,6 +628,7 @@ def test_discarded_flag_and_positions(tmp_path):
                 asyncio.create_task(work())
                 kept = asyncio.create_task(work())
                 await asyncio.create_task(work())
+                return kept
             """
         },
     )

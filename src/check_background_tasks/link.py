@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from .config import Config
 from .import_roots import ImportRoots
+from .link_loops import confirm_repeat_every, note_repeat_starts, promote_thread_loops
 from .model import (
     FileFacts,
     FunctionFacts,
@@ -188,7 +189,10 @@ def link(facts: list[FileFacts], config: Config) -> Project:
     registered = _registered_tasks(facts, table)
     linked: list[LinkedJob] = []
     for ff in facts:
-        for raw in ff.jobs:
+        for pending in ff.jobs:
+            raw = confirm_repeat_every(pending, ff, table)
+            if raw is None:
+                continue
             keep, kind = _confirm_receiver(raw, table)
             if not keep:
                 continue
@@ -196,6 +200,8 @@ def link(facts: list[FileFacts], config: Config) -> Project:
                 # JobSpec(task="name") runs the function registered under that name.
                 raw = replace(raw, target=TargetRef("import", registered[raw.target.value]))
             linked.append(_link_job(raw, kind, ff, table, config))
+    linked = promote_thread_loops(linked)
+    note_repeat_starts(linked, facts, table)
     linked.sort(key=lambda lj: (lj.job.location, lj.job.kind, lj.job.name or ""))
     return Project(
         facts=facts,

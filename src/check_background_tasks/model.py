@@ -104,6 +104,12 @@ class FunctionFacts:
     # Why a forever-loop must run in every process (a heartbeat, per-process metrics):
     # the evidence as a phrase, or None (BGT022).
     per_process: str | None = None
+    # A project's own repeat_every (extract/repeat_every.py): a decorator factory whose
+    # wrapper starts a task looping over `await func(); await sleep(...)`, with the
+    # parameter the sleep is made of and its factor to seconds (("", 0.0): not known).
+    repeat_decorator: tuple[str, float] | None = None
+    # What a start-up hook calls (extract/repeat_every.py), to know what starts at start-up.
+    startup_calls: list[TargetRef] = field(default_factory=list)
 
     def __reduce__(self) -> tuple[type[FunctionFacts], tuple[Any, ...]]:
         # A cache index holds thousands of these: rebuilt from a tuple of values they

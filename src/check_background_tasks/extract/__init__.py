@@ -34,6 +34,8 @@ PYTHON_KEYWORDS = (
     b".task ",
     b"locked_scheduler",
     b"apscheduler",  # a module that only builds the scheduler other modules add jobs to
+    b"run_coroutine_threadsafe",  # a task started on a loop from another thread
+    b"repeat_every",  # fastapi-utils' decorator and copies of it under its name
 )
 
 # `scheduler.start()` at import (BGT023), `scheduler.schedule(JobSpec(...))`,
@@ -70,7 +72,21 @@ def _own_name(source: bytes, name: bytes, followed_by: tuple[bytes, ...]) -> boo
 
 # Every keyword and scheduler name above contains one of these. Most files contain none,
 # and six scans of them cost a quarter of the keywords' twenty-two.
-COMMON_PARTS = (b"task", b"ched", b"CHED", b"add_job", b"ensure_future", b"cron")
+COMMON_PARTS = (
+    b"task",
+    b"ched",
+    b"CHED",
+    b"add_job",
+    b"ensure_future",
+    b"cron",
+    b"_threadsafe",
+    b"Thread(",
+    b"repeat_every",
+)
+
+# A thread started over a forever-loop (BGT022, extract/threads.py): the three together.
+THREAD_LOOP = (b"Thread(", b".start(")
+FOREVER = (b"while True", b"while 1")
 
 
 # A taskiq registry (`SCHEDULED_TASKS = [{"task": ..., "schedule": [...]}]`): an upper-case
@@ -86,6 +102,8 @@ def python_might_matter(source: bytes) -> bool:
     if any(_own_name(source, name, after) for name, after in OWN_NAME_CALLS):
         return True
     if b"SCHEDULE" in source and any(key in source for key in REGISTRY_KEYS):
+        return True
+    if all(part in source for part in THREAD_LOOP) and any(w in source for w in FOREVER):
         return True
     return (
         any(name in source for name in SCHEDULER_NAMES)

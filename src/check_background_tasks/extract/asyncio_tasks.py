@@ -6,14 +6,18 @@ import ast
 
 from .context import CallSite, FileContext, arg_value, receiver_kind_of_factory
 from .names import resolves_into
+from .task_locals import kept_only_in_local
 
-CALL_NAMES = frozenset({"create_task", "ensure_future"})
+CALL_NAMES = frozenset({"create_task", "ensure_future", "run_coroutine_threadsafe"})
 
 MODULE_FUNCTIONS = (
     "asyncio.create_task",
     "asyncio.ensure_future",
     "asyncio.tasks.create_task",
     "asyncio.tasks.ensure_future",
+    # from another thread: the concurrent future it returns is what keeps the task
+    "asyncio.run_coroutine_threadsafe",
+    "asyncio.tasks.run_coroutine_threadsafe",
 )
 # Names that by convention hold an event loop even when we cannot see it assigned.
 LOOP_NAMES = frozenset(
@@ -57,6 +61,15 @@ def _task(ctx: FileContext, site: CallSite, via: str) -> None:
     name_node = arg_value(site.node, None, "name")
     name = ctx.evaluator.value(name_node) if name_node is not None else None
     in_group = via == "TaskGroup.create_task"
+    extra = {
+        "discarded": site.discarded and not in_group,
+        "via": via,
+        "coroutine_call": _is_call(coro),
+    }
+    local = None if in_group else kept_only_in_local(ctx, site)
+    if local is not None:
+        extra["discarded"] = True
+        extra["kept_in_local"] = local
     ctx.add(
         "create_task",
         site.node,
@@ -65,11 +78,7 @@ def _task(ctx: FileContext, site: CallSite, via: str) -> None:
         name=name if isinstance(name, str) else None,
         site=site,
         periodic=False,
-        extra={
-            "discarded": site.discarded and not in_group,
-            "via": via,
-            "coroutine_call": _is_call(coro),
-        },
+        extra=extra,
     )
 
 

@@ -66,6 +66,7 @@ class CallSite:
     discarded: bool  # the call is a bare expression statement
     awaited: bool
     under_main_guard: bool = False  # inside `if __name__ == "__main__":`
+    assigned_to: str | None = None  # `name = call(...)`: the one plain name it is bound to
 
     @property
     def method(self) -> str:
@@ -130,6 +131,9 @@ class FileContext:
     bindings: dict[str, ast.expr] = field(default_factory=dict)
     jobs: list[RawJob] = field(default_factory=list)
     starts: list[tuple[int, int, str, str]] = field(default_factory=list)
+    # function qualname -> its definitions (two `def _` share a qualname), for the few
+    # questions only a function's whole body answers (task_locals.py)
+    function_nodes: dict[str, list[ast.AST]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.evaluator = Evaluator(self.imports, self.constants)
@@ -194,11 +198,27 @@ class FileContext:
         head, _, rest = text.partition(".")
         if head in ("self", "cls") and rest and enclosing_class:
             return TargetRef("local", f"{enclosing_class}.{rest}")
+        nested = self._nested_function(head, enclosing) if not rest else None
+        if nested is not None:
+            return TargetRef("local", nested)
         if enclosing and head in self.function_locals.get(enclosing, ()):
             return TargetRef("variable", text)
         if self.imports.is_imported(text):
             return TargetRef("import", self.imports.resolve_text(text))
         return TargetRef("local", text)
+
+    def _nested_function(self, name: str, enclosing: str | None) -> str | None:
+        """`loop` called inside `wrapped`, which defines `async def loop()`: the nested
+        definition, not a module-level function of that name."""
+        if not enclosing or not self.functions:
+            return None
+        known = {fn.qualname for fn in self.functions if fn.qualname.endswith(f"<locals>.{name}")}
+        scope = enclosing
+        while scope:
+            if f"{scope}.<locals>.{name}" in known:
+                return f"{scope}.<locals>.{name}"
+            scope = scope.rpartition(".<locals>.")[0] if ".<locals>." in scope else ""
+        return None
 
     def add(
         self,

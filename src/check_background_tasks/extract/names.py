@@ -27,12 +27,17 @@ def dotted_expr(node: ast.AST | None) -> str | None:
 
 def chained_text(node: ast.Attribute) -> str:
     """`<expr>.method` where <expr> is a call: name the call (`Redis.from_url().lock`) so
-    receivers and locks can match."""
+    receivers and locks can match; attributes after the call are kept
+    (`context_var.get().loop.create_task`: a loop reached through an attribute)."""
+    attrs = [node.attr]
     inner = node.value
+    while isinstance(inner, ast.Attribute):
+        attrs.append(inner.attr)
+        inner = inner.value
     if isinstance(inner, ast.Call):
         head = dotted_expr(inner.func)
         if head:
-            return f"{head}().{node.attr}"
+            return f"{head}()." + ".".join(reversed(attrs))
     return f"<expr>.{node.attr}"
 
 

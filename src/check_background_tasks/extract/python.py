@@ -30,7 +30,9 @@ from . import (
     fastapi,
     huey,
     locked_scheduler,
+    repeat_every,
     taskiq,
+    threads,
     wrappers,
 )
 from .context import (
@@ -46,7 +48,18 @@ from .names import ImportTable, chained_text, dotted_expr, last_part
 from .per_process import per_process_reason
 from .positions import Positions
 
-FRAMEWORKS = (apscheduler, locked_scheduler, celery, asyncio_tasks, taskiq, fastapi, huey, arq)
+FRAMEWORKS = (
+    apscheduler,
+    locked_scheduler,
+    celery,
+    asyncio_tasks,
+    taskiq,
+    fastapi,
+    huey,
+    arq,
+    threads,
+    repeat_every,
+)
 
 # Method or function names any framework asks about; other calls are not kept.
 INTERESTING_CALLS = frozenset(name for framework in FRAMEWORKS for name in framework.CALL_NAMES)
@@ -143,6 +156,7 @@ class Collector(ast.NodeVisitor):
         self.discarded_calls: set[int] = set()
         self.main_guard = 0  # depth inside `if __name__ == "__main__":`
         self.awaited_calls: set[int] = set()
+        self.assigned_calls: dict[int, str] = {}  # id(call) -> the plain name bound to it
         self.arms: list[branches.Arm] = []  # arms of if / try / match (branches.py)
 
     # --- scopes ------------------------------------------------------------------
@@ -237,12 +251,15 @@ class Collector(ast.NodeVisitor):
         self.ctx.imports.add_import_from(node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) == 1:
+            self._note_assigned_call(node.targets[0], node.value)
         for target in node.targets:
             self._assigned(target, node.value, node)
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
+            self._note_assigned_call(node.target, node.value)
             self._assigned(node.target, node.value, node)
         text = dotted_expr(node.target)
         if text:
@@ -271,6 +288,10 @@ class Collector(ast.NodeVisitor):
             if base is not None:
                 key = self.ctx.evaluator.value(target.slice)
                 self.ctx.assigns.append(AssignSite(base, key, value, stmt, module_level))
+
+    def _note_assigned_call(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Name) and isinstance(value, ast.Call):
+            self.assigned_calls[id(value)] = target.id
 
     def _note_alias(self, name: str, value: ast.expr) -> None:
         """`create_task = asyncio.create_task` makes `create_task` an import alias."""
@@ -368,6 +389,7 @@ class Collector(ast.NodeVisitor):
             discarded=id(node) in self.discarded_calls,
             awaited=id(node) in self.awaited_calls,
             under_main_guard=self.main_guard > 0,
+            assigned_to=self.assigned_calls.get(id(node)),
         )
 
     def _note_task_call_form(self, node: ast.Call) -> None:
@@ -575,6 +597,8 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     collector.visit(tree)
     collector.finish()
     ctx.functions = collector.functions
+    for evidence, node in collector.function_nodes:
+        ctx.function_nodes.setdefault(evidence.facts.qualname, []).append(node)
     for fn in collector.functions:
         if fn.qualname in ctx.startup_functions:
             fn.is_startup_hook = True

@@ -22,16 +22,36 @@ def dangling_task(self: Rule, project: Project, config: Config) -> Iterator[Find
         job = linked.job
         if job.kind != "create_task" or not dict(job.extra).get("discarded"):
             continue
-        via = dict(job.extra).get("via", "create_task")
-        yield self.finding(
-            f"Task from `{via}({job.target or '...'}...)` is not stored: the event loop keeps "
-            "only a weak reference, so it can be garbage-collected mid-flight; keep a "
-            "reference (a set + add_done_callback(set.discard)) or use a TaskGroup",
-            job.location,
-            basis=f"{job.target}",
+        yield self.finding(_dangling_message(linked), job.location, basis=f"{job.target}")
+
+
+KEEP_ADVICE = "keep a reference (a set + add_done_callback(set.discard)) or use a TaskGroup"
+
+
+def _dangling_message(linked: LinkedJob) -> str:
+    job, extra = linked.job, dict(linked.job.extra)
+    via = extra.get("via", "create_task")
+    call = f"`{via}({job.target or '...'}...)`"
+    weak = "the event loop keeps only a weak reference, so it can be garbage-collected mid-flight"
+    if via.endswith("run_coroutine_threadsafe"):
+        return (
+            f"The future of {call} is dropped: it is all that references the task started "
+            f"on the loop, so {weak.partition(', so ')[2]} and its exception is never seen; "
+            "keep the future (wait on `.result()` or add a done callback)"
         )
+    local = extra.get("kept_in_local")
+    if local:
+        where = linked.raw.enclosing or "its function"
+        return (
+            f"Task from {call} is kept only in the local `{local}`, which dies when "
+            f"`{where}` returns (a done callback lives on the task itself): {weak}; "
+            f"{KEEP_ADVICE}"
+        )
+    return f"Task from {call} is not stored: {weak}; {KEEP_ADVICE}"
 
 
+# create_task records, and threads over a forever-loop (link_loops.py)
+LOOP_KINDS = frozenset({"create_task", "loop"})
 STARTUP_NAMES = frozenset({"__init__", "start", "startup", "__aenter__"})
 
 
@@ -56,7 +76,7 @@ def replica_loop(self: Rule, project: Project, config: Config) -> Iterator[Findi
     for linked in project.jobs:
         job = linked.job
         fn = linked.definition
-        if job.kind != "create_task" or fn is None or not fn.loops_forever_with_sleep:
+        if job.kind not in LOOP_KINDS or fn is None or not fn.loops_forever_with_sleep:
             continue
         if fn.takes_lock or lock_decorated(fn, config.lock_decorators):
             continue
@@ -65,10 +85,46 @@ def replica_loop(self: Rule, project: Project, config: Config) -> Iterator[Findi
         started = _started_at_startup(linked)
         if started is None:
             continue
+        what = "Task"
+        if job.kind == "loop":  # a thread (link_loops.py)
+            if dict(job.extra).get("under_main_guard"):
+                continue  # a script's own main loop, not code every importer runs
+            what = "Thread"
+            if linked.raw.enclosing is None:
+                started = "at module level (at import, in every process that imports it)"
         yield self.finding(
-            f"Task `{job.target}` loops forever with a sleep and is started {started}: a "
+            f"{what} `{job.target}` loops forever with a sleep and is started {started}: a "
             "home-made scheduler that runs on every replica; schedule it once (locked_scheduler"
             " or a distributed lock inside the loop) or run it in one dedicated process",
+            job.location,
+            related=[_definition_location(linked)],
+            basis=f"{job.target}",
+        )
+    yield from _repeat_every_started(self, project, config)
+
+
+def _repeat_every_started(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    """`@repeat_every(...)` functions a start-up hook starts (link_loops.py)."""
+    for linked in project.jobs:
+        job = linked.job
+        started_by = dict(job.extra).get("started_by")
+        if job.kind != "repeat_every" or not started_by:
+            continue
+        fn = linked.definition
+        if fn is not None and (fn.takes_lock or lock_decorated(fn, config.lock_decorators)):
+            continue
+        seconds = job.schedule.interval_seconds if job.schedule else None
+        every = f"every {seconds:g} s" if seconds else "forever"
+        how = (
+            "is itself a start-up hook"
+            if started_by == job.target
+            else f"is started by the start-up hook `{started_by}`"
+        )
+        decorator = dict(job.extra).get("decorator", "repeat_every").rpartition(".")[2]
+        yield self.finding(
+            f"`{job.target}` repeats {every} (`@{decorator}`) and {how}: a home-made "
+            "scheduler that runs on every replica; schedule it once (locked_scheduler or a "
+            "distributed lock inside the function) or run it in one dedicated process",
             job.location,
             related=[_definition_location(linked)],
             basis=f"{job.target}",
