@@ -5,7 +5,8 @@
   ``name``, ``volumeMounts`` by ``mountPath``, ...) merges item by item: the patch's items
   first, in its order (merged with the base item of the same key, or new), then the base
   items the patch does not name; a list keyed by several fields (``ports`` by
-  ``containerPort`` and ``protocol``) keeps the base order and puts new items first;
+  ``containerPort`` and ``protocol``) keeps the base order and puts new items first, and
+  drops a patch item that leaves out a key its base item has (kustomize does);
 - every other sequence is replaced by the patch's, as written;
 - directives: ``$patch: delete`` on a mapping or list item removes it, on the whole
   object removes the object; ``$patch: replace`` replaces a mapping or a keyed list
@@ -204,11 +205,13 @@ def _key_of(item: Any, keys: tuple[str, ...]) -> tuple[Any, ...] | None:
     return values
 
 
-def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    """Key tuples match where both are written (a port without ``protocol`` matches)."""
-    if a[0] != b[0]:
-        return False
-    return all(x == y or x is None or y is None for x, y in zip(a[1:], b[1:], strict=True))
+def _covers(base: tuple[Any, ...], patch: tuple[Any, ...]) -> bool:
+    """The base item's keys match the patch item's once the patch's missing secondary keys
+    are taken from the base (a port written without the base's ``protocol``): kustomize
+    then looks the patch item up by the base's keys, does not find it, and drops it."""
+    return base[0] == patch[0] and all(
+        p is None or b == p for b, p in zip(base[1:], patch[1:], strict=True)
+    )
 
 
 def _merge_keyed(
@@ -228,14 +231,9 @@ def _merge_keyed(
         if key is None:
             unkeyed.append((added(item, path, schema), where))
             continue
-        match = next(
-            (
-                i
-                for i, (k, _v, _w) in enumerate(base)
-                if k is not None and i not in used and _same(k, key)
-            ),
-            None,
-        )
+        match = next((i for i, (k, _v, _w) in enumerate(base) if k == key and i not in used), None)
+        if match is None and any(k is not None and _covers(k, key) for k, _v, _w in base):
+            continue
         if match is None:
             if isinstance(item, Map) and item.items.get(DIRECTIVE) == "delete":
                 continue
