@@ -722,3 +722,47 @@ def test_json_pointer_escapes_and_negative_indexes() -> None:
     apply_operation(unknown, located({"op": "add", "path": "/spec/a/b", "value": 1}), where, True)
     apply_operation(unknown, located({"op": "remove", "path": "/spec/zz"}), where, True)
     assert plain(unknown) == {"spec": {"a": {"b": 1, OPEN: True}, OPEN: True}, OPEN: True}
+
+
+def test_object_renamed_by_json_patches_is_found_by_an_earlier_name() -> None:
+    """Checked with kubectl kustomize: renamed old -> renamed -> final, the CronJob still
+    gets the patch written against `renamed` (the original name alone is not enough)."""
+    result = render_kustomize(
+        facts_of(
+            {
+                "base/kustomization.yaml": "resources: [cj.yaml]\n",
+                "base/cj.yaml": "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: old}\n"
+                "spec: {schedule: '@daily'}\n",
+                "mid/kustomization.yaml": """
+                    resources: [../base]
+                    patches:
+                    - target: {kind: CronJob, name: old}
+                      patch: |-
+                        - op: replace
+                          path: /metadata/name
+                          value: renamed
+                    """,
+                "upper/kustomization.yaml": """
+                    resources: [../mid]
+                    patches:
+                    - target: {kind: CronJob, name: renamed}
+                      patch: |-
+                        - op: replace
+                          path: /metadata/name
+                          value: final
+                    """,
+                "top/kustomization.yaml": """
+                    resources: [../upper]
+                    patches:
+                    - patch: |-
+                        apiVersion: batch/v1
+                        kind: CronJob
+                        metadata: {name: renamed}
+                        spec: {suspend: true}
+                    """,
+            }
+        )
+    )
+    [job] = result.objects
+    assert job.doc["metadata"] == {"name": "final"}
+    assert job.doc["spec"] == {"schedule": "@daily", "suspend": True}

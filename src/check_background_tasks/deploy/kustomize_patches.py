@@ -322,6 +322,7 @@ def _apply_json(
         built = _build_from_target(patch, None, start, objects, partial, notes)
         selected = [built] if built is not None else []
     for obj in selected:
+        obj.remember_id()  # an operation may rename it; later patches still find it
         for op, at in zip(ops.items, ops.at, strict=True):
             if not isinstance(op, Map):
                 continue
