@@ -173,24 +173,13 @@ class KustomizeProject:
             used[directory] = set(self.used_directories(kustomization))
         named = set().union(*used.values()) if used else set()
         roots = sorted(d for d in self.kustomizations if d not in named)
-        reached = set(roots)
-        todo = list(roots)
-        while todo:
-            for child in used[todo.pop()]:
-                if child not in reached:
-                    reached.add(child)
-                    todo.append(child)
+        reached: set[str] = set()
+        for root in roots:
+            _reach(root, used, reached)
         for directory in sorted(self.kustomizations):
-            if directory in reached:
-                continue
-            roots.append(directory)
-            reached.add(directory)
-            todo = [directory]
-            while todo:
-                for child in used[todo.pop()]:
-                    if child not in reached:
-                        reached.add(child)
-                        todo.append(child)
+            if directory not in reached:
+                roots.append(directory)
+                _reach(directory, used, reached)
         return [d for d in roots if not self.kustomizations[d].is_component]
 
     def owned(self) -> set[str]:
@@ -218,6 +207,17 @@ class KustomizeProject:
                     yield join(directory, entry["path"])
                 elif isinstance(entry, str) and "\n" not in entry:
                     yield join(directory, entry)  # kustomize v3's `patches: [file.yaml]`
+
+
+def _reach(start: str, used: dict[str, set[str]], reached: set[str]) -> None:
+    """Add ``start`` and every directory it uses, transitively, to ``reached``."""
+    todo = [start]
+    reached.add(start)
+    while todo:
+        for child in used[todo.pop()]:
+            if child not in reached:
+                reached.add(child)
+                todo.append(child)
 
 
 def _is_kustomize(manifest: Manifest) -> bool:
