@@ -15,6 +15,8 @@ TEMPLATED = "<templated>"
 # here (`{{ toYaml .Values.x | nindent 4 }}`): a key the mapping lacks is unknown, not
 # missing. (No Kubernetes field can be called this.)
 OPEN = "<open>"
+# A kustomization's inline patch text, parsed at extraction: {INLINE: [document, ...]}.
+INLINE = "<inline>"
 
 
 @dataclass(frozen=True, order=True)
