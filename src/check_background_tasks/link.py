@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .config import Config
 from .import_roots import ImportRoots
@@ -92,6 +93,8 @@ class Project:
     # Files a renderer stands for (bases, patches, templates): their YAML is judged as
     # rendered, so what reading each alone could not parse is not a problem of its own.
     rendered_files: set[str] = field(default_factory=set)
+    # LimitRanges that give containers default limits (deploy/limit_ranges.py)
+    limit_ranges: list[Any] = field(default_factory=list)
 
     def definition(self, dotted: str | None) -> tuple[FunctionFacts, FileFacts] | None:
         if not dotted:
