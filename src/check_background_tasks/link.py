@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from .config import Config
 from .model import FileFacts, FunctionFacts, Job, Location, RawJob, TargetRef, Workload
+from .scheduler_config import SchedulerConfigs, apply_time_zones, collect_configs, job_scheduler_key
 
 # Kinds whose periodic jobs run inside every app replica unless a lock is in the way.
 IN_APP_PERIODIC = frozenset({"apscheduler", "celery_beat", "taskiq", "huey", "arq"})
@@ -20,6 +21,7 @@ class LinkedJob:
     facts: FileFacts
     definition: FunctionFacts | None = None
     definition_facts: FileFacts | None = None
+    scheduler_key: str | None = None  # project-wide name of the scheduler that declares it
 
     @property
     def enclosing(self) -> FunctionFacts | None:
@@ -51,6 +53,7 @@ class Project:
     functions: dict[str, tuple[FunctionFacts, FileFacts]] = field(default_factory=dict)
     celery_task_names: set[str] = field(default_factory=set)
     modules: dict[str, FileFacts] = field(default_factory=dict)
+    schedulers: SchedulerConfigs = field(default_factory=SchedulerConfigs)
 
     def definition(self, dotted: str | None) -> tuple[FunctionFacts, FileFacts] | None:
         if not dotted:
@@ -140,7 +143,10 @@ def link(facts: list[FileFacts], config: Config) -> Project:
                 # JobSpec(task="name") runs the function registered under that name.
                 raw = replace(raw, target=TargetRef("import", registered[raw.target.value]))
             linked.append(_link_job(raw, kind, ff, table, config))
+            linked[-1].scheduler_key = job_scheduler_key(raw, ff, table.follow)
     linked.sort(key=lambda lj: (lj.job.location, lj.job.kind, lj.job.name or ""))
+    schedulers = collect_configs(facts, table.follow)
+    apply_time_zones(linked, schedulers)
     return Project(
         facts=facts,
         jobs=linked,
@@ -148,6 +154,7 @@ def link(facts: list[FileFacts], config: Config) -> Project:
         functions=table.functions,
         celery_task_names=set(table.task_names),
         modules=table.modules,
+        schedulers=schedulers,
     )
 
 

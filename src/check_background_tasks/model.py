@@ -141,6 +141,9 @@ class FileFacts:
     workloads: list[Workload] = field(default_factory=list)
     # (line, column, receiver, scheduler class) of scheduler.start() at import (BGT023)
     scheduler_starts: list[tuple[int, int, str, str]] = field(default_factory=list)
+    # (owner, key, value, line): what a scheduler gives all its jobs, e.g. its time zone
+    # and job stores (extract/scheduler_settings.py documents the rows)
+    scheduler_settings: list[tuple[str, str, Any, int]] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 

@@ -190,7 +190,7 @@ def _emit(
         periodic=periodic,
         locked=True if job_kind == "locked_scheduler" else None,
         lock_key=claim_key(ctx, receiver_text, job_id) if job_kind == "locked_scheduler" else None,
-        scheduler=getattr(where, "receiver_text", None),
+        scheduler=receiver_text,
         extra=extra,
     )
 

@@ -130,6 +130,8 @@ class FileContext:
     bindings: dict[str, ast.expr] = field(default_factory=dict)
     jobs: list[RawJob] = field(default_factory=list)
     starts: list[tuple[int, int, str, str]] = field(default_factory=list)
+    # (owner, key, value, line): time zones and job stores (scheduler_settings.py)
+    scheduler_settings: list[tuple[str, str, Any, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.evaluator = Evaluator(self.imports, self.constants)

@@ -29,6 +29,7 @@ from . import (
     fastapi,
     huey,
     locked_scheduler,
+    scheduler_settings,
     taskiq,
     wrappers,
 )
@@ -45,9 +46,13 @@ from .names import ImportTable, chained_text, dotted_expr, last_part
 from .positions import Positions
 
 FRAMEWORKS = (apscheduler, locked_scheduler, celery, asyncio_tasks, taskiq, fastapi, huey, arq)
+# Passes that read what the frameworks' jobs inherit or refer to, not jobs themselves.
+SETTINGS = (scheduler_settings,)
 
 # Method or function names any framework asks about; other calls are not kept.
-INTERESTING_CALLS = frozenset(name for framework in FRAMEWORKS for name in framework.CALL_NAMES)
+INTERESTING_CALLS = frozenset(
+    name for framework in (*FRAMEWORKS, *SETTINGS) for name in framework.CALL_NAMES
+)
 
 STARTUP_EVENT_NAMES = ("startup", "on_startup")
 
@@ -568,11 +573,14 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     for framework in FRAMEWORKS:
         framework.collect(ctx)
     wrappers.follow(ctx)
+    for reader in SETTINGS:
+        reader.collect(ctx)
     facts.jobs = _unique(ctx.jobs)
     facts.functions = collector.functions
     facts.imports = dict(ctx.imports.names)
     facts.receivers = {k: v for k, v in ctx.receivers.items() if "." not in k}
     facts.scheduler_starts = ctx.starts
+    facts.scheduler_settings = ctx.scheduler_settings
     facts.suppressions = scan_suppressions(source)
     return facts
 
