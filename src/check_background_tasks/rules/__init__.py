@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import (  # noqa: F401  (registration by import)
     asyncio_rules,
+    cron_shape,
     duplicates,
     files,
     kubernetes_rules,
