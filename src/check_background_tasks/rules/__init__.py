@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (registration by import)
     kubernetes_rules,
     locks,
     schedule_rules,
+    time_zones,
 )
 from .registry import RULES, Rule, rule
 
