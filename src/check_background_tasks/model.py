@@ -144,6 +144,9 @@ class FileFacts:
     # (owner, key, value, line): what a scheduler gives all its jobs, e.g. its time zone
     # and job stores (extract/scheduler_settings.py documents the rows)
     scheduler_settings: list[tuple[str, str, Any, int]] = field(default_factory=list)
+    # (what, receiver, value, line, column): APScheduler job ids declared and referred to,
+    # and how each job is added (extract/job_calls.py documents the rows)
+    job_calls: list[tuple[str, str, Any, int, int]] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 

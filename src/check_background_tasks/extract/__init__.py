@@ -43,6 +43,13 @@ PYTHON_KEYWORDS = (
     b"\ntimezone =",
     b"\ntimezone=",
     b"Huey(",
+    b"SCHEDULER_",  # Flask-APScheduler's SCHEDULER_TIMEZONE / _JOBSTORES and its JOBS
+    # a job referred to by id (BGT036), possibly far from where it is added
+    b"modify_job",
+    b"pause_job",
+    b"resume_job",
+    b"remove_job",
+    b"get_job(",
 )
 
 # `scheduler.start()` at import (BGT023), `scheduler.schedule(JobSpec(...))`,
@@ -83,7 +90,6 @@ COMMON_PARTS = (
     b"task",
     b"ched",
     b"CHED",
-    b"add_job",
     b"ensure_future",
     b"cron",
     b"ZONE",
@@ -91,6 +97,7 @@ COMMON_PARTS = (
     b"conf.timezone",
     b"\ntimezone",
     b"Huey(",
+    b"_job",
 )
 
 

@@ -28,6 +28,7 @@ from . import (
     celery,
     fastapi,
     huey,
+    job_calls,
     locked_scheduler,
     scheduler_settings,
     taskiq,
@@ -47,7 +48,7 @@ from .positions import Positions
 
 FRAMEWORKS = (apscheduler, locked_scheduler, celery, asyncio_tasks, taskiq, fastapi, huey, arq)
 # Passes that read what the frameworks' jobs inherit or refer to, not jobs themselves.
-SETTINGS = (scheduler_settings,)
+SETTINGS = (scheduler_settings, job_calls)
 
 # Method or function names any framework asks about; other calls are not kept.
 INTERESTING_CALLS = frozenset(
@@ -145,6 +146,9 @@ class Collector(ast.NodeVisitor):
         self.evidence: list[FunctionEvidence] = []
         self.discarded_calls: set[int] = set()
         self.main_guard = 0  # depth inside `if __name__ == "__main__":`
+        # depth inside code that checks for a job first: `if scheduler.get_job(id):`, or a
+        # `try:` whose handler catches JobLookupError / ConflictingIdError / Exception
+        self.job_guard = 0
         self.awaited_calls: set[int] = set()
 
     # --- scopes ------------------------------------------------------------------
@@ -311,9 +315,21 @@ class Collector(ast.NodeVisitor):
 
     def visit_If(self, node: ast.If) -> None:
         guard = _is_main_guard(node.test)
+        checks_job = _asks_for_job(node.test)
         self.main_guard += guard
+        self.job_guard += checks_job
         self.generic_visit(node)
         self.main_guard -= guard
+        self.job_guard -= checks_job
+
+    def visit_Try(self, node: ast.Try) -> None:
+        catches = any(_catches_job_errors(handler.type) for handler in node.handlers)
+        self.job_guard += catches
+        self._visit_all(node.body)
+        self.job_guard -= catches
+        self._visit_all(node.handlers, node.orelse, node.finalbody)
+
+    visit_TryStar = visit_Try
 
     def visit_While(self, node: ast.While) -> None:
         if not self.evidence:
@@ -360,6 +376,7 @@ class Collector(ast.NodeVisitor):
             discarded=id(node) in self.discarded_calls,
             awaited=id(node) in self.awaited_calls,
             under_main_guard=self.main_guard > 0,
+            job_guarded=self.job_guard > 0,
         )
 
     def _note_task_call_form(self, node: ast.Call) -> None:
@@ -398,6 +415,28 @@ class Collector(ast.NodeVisitor):
 def _arguments(call: ast.Call) -> list[ast.expr]:
     """Argument values in source order, whether passed by position or by name."""
     return [*call.args, *(keyword.value for keyword in call.keywords)]
+
+
+JOB_LOOKUPS = frozenset({"get_job", "get_jobs", "get_schedule", "get_schedules"})
+JOB_ERRORS = frozenset(
+    {"JobLookupError", "ConflictingIdError", "Exception", "BaseException", "LookupError"}
+)
+
+
+def _asks_for_job(test: ast.expr) -> bool:
+    """`if scheduler.get_job("x"):`, `if not any(j.id == "x" for j in s.get_jobs()):`"""
+    return any(
+        isinstance(node, ast.Call) and last_part(dotted_expr(node.func)) in JOB_LOOKUPS
+        for node in ast.walk(test)
+    )
+
+
+def _catches_job_errors(kind: ast.expr | None) -> bool:
+    if kind is None:
+        return True  # a bare `except:`
+    if isinstance(kind, ast.Tuple):
+        return any(_catches_job_errors(element) for element in kind.elts)
+    return last_part(dotted_expr(kind)) in JOB_ERRORS
 
 
 def _is_main_guard(test: ast.expr) -> bool:
@@ -581,6 +620,7 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     facts.receivers = {k: v for k, v in ctx.receivers.items() if "." not in k}
     facts.scheduler_starts = ctx.starts
     facts.scheduler_settings = ctx.scheduler_settings
+    facts.job_calls = ctx.job_calls
     facts.suppressions = scan_suppressions(source)
     return facts
 
