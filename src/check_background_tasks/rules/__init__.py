@@ -7,6 +7,7 @@ from . import (  # noqa: F401  (registration by import)
     cron_shape,
     duplicates,
     files,
+    job_references,
     job_store,
     kubernetes_rules,
     locks,
