@@ -88,8 +88,18 @@ class FunctionEvidence:
         if resolves_into(resolved, *LOCAL_LOCKS):
             return
         name = last_part(resolved)
-        if name == "lock" or name.endswith("Lock") or name.endswith("_lock"):
-            self._took_lock(_first_string(item))
+        if name in ("lock", "lock_task") or name.endswith("Lock") or name.endswith("_lock"):
+            self._took_lock(_first_string(item))  # lock_task: huey's, also a context manager
+
+    def decorator(self, node: ast.expr) -> None:
+        """`@huey.lock_task("name")`, `@distributed_lock("name")`: the lock's name.
+
+        Whether a decorator locks is decided at link time (`lock-decorators` in the
+        configuration); the name is kept for every decorator that looks like a lock."""
+        if isinstance(node, ast.Call) and "lock" in last_part(dotted_expr(node.func)).lower():
+            key = _first_string(node)
+            if key and not self.facts.lock_key:
+                self.facts.lock_key = key
 
     def _took_lock(self, key: str | None) -> None:
         self.facts.takes_lock = True

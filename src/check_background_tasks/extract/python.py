@@ -204,6 +204,7 @@ class Collector(ast.NodeVisitor):
         self.function_nodes.append((evidence, node))
         for dec in node.decorator_list:
             self.ctx.decorated.append(DecoratedSite(Decorator(dec), facts, node))
+            evidence.decorator(dec)
         self._note_parameters(facts.qualname, node.args)
         self._enter("function", node.name)
         returns = [node.returns] if node.returns is not None else []

@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (registration by import)
     job_references,
     job_store,
     kubernetes_rules,
+    lock_names,
     locks,
     schedule_rules,
     time_zones,
