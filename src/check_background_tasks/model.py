@@ -87,6 +87,8 @@ class FunctionFacts:
     celery_task_name: str | None = None  # explicit name= of a task decorator
     is_celery_task: bool = False
     is_startup_hook: bool = False  # lifespan, on_event("startup"), ...
+    # (receiver, line, column) of a `.start()` of an APScheduler scheduler in this body
+    starts_scheduler: tuple[str, int, int] | None = None
 
     def __reduce__(self) -> tuple[type[FunctionFacts], tuple[Any, ...]]:
         # A cache index holds thousands of these: rebuilt from a tuple of values they
@@ -141,6 +143,9 @@ class FileFacts:
     workloads: list[Workload] = field(default_factory=list)
     # (line, column, receiver, scheduler class) of scheduler.start() at import (BGT023)
     scheduler_starts: list[tuple[int, int, str, str]] = field(default_factory=list)
+    # (line, column, callee as written) of calls made by module-level statements, outside
+    # `if __name__ == "__main__":`: what runs at import (`scheduler = Scheduler()`)
+    import_calls: list[tuple[int, int, str]] = field(default_factory=list)
     # (owner, key, value, line): what a scheduler gives all its jobs, e.g. its time zone
     # and job stores (extract/scheduler_settings.py documents the rows)
     scheduler_settings: list[tuple[str, str, Any, int]] = field(default_factory=list)

@@ -131,6 +131,7 @@ class FileContext:
     bindings: dict[str, ast.expr] = field(default_factory=dict)
     jobs: list[RawJob] = field(default_factory=list)
     starts: list[tuple[int, int, str, str]] = field(default_factory=list)
+    import_calls: list[tuple[int, int, str]] = field(default_factory=list)
     # (owner, key, value, line): time zones and job stores (scheduler_settings.py)
     scheduler_settings: list[tuple[str, str, Any, int]] = field(default_factory=list)
     # (what, receiver, value, line, column): job ids declared and referred to (job_calls.py)

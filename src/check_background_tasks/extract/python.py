@@ -268,6 +268,8 @@ class Collector(ast.NodeVisitor):
                 self.ctx.function_locals.setdefault(qualname, set()).add(text)
             factory = value.value if isinstance(value, ast.Await) else value
             if isinstance(factory, ast.Call):
+                if module_level:
+                    self._note_import_call(factory)
                 self._note_receiver(text, factory.func)
                 if text in self.ctx.receivers:
                     self.ctx.receiver_calls[text] = factory
@@ -307,7 +309,17 @@ class Collector(ast.NodeVisitor):
     def visit_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Call):
             self.discarded_calls.add(id(node.value))
+            self._note_import_call(node.value)
         self.generic_visit(node)
+
+    def _note_import_call(self, call: ast.Call) -> None:
+        """A module-level statement's call runs at import (BGT023 follows it one level)."""
+        if self.scope or self.main_guard:
+            return
+        callee = dotted_expr(call.func)
+        if callee is not None:
+            line, column = self.ctx.position(call)
+            self.ctx.import_calls.append((line, column, callee))
 
     def visit_Await(self, node: ast.Await) -> None:
         if isinstance(node.value, ast.Call):
@@ -620,6 +632,7 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     facts.imports = dict(ctx.imports.names)
     facts.receivers = {k: v for k, v in ctx.receivers.items() if "." not in k}
     facts.scheduler_starts = ctx.starts
+    facts.import_calls = ctx.import_calls
     facts.scheduler_settings = ctx.scheduler_settings
     facts.job_calls = ctx.job_calls
     facts.suppressions = scan_suppressions(source)
