@@ -250,11 +250,30 @@ def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
             target = resolve_target(raw.target, ff, table)
             if raw.target.how in ("command", "unknown", "variable"):
                 continue
-            parts = target.split(".")
-            for i in range(len(parts) - 1, 0, -1):
-                module = ".".join(parts[:i])
-                if module in known_modules:
-                    if module not in extracted:
-                        wanted.add(module)
-                    break
+            for dotted in (target, *_helpers_called(table.functions.get(target))):
+                module = _defining_module(dotted, known_modules)
+                if module is not None and module not in extracted:
+                    wanted.add(module)
     return wanted
+
+
+def _defining_module(dotted: str, known_modules: set[str]) -> str | None:
+    parts = dotted.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:i])
+        if module in known_modules:
+            return module
+    return None
+
+
+def _helpers_called(found: tuple[FunctionFacts, FileFacts] | None) -> list[str]:
+    """Imported functions an async job calls without awaiting: BGT040 looks into them."""
+    if found is None or not found[0].is_async:
+        return []
+    imports = found[1].imports
+    out = []
+    for callee, _line, _column in found[0].calls:
+        head, _, rest = callee.partition(".")
+        if head in imports:
+            out.append(imports[head] + (f".{rest}" if rest else ""))
+    return out

@@ -84,6 +84,8 @@ class FunctionFacts:
     lock_key: str | None = None
     loops_forever_with_sleep: bool = False
     blocking_calls: list[tuple[str, int, int]] = field(default_factory=list)
+    # (callee as written, line, column) of calls a coroutine makes without awaiting them
+    calls: list[tuple[str, int, int]] = field(default_factory=list)
     celery_task_name: str | None = None  # explicit name= of a task decorator
     is_celery_task: bool = False
     is_startup_hook: bool = False  # lifespan, on_event("startup"), ...

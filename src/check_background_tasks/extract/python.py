@@ -149,6 +149,7 @@ class Collector(ast.NodeVisitor):
         # depth inside code that checks for a job first: `if scheduler.get_job(id):`, or a
         # `try:` whose handler catches JobLookupError / ConflictingIdError / Exception
         self.job_guard = 0
+        self.lambdas = 0  # depth inside lambdas, whose calls run later and elsewhere
         self.awaited_calls: set[int] = set()
 
     # --- scopes ------------------------------------------------------------------
@@ -266,6 +267,7 @@ class Collector(ast.NodeVisitor):
             elif self.evidence and isinstance(target, ast.Name):
                 qualname = self.evidence[-1].facts.qualname
                 self.ctx.function_locals.setdefault(qualname, set()).add(text)
+                self.evidence[-1].assigned(text, value)
             factory = value.value if isinstance(value, ast.Await) else value
             if isinstance(factory, ast.Call):
                 if module_level:
@@ -300,6 +302,8 @@ class Collector(ast.NodeVisitor):
         if isinstance(item, ast.Call):
             if self.evidence:
                 self.evidence[-1].with_item(item)
+                if isinstance(node.optional_vars, ast.Name):
+                    self.evidence[-1].assigned(node.optional_vars.id, item)
             if isinstance(node.optional_vars, ast.Name):
                 self._note_receiver(node.optional_vars.id, item.func)
         self.generic_visit(node)
@@ -335,6 +339,11 @@ class Collector(ast.NodeVisitor):
         self.main_guard -= guard
         self.job_guard -= checks_job
 
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.lambdas += 1
+        self.generic_visit(node)
+        self.lambdas -= 1
+
     def visit_Try(self, node: ast.Try) -> None:
         catches = any(_catches_job_errors(handler.type) for handler in node.handlers)
         self.job_guard += catches
@@ -368,7 +377,8 @@ class Collector(ast.NodeVisitor):
             func_text = chained_text(node.func)
         resolved = self.ctx.imports.resolve_text(func_text) if func_text else None
         if self.evidence:
-            self.evidence[-1].call(node, resolved)
+            awaited = id(node) in self.awaited_calls
+            self.evidence[-1].call(node, resolved, awaited, self.lambdas > 0)
         if func_text is not None and last_part(func_text) in INTERESTING_CALLS:
             self.ctx.calls.append(self._site(node, func_text, resolved))
         if isinstance(node.func, ast.Call):
