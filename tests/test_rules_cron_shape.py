@@ -154,3 +154,18 @@ def test_one_finding_per_declaration_and_cron(tmp_path: Path) -> None:
 def test_shapes_of_unreadable_crons_are_unknown() -> None:
     schedule = from_cron_string("0 0 L * *")  # cronsim's last-day-of-month extension
     assert schedule.cron is not None and shapes(schedule.cron, schedule.text) == []
+
+
+def test_mild_unevenness_is_info(tmp_path: Path) -> None:
+    [mild] = findings(tmp_path / "a", cronjob("*/7 * * * *"), code="BGT034")
+    assert mild.severity == "info" and "gaps of 7 minutes, then 4" in mild.message
+    [strong] = findings(tmp_path / "b", cronjob("*/40 * * * *"), code="BGT034")
+    assert strong.severity == "warning"
+
+
+def test_suspended_cronjob_is_silent(tmp_path: Path) -> None:
+    files = cronjob("* */6 * * *")
+    files["k8s/cron.yaml"] = files["k8s/cron.yaml"].replace(
+        "concurrencyPolicy: Forbid", "concurrencyPolicy: Forbid\n      suspend: true"
+    )
+    assert findings(tmp_path, files, code="BGT034") == []

@@ -72,6 +72,9 @@ class Shape:
     field: str
     pattern: str  # how it really fires, in words
     advice: str  # what to write instead
+    # The short gap is more than half the step (`*/7` minutes: 7, then 4): true, but rarely
+    # worth a change; reported at info.
+    mild: bool = False
 
 
 def shapes(cron: str, written: str) -> list[Shape]:
@@ -155,10 +158,17 @@ def _written_fields(written: str) -> list[str] | None:
     return parts if len(parts) == 5 and "=" not in text and "(" not in text else None
 
 
-def _step_written(index: int, step: int, fields: list[str] | None, written: str) -> bool:
+def _step_written(
+    index: int, step: int, values: list[int], fields: list[str] | None, written: str
+) -> bool:
     if fields is not None:
         return f"/{step}" in fields[index]
-    return re.search(rf"/\s*{step}\b", written) is not None
+    if re.search(rf"/\s*{step}\b", written):
+        return True
+    # A keyword form whose step is computed (`minute="*/" + str(interval)`): a step, unless
+    # the values themselves are written out as a list.
+    listed = ",".join(str(v) for v in values)
+    return "/" in written and listed not in written.replace(" ", "")
 
 
 def _uneven(index: int, values: set[int], fields: list[str] | None, written: str) -> Shape | None:
@@ -172,7 +182,7 @@ def _uneven(index: int, values: set[int], fields: list[str] | None, written: str
     first, last = ordered[0], ordered[-1]
     if first - lo >= step or last + step <= hi:
         return None  # `10-40/10` or `0-30/15`: a window on purpose, not a wrapped step
-    if not _step_written(index, step, fields, written):
+    if not _step_written(index, step, ordered, fields, written):
         return None  # a list written out (`0,40`): chosen, not stepped
     if index == DOM:
         return _uneven_days(step, ordered)
@@ -180,7 +190,8 @@ def _uneven(index: int, values: set[int], fields: list[str] | None, written: str
     if span % step == 0:
         return None
     wrap = (hi - last + 1) + (first - lo)
-    return Shape("uneven", name, _pattern(index, ordered, step, wrap), _advice(index, step))
+    pattern = _pattern(index, ordered, step, wrap)
+    return Shape("uneven", name, pattern, _advice(index, step), mild=wrap * 2 > step)
 
 
 def _pattern(index: int, ordered: list[int], step: int, wrap: int) -> str:

@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 from ..config import Config
 from ..link import LinkedJob, Project
 from ..model import Finding, Location
+from .cron_shape import never_fires
 from .registry import Rule, rule
 
 # A job that fires in more hours a day than this runs often enough that one run more or
@@ -50,7 +51,7 @@ def dst_transition_time(self: Rule, project: Project, config: Config) -> Iterato
         if schedule is None or not schedule.cron or schedule.error or not schedule.resolved:
             continue
         zone = schedule.timezone
-        if not zone or zone.strip().lower() in UTC_NAMES:
+        if not zone or zone.strip().lower() in UTC_NAMES or never_fires(linked.job):
             continue
         key = (linked.job.location, schedule.cron, zone)
         if key in seen:
