@@ -169,3 +169,24 @@ def test_suspended_cronjob_is_silent(tmp_path: Path) -> None:
         "concurrencyPolicy: Forbid", "concurrencyPolicy: Forbid\n      suspend: true"
     )
     assert findings(tmp_path, files, code="BGT034") == []
+
+
+def test_step_computed_from_a_settings_default(tmp_path: Path) -> None:
+    # kobotoolbox/kpi: the step comes to 40 with the environment's default
+    settings = """\
+    import os
+    from celery.schedules import crontab
+
+    CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERYD_TASK_TIME_LIMIT", 2100))
+    minute_interval = (CELERY_TASK_TIME_LIMIT + (60 * 5)) // 60
+    CELERY_BEAT_SCHEDULE = {
+        "update-exceeded-limit-counters": {
+            "task": "app.tasks.update_exceeded_limit_counters",
+            "schedule": crontab(minute="*/" + str(minute_interval)),
+        },
+    }
+    """
+    [found] = findings(tmp_path, {"settings.py": settings}, code="BGT034")
+    assert "fires at :00, :40 each hour" in found.message
+    listed = settings.replace('"*/" + str(minute_interval)', '"0," + str(minute_interval)')
+    assert findings(tmp_path / "listed", {"settings.py": listed}, code="BGT034") == []
