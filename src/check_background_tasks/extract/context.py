@@ -67,6 +67,7 @@ class CallSite:
     awaited: bool
     under_main_guard: bool = False  # inside `if __name__ == "__main__":`
     assigned_to: str | None = None  # `name = call(...)`: the one plain name it is bound to
+    job_guarded: bool = False  # inside `if ...get_job(...)` or a try that catches lookups
 
     @property
     def method(self) -> str:
@@ -134,6 +135,11 @@ class FileContext:
     # function qualname -> its definitions (two `def _` share a qualname), for the few
     # questions only a function's whole body answers (task_locals.py)
     function_nodes: dict[str, list[ast.AST]] = field(default_factory=dict)
+    import_calls: list[tuple[int, int, str]] = field(default_factory=list)
+    # (owner, key, value, line): time zones and job stores (scheduler_settings.py)
+    scheduler_settings: list[tuple[str, str, Any, int]] = field(default_factory=list)
+    # (what, receiver, value, line, column): job ids declared and referred to (job_calls.py)
+    job_calls: list[tuple[str, str, Any, int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.evaluator = Evaluator(self.imports, self.constants)

@@ -24,6 +24,7 @@ from ..schedule_gaps import DAY, min_gap_seconds
 from .registry import Rule, rule
 
 SAFE_POLICIES = ("Forbid", "Replace")
+RARE_OVERLAP = 6 * 3600.0  # seconds between runs from which an overlap is unusual
 MAX_NAMED_ENVIRONMENTS = 4
 
 
@@ -114,6 +115,20 @@ def _where_deployed(claim: _Claim) -> str:
     return f" (deployed in {noun} {shown})"
 
 
+def _defaulted(linked: LinkedJob, extra: dict, project: Project) -> bool:
+    """Does a LimitRange give this CronJob's containers default limits?"""
+    if not project.limit_ranges:
+        return False
+    from ..deploy.limit_ranges import defaults_apply
+
+    namespace = extra.get("namespace")
+    namespace = namespace if isinstance(namespace, str) and "{{" not in namespace else None
+    environment = extra.get("environment")
+    environment = environment if isinstance(environment, str) else None
+    found = defaults_apply(project.limit_ranges, namespace, environment, linked.job.location.file)
+    return found is not None
+
+
 def _at(linked: LinkedJob, field_name: str) -> Location:
     """Where a finding about one field points: the patch or values entry that set it,
     else the object itself."""
@@ -183,8 +198,9 @@ def cronjob_concurrency_policy(self: Rule, project: Project, config: Config) -> 
             what = f"has concurrencyPolicy: {policy!r}, which is not Allow, Forbid or Replace"
             location = _at(linked, "concurrency_policy")
         longer = f"takes longer than {duration(gap)}" if gap is not None else "outlasts the interval"
-        # A run that outlasts a day or more is rare: worth knowing, not failing a build.
-        severity = "info" if gap is not None and gap >= DAY else "warning"
+        # A run that outlasts six hours or more is rare (and a hung one is BGT012's):
+        # worth knowing, not failing a build.
+        severity = "info" if gap is not None and gap >= RARE_OVERLAP else "warning"
         claims.add(
             linked,
             f"{_label(linked)} {what}: a run that {longer} overlaps the next one and both work "
@@ -228,7 +244,7 @@ def cronjob_missing_limits(self: Rule, project: Project, config: Config) -> Iter
         ):
             missing.append("activeDeadlineSeconds")
             why.append(_HUNG_RUN.get(policy, "a hung run is never stopped"))
-        if extra.get("has_resource_limits") is False:
+        if extra.get("has_resource_limits") is False and not _defaulted(linked, extra, project):
             names = [n for n in extra.get("containers_without_limits") or [] if n]
             if names:
                 which = ", ".join(f"'{n}'" for n in names)

@@ -86,3 +86,24 @@ def scheduler_started_at_import(self: Rule, project: Project, config: Config) ->
                 Location(ff.path, line, column),
                 basis=f"{ff.module or ff.path}|{receiver}",
             )
+        yield from _started_by_import_call(self, ff, project)
+
+
+def _started_by_import_call(self: Rule, ff: FileFacts, project: Project) -> Iterator[Finding]:
+    """`scheduler = Scheduler()` at module level, whose __init__ starts one (or a function
+    called at module level that does): one call deep, through the project's own code."""
+    from .import_time import import_time_starts  # the lookup lives with its own tests
+
+    for line, column, callee, fn, defined_in in import_time_starts(ff, project):
+        assert fn.starts_scheduler is not None
+        receiver, start_line, start_column = fn.starts_scheduler
+        yield self.finding(
+            f"`{callee}()` runs at import time and starts scheduler `{receiver}` "
+            f"({fn.qualname} calls start() at {defined_in.path}:{start_line}): every process "
+            f"that imports {ff.module or ff.path} (each web or Celery worker, tests, scripts) "
+            "starts its own; call start() from the app's start-up hook (lifespan) or a "
+            "dedicated process",
+            Location(ff.path, line, column),
+            related=[Location(defined_in.path, start_line, start_column)],
+            basis=f"{ff.module or ff.path}|{callee}()",
+        )
