@@ -112,6 +112,7 @@ def _entry(row: Any) -> Entry | None:
 
 _MODEL_CLASSES = frozenset(
     {
+        "ClassShape",
         "FileFacts",
         "FunctionFacts",
         "Location",
@@ -121,6 +122,9 @@ _MODEL_CLASSES = frozenset(
         "Schedule",
         "Suppression",
         "TargetRef",
+        "TaskCall",
+        "TaskFlow",
+        "TaskReturn",
         "Workload",
     }
 )

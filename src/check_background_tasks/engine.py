@@ -20,6 +20,7 @@ from .cache import Cache, Entry, sha256
 from .config import Config
 from .discover import Discovery, ModuleNamer, SourceFile
 from .link import Project, link, needed_modules
+from .link_factories import base_modules
 from .model import FileFacts, Problem
 
 # YAML/JSON files past this size are data (fixtures, dumps, lock files), not manifests:
@@ -381,7 +382,7 @@ def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> li
     job of their own), but a job elsewhere runs their functions."""
     by_module = {t.module: t for t in planner.python if t.module}
     for _ in range(MAX_LINK_ROUNDS):
-        wanted = needed_modules(facts, set(by_module))
+        wanted = needed_modules(facts, set(by_module)) | base_modules(facts, set(by_module))
         read = {ff.path for ff in facts}
         more = [by_module[m] for m in sorted(wanted) if by_module[m].display not in read]
         if not more:

@@ -8,6 +8,7 @@ from typing import Any
 
 from .config import Config
 from .import_roots import ImportRoots
+from .link_factories import factory_tasks
 from .link_loops import confirm_repeat_every, note_repeat_starts, promote_thread_loops
 from .model import (
     FileFacts,
@@ -209,6 +210,7 @@ def link(facts: list[FileFacts], config: Config) -> Project:
             linked[-1].scheduler_key = job_scheduler_key(raw, ff, table.follow)
     linked = promote_thread_loops(linked)
     note_repeat_starts(linked, facts, table)
+    linked = factory_tasks(linked, facts, table)
     linked.sort(key=lambda lj: (lj.job.location, lj.job.kind, lj.job.name or ""))
     schedulers = collect_configs(facts, table.follow)
     apply_time_zones(linked, schedulers)

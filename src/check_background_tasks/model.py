@@ -177,6 +177,70 @@ class Suppression:
 
 
 @dataclass
+class TaskReturn:
+    """A function that returns what one call gives back (extract/factories.py):
+
+    def create_task(self, coro):            # creates: "loop.create_task"
+        return self.loop.create_task(coro)
+
+    def sys_create_task(self, coro):        # callee: "self.coresys.create_task"
+        return self.coresys.create_task(coro)
+    """
+
+    function: str  # qualname
+    owner: str | None  # qualname of the class the function is a method of
+    parameters: tuple[str, ...]  # in order, `self` included
+    line: int  # of the returned call
+    column: int
+    creates: str | None  # the returned call starts the task itself: how (`via`)
+    # else the returned call's callee: absolute dotted (`pkg.mod.spawn`), or as written
+    # from `self` (`self.coresys.create_task`)
+    callee: str | None
+    # (position "0".. or keyword, parameters of `function` the argument mentions, whether
+    # the argument is itself a call): for `creates`, the coroutine argument alone ("coro")
+    arguments: tuple[tuple[str, tuple[str, ...], bool], ...]
+    # for `creates`: what the coroutine made in the factory itself calls (`self._poll()`)
+    coroutine: TargetRef | None = None
+
+
+@dataclass
+class TaskCall:
+    """A call whose result is thrown away or stored: a task when its callee is a factory."""
+
+    callee: str  # absolute dotted, or as written from `self` (`self.sys_create_task`)
+    enclosing: str | None  # function qualname, None at module level
+    enclosing_class: str | None
+    line: int
+    column: int
+    discarded: bool
+    # (position "0".. or keyword, what the argument calls when it is a call): the task's
+    # target is the coroutine handed to the factory
+    arguments: tuple[tuple[str, TargetRef | None], ...]
+    # `task = factory(...)` whose local keeps nothing (extract/task_locals.py): its name
+    kept_in_local: str | None = None
+
+
+@dataclass
+class ClassShape:
+    """What a class says about itself that method calls on it depend on."""
+
+    bases: tuple[str, ...]  # absolute dotted names as written
+    # attribute -> absolute dotted type, from annotations, constructor calls and annotated
+    # parameters assigned to it; "" when two disagree
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TaskFlow:
+    """One file's part of the task-factory analysis (extract/factories.py, link_factories.py)."""
+
+    returns: list[TaskReturn] = field(default_factory=list)
+    calls: list[TaskCall] = field(default_factory=list)
+    classes: dict[str, ClassShape] = field(default_factory=dict)  # qualname -> shape
+    singletons: dict[str, str] = field(default_factory=dict)  # module variable -> constructor
+
+
+@dataclass
 class FileFacts:
     """Everything the project pass needs from one file; pure function of its bytes."""
 
@@ -198,6 +262,8 @@ class FileFacts:
     # (what, receiver, value, line, column): APScheduler job ids declared and referred to,
     # and how each job is added (extract/job_calls.py documents the rows)
     job_calls: list[tuple[str, str, Any, int, int]] = field(default_factory=list)
+    # What the inter-procedural pass over task factories needs (extract/factories.py)
+    task_flow: TaskFlow | None = None
     suppressions: list[Suppression] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     manifests: list[Manifest] = field(default_factory=list)  # YAML documents to render

@@ -71,6 +71,10 @@ OWN_NAME_CALLS = (
     (b"create_task", (b"(", b" (")),  # a call: `create_task_run` is another name
     (b"ensure_future", (b"",)),  # also `ef = asyncio.ensure_future`, an alias
 )
+# ... but a project's own task factory is conventionally named after what it wraps
+# (`self.sys_create_task(`, `safe_ensure_future(`): its calls are read for the
+# task-factory pass (link_factories.py), which reports those that throw the task away.
+FACTORY_CALLS = (b"create_task(", b"ensure_future(")
 
 
 def _own_name(source: bytes, name: bytes, followed_by: tuple[bytes, ...]) -> bool:
@@ -121,6 +125,8 @@ def python_might_matter(source: bytes) -> bool:
     if any(keyword in source for keyword in PYTHON_KEYWORDS):
         return True
     if any(_own_name(source, name, after) for name, after in OWN_NAME_CALLS):
+        return True
+    if any(call in source for call in FACTORY_CALLS):
         return True
     if b"SCHEDULE" in source and any(key in source for key in REGISTRY_KEYS):
         return True

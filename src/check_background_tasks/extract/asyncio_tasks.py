@@ -54,6 +54,9 @@ def _via(ctx: FileContext, site: CallSite) -> str | None:
     return None
 
 
+via_of = _via  # what creates a task a function returns (factories.py)
+
+
 def _task(ctx: FileContext, site: CallSite, via: str) -> None:
     coro = arg_value(site.node, 0, "coro")
     if coro is None:

@@ -135,6 +135,18 @@ class FileContext:
     # function qualname -> its definitions (two `def _` share a qualname), for the few
     # questions only a function's whole body answers (task_locals.py)
     function_nodes: dict[str, list[ast.AST]] = field(default_factory=dict)
+    # Raw material of the task-factory summary (factories.py), collected in the one pass:
+    # (qualname, node) of each class; (function, class, value) of each `return <call|name>`;
+    # calls whose result is thrown away or stored; (class, attribute, value, function) of
+    # each `self.x = ...`; (target, annotation, class, function) of each annotation;
+    # function qualname -> {parameter: annotation}
+    class_nodes: list[tuple[str, ast.ClassDef]] = field(default_factory=list)
+    returns: list[tuple[str, str | None, ast.expr]] = field(default_factory=list)
+    flow_calls: list[CallSite] = field(default_factory=list)
+    self_assigns: list[tuple[str, str, ast.expr, str]] = field(default_factory=list)
+    annotations: list[tuple[str, ast.expr, str | None, str | None]] = field(default_factory=list)
+    param_annotations: dict[str, dict[str, ast.expr]] = field(default_factory=dict)
+    local_uses: dict[int, Any] = field(default_factory=dict)  # task_locals.py, per function
     import_calls: list[tuple[int, int, str]] = field(default_factory=list)
     # (owner, key, value, line): time zones and job stores (scheduler_settings.py)
     scheduler_settings: list[tuple[str, str, Any, int]] = field(default_factory=list)

@@ -27,6 +27,7 @@ from . import (
     asyncio_tasks,
     branches,
     celery,
+    factories,
     fastapi,
     huey,
     job_calls,
@@ -71,6 +72,47 @@ INTERESTING_CALLS = frozenset(
 )
 
 STARTUP_EVENT_NAMES = ("startup", "on_startup")
+
+# Methods thrown-away calls are mostly made of, none of them a project's task factory:
+# not kept for the task-factory pass (factories.py).
+NEVER_FACTORIES = frozenset(
+    {
+        "print",
+        "debug",
+        "info",
+        "warning",
+        "warn",
+        "error",
+        "exception",
+        "critical",
+        "log",
+        "append",
+        "extend",
+        "add",
+        "update",
+        "remove",
+        "discard",
+        "pop",
+        "setdefault",
+        "insert",
+        "write",
+        "join",
+        "format",
+        "get",
+        "set",
+        "__init__",
+        "setattr",
+        "assertEqual",
+        "assertTrue",
+        "assertIn",
+        "isinstance",
+        "len",
+        "str",
+        "int",
+        "dict",
+        "list",
+    }
+)
 
 T = TypeVar("T")
 
@@ -167,6 +209,7 @@ class Collector(ast.NodeVisitor):
         self.lambdas = 0  # depth inside lambdas, whose calls run later and elsewhere
         self.awaited_calls: set[int] = set()
         self.assigned_calls: dict[int, str] = {}  # id(call) -> the plain name bound to it
+        self.stored_calls: set[int] = set()  # calls whose value an assignment stores
         self.arms: list[branches.Arm] = []  # arms of if / try / match (branches.py)
 
     # --- scopes ------------------------------------------------------------------
@@ -198,6 +241,7 @@ class Collector(ast.NodeVisitor):
         return self.evidence[-1].facts.qualname if self.evidence else None
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.ctx.class_nodes.append((self._qualname(node.name), node))
         # Decorators and bases are read inside the class's scope, body after them.
         self._enter("class", node.name)
         self._visit_all(node.decorator_list, node.bases, node.keywords, node.body)
@@ -239,9 +283,13 @@ class Collector(ast.NodeVisitor):
 
     def _note_parameters(self, qualname: str, args: ast.arguments) -> None:
         ordered = [*args.posonlyargs, *args.args]
+        annotated = {}
         for param in [*ordered, *args.kwonlyargs]:
             if param.annotation is not None:
                 self._note_receiver(param.arg, param.annotation)
+                annotated[param.arg] = param.annotation
+        if annotated:
+            self.ctx.param_annotations[qualname] = annotated
         stars = [star for star in (args.vararg, args.kwarg) if star is not None]
         self.ctx.function_locals[qualname] = {p.arg for p in [*ordered, *args.kwonlyargs, *stars]}
         self.ctx.function_params[qualname] = [p.arg for p in [*ordered, *args.kwonlyargs]]
@@ -262,6 +310,8 @@ class Collector(ast.NodeVisitor):
         self.ctx.imports.add_import_from(node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if isinstance(node.value, ast.Call):
+            self.stored_calls.add(id(node.value))
         if len(node.targets) == 1:
             self._note_assigned_call(node.targets[0], node.value)
         for target in node.targets:
@@ -275,6 +325,9 @@ class Collector(ast.NodeVisitor):
         text = dotted_expr(node.target)
         if text:
             self._note_receiver(text, node.annotation)
+            self.ctx.annotations.append(
+                (text, node.annotation, self._enclosing_class(), self._enclosing_function())
+            )
         self.generic_visit(node)
 
     def _assigned(self, target: ast.expr, value: ast.expr, stmt: ast.stmt) -> None:
@@ -296,6 +349,9 @@ class Collector(ast.NodeVisitor):
                 if text in self.ctx.receivers:
                     self.ctx.receiver_calls[text] = factory
             self.ctx.assigns.append(AssignSite(text, None, value, stmt, module_level))
+            owner, function = self._enclosing_class(), self._enclosing_function()
+            if text.startswith("self.") and text.count(".") == 1 and owner and function:
+                self.ctx.self_assigns.append((owner, text[5:], value, function))
             return
         if isinstance(target, ast.Subscript) and not isinstance(target.slice, ast.Slice):
             base = dotted_expr(target.value)
@@ -348,6 +404,12 @@ class Collector(ast.NodeVisitor):
         if callee is not None:
             line, column = self.ctx.position(call)
             self.ctx.import_calls.append((line, column, callee))
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if self.evidence and isinstance(node.value, ast.Call | ast.Name):
+            function = self.evidence[-1].facts.qualname
+            self.ctx.returns.append((function, self._enclosing_class(), node.value))
+        self.generic_visit(node)
 
     def visit_Await(self, node: ast.Await) -> None:
         if isinstance(node.value, ast.Call):
@@ -414,6 +476,11 @@ class Collector(ast.NodeVisitor):
             self.evidence[-1].call(node, resolved, awaited, self.lambdas > 0)
         if func_text is not None and last_part(func_text) in INTERESTING_CALLS:
             self.ctx.calls.append(self._site(node, func_text, resolved))
+        if (node.args or node.keywords) and func_text is not None:
+            key = id(node)
+            if key in self.discarded_calls or key in self.stored_calls:
+                if last_part(func_text) not in NEVER_FACTORIES:
+                    self.ctx.flow_calls.append(self._site(node, func_text, resolved))
         if isinstance(node.func, ast.Call):
             self._note_task_call_form(node)
         elif isinstance(node.func, ast.Name):
@@ -679,6 +746,7 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     facts.imports = dict(ctx.imports.names)
     facts.receivers = {k: v for k, v in ctx.receivers.items() if "." not in k}
     facts.scheduler_starts = ctx.starts
+    facts.task_flow = factories.summarise(ctx)
     facts.import_calls = ctx.import_calls
     facts.scheduler_settings = ctx.scheduler_settings
     facts.job_calls = ctx.job_calls

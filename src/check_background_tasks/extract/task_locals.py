@@ -22,16 +22,30 @@ from .context import CallSite, FileContext
 SELF_ONLY_METHODS = frozenset({"add_done_callback", "set_name", "get_name"})
 
 
-def kept_only_in_local(ctx: FileContext, site: CallSite) -> str | None:
+def kept_only_in_local(ctx: FileContext, site: CallSite, also_returned: bool = False) -> str | None:
     """The local's name when `site`'s task is bound to a function local that keeps
-    nothing, else None."""
+    nothing, else None. `also_returned`: `return task` is allowed too (and required), the
+    question a task factory asks (factories.py)."""
     name = site.assigned_to
     if name is None or site.enclosing is None:
         return None
     function = _definition_around(ctx, site)
-    if function is None or _is_generator(function) or _declared_outside(function, name):
+    if function is None:
         return None
-    return name if _only_self_uses(function, name) else None
+    uses = ctx.local_uses.get(id(function))
+    if uses is None:
+        uses = ctx.local_uses[id(function)] = _Uses(function)
+    if uses.generator or name in uses.outside:
+        return None
+    # Every read of the name (nested functions included) is `name.<method>(...)` of a
+    # method that stores nothing elsewhere, or (for a factory) `return name`.
+    # (`task.add_done_callback(partial(keep, task))` reads it once more, as an argument:
+    # that read may keep it.)
+    harmless = uses.harmless.get(name, 0)
+    returned = uses.returned.get(name, 0) if also_returned else 0
+    if also_returned and not returned:
+        return None
+    return name if uses.reads.get(name, 0) == harmless + returned else None
 
 
 def _definition_around(ctx: FileContext, site: CallSite) -> ast.AST | None:
@@ -42,46 +56,44 @@ def _definition_around(ctx: FileContext, site: CallSite) -> ast.AST | None:
     return None
 
 
-def _own_nodes(function: ast.AST) -> list[ast.AST]:
-    """Nodes of the function's body, not those of functions nested in it."""
-    out: list[ast.AST] = []
-    todo = list(function.body)  # type: ignore[attr-defined]
-    while todo:
-        node = todo.pop()
-        out.append(node)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            continue
-        todo.extend(ast.iter_child_nodes(node))
-    return out
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
-def _is_generator(function: ast.AST) -> bool:
-    return any(isinstance(node, ast.Yield | ast.YieldFrom) for node in _own_nodes(function))
+class _Uses:
+    """How a function's body reads its names, in one walk (asked once per function)."""
 
+    def __init__(self, function: ast.AST) -> None:
+        self.generator = False  # a generator's locals live while it is suspended
+        self.outside: set[str] = set()  # `global` / `nonlocal`: outlive the call
+        self.reads: dict[str, int] = {}
+        self.harmless: dict[str, int] = {}  # reads as `name.add_done_callback(...)`
+        self.returned: dict[str, int] = {}  # reads as `return name`
+        todo: list[tuple[ast.AST, bool]] = [(child, False) for child in function.body]  # type: ignore[attr-defined]
+        while todo:
+            node, nested = todo.pop()
+            kind = type(node)
+            if kind is ast.Name:
+                if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                    self._count(self.reads, node.id)  # type: ignore[attr-defined]
+                continue
+            if not nested:
+                if kind is ast.Yield or kind is ast.YieldFrom:
+                    self.generator = True
+                elif kind is ast.Global or kind is ast.Nonlocal:
+                    self.outside.update(node.names)  # type: ignore[attr-defined]
+            if kind is ast.Return and type(node.value) is ast.Name:  # type: ignore[attr-defined]
+                self._count(self.returned, node.value.id)  # type: ignore[attr-defined]
+            elif kind is ast.Call:
+                func = node.func  # type: ignore[attr-defined]
+                if (
+                    type(func) is ast.Attribute
+                    and type(func.value) is ast.Name
+                    and func.attr in SELF_ONLY_METHODS
+                ):
+                    self._count(self.harmless, func.value.id)
+            inner = nested or isinstance(node, SCOPES)
+            todo.extend((child, inner) for child in ast.iter_child_nodes(node))
 
-def _declared_outside(function: ast.AST, name: str) -> bool:
-    """`global task` / `nonlocal task`: the name outlives the call."""
-    return any(
-        isinstance(node, ast.Global | ast.Nonlocal) and name in node.names
-        for node in _own_nodes(function)
-    )
-
-
-def _only_self_uses(function: ast.AST, name: str) -> bool:
-    """Every read of `name` (nested functions included) is `name.<method>(...)` of a
-    method that stores nothing elsewhere. (`task.add_done_callback(partial(keep, task))`
-    reads it once more, as an argument: that read may keep it.)"""
-    harmless: set[int] = set()
-    reads: list[ast.Name] = []
-    for node in ast.walk(function):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            receiver = node.func.value
-            if (
-                isinstance(receiver, ast.Name)
-                and receiver.id == name
-                and node.func.attr in SELF_ONLY_METHODS
-            ):
-                harmless.add(id(receiver))
-        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-            reads.append(node)
-    return all(id(read) in harmless for read in reads)
+    @staticmethod
+    def _count(counts: dict[str, int], name: str) -> None:
+        counts[name] = counts.get(name, 0) + 1

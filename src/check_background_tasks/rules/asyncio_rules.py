@@ -25,6 +25,31 @@ def dangling_task(self: Rule, project: Project, config: Config) -> Iterator[Find
         yield self.finding(_dangling_message(linked), job.location, basis=f"{job.target}")
 
 
+def _factory_message(linked: LinkedJob, extra: dict, weak: str) -> str:  # type: ignore[type-arg]
+    """`self.sys_create_task(...)` → `CoreSys.create_task` → `loop.create_task` (link_factories.py)."""
+    call = extra["call"]
+    if not call.startswith("self."):
+        call = call.rpartition(".")[2]
+    chain = extra["factory"].split(" → ")
+    if chain and chain[0].rpartition(".")[2] == call.rpartition(".")[2]:
+        chain = chain[1:]
+    hops = " → ".join(f"`{hop}`" for hop in [*chain, extra["via"]])
+    local = extra.get("kept_in_local")
+    dropped = (
+        f"is kept only in the local `{local}`, which dies when "
+        f"`{linked.raw.enclosing or 'its function'}` returns"
+        if local
+        else "is thrown away here"
+    )
+    maker = extra["factory"].split(" → ")[-1]
+    return (
+        f"`{call}(...)` → {hops}: nothing keeps the task (`{maker}` at "
+        f"{extra['factory_at']} returns it unstored, and the result {dropped}): {weak}; "
+        f"keep the result, or make `{maker}` keep its tasks (a set + "
+        "add_done_callback(set.discard)) and every call of it is safe"
+    )
+
+
 KEEP_ADVICE = "keep a reference (a set + add_done_callback(set.discard)) or use a TaskGroup"
 
 
@@ -39,6 +64,8 @@ def _dangling_message(linked: LinkedJob) -> str:
             f"on the loop, so {weak.partition(', so ')[2]} and its exception is never seen; "
             "keep the future (wait on `.result()` or add a done callback)"
         )
+    if extra.get("factory"):
+        return _factory_message(linked, extra, weak)
     local = extra.get("kept_in_local")
     if local:
         where = linked.raw.enclosing or "its function"
