@@ -284,3 +284,49 @@ def test_factory_result_kept_only_in_a_dying_local(tmp_path):
     )
     assert [f.location.line for f in found] == [10]
     assert "is kept only in the local `task`, which dies when `go` returns" in found[0].message
+
+
+def test_attribute_type_from_annotation_and_disagreeing_assignments(tmp_path):
+    files = {
+        "app/__init__.py": "",
+        "app/tracker.py": """
+            import asyncio
+
+            class Tracker:
+                def process_update(self, update):
+                    return asyncio.ensure_future(self._process(update))
+
+                async def _process(self, update): ...
+            """,
+        "app/exchange.py": """
+            import asyncio
+            from app.tracker import Tracker
+
+            class Exchange:
+                def __init__(self, other):
+                    self._tracker: Tracker = self._make_tracker()   # declared
+                    self._maybe = Tracker()
+                    self._other = other                             # not known
+
+                def _make_tracker(self) -> Tracker:
+                    return Tracker()
+
+                def on_message(self, update):
+                    self._tracker.process_update(update)
+
+                def on_other(self, update):
+                    self._other.process_update(update)
+                    self._maybe.process_update(update)
+
+                def swap(self, value):
+                    self._maybe = value   # another object may be there: unknown
+
+                def start(self):   # (a task start of its own: the file is read)
+                    self._pinger = asyncio.ensure_future(self._ping())
+            """,
+    }
+    found = findings(tmp_path, files, code="BGT021")
+    assert [(f.location.file, f.location.line) for f in found] == [("app/exchange.py", 14)]
+    assert found[0].message.startswith(
+        "`self._tracker.process_update(...)` → `asyncio.ensure_future`"
+    )

@@ -280,29 +280,38 @@ def _classes(ctx: FileContext) -> dict[str, ClassShape]:
             if text:
                 bases.append(_absolute(ctx, text))
         shapes[qualname] = ClassShape(tuple(bases))
+    # An annotation declares the type (`self.tracker: Tracker = self._make()`); otherwise
+    # every assignment must agree: a constructor call, or a parameter annotated with it.
+    # Anything else assigned (not None) leaves the type unknown.
+    declared: set[tuple[str, str]] = set()
     for target, annotation, owner, function in ctx.annotations:
         if owner is None or owner not in shapes:
             continue
         if function is None and "." not in target:
-            _note(shapes[owner], target, _type_name(ctx, annotation))  # class body
+            attribute = target  # in the class body
         elif function is not None and target.startswith("self.") and target.count(".") == 1:
-            _note(shapes[owner], target[5:], _type_name(ctx, annotation))
-    for owner, attribute, value, function in ctx.self_assigns:
-        if owner not in shapes:
+            attribute = target[5:]
+        else:
             continue
+        _note(shapes[owner], attribute, _type_name(ctx, annotation) or "")
+        declared.add((owner, attribute))
+    for owner, attribute, value, function in ctx.self_assigns:
+        if owner not in shapes or (owner, attribute) in declared or _is_none(value):
+            continue
+        found: str | None = None
         if isinstance(value, ast.Call):
             text = dotted_expr(value.func)
-            _note(shapes[owner], attribute, _absolute(ctx, text) if text else None)
+            if text and text.partition(".")[0] not in ("self", "cls"):
+                found = _absolute(ctx, text)
         elif isinstance(value, ast.Name):
             given = ctx.param_annotations.get(function, {}).get(value.id)
-            if given is not None:
-                _note(shapes[owner], attribute, _type_name(ctx, given))
+            found = _type_name(ctx, given) if given is not None else None
+        _note(shapes[owner], attribute, found or "")
     return shapes
 
 
-def _note(shape: ClassShape, attribute: str, type_name: str | None) -> None:
-    if not type_name:
-        return
+def _note(shape: ClassShape, attribute: str, type_name: str) -> None:
+    """Record a type for the attribute; "" (unknown) once two disagree or one is unknown."""
     known = shape.attributes.get(attribute)
     shape.attributes[attribute] = type_name if known in (None, type_name) else ""
 
