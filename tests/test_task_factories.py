@@ -326,7 +326,7 @@ def test_attribute_type_from_annotation_and_disagreeing_assignments(tmp_path):
             """,
     }
     found = findings(tmp_path, files, code="BGT021")
-    assert [(f.location.file, f.location.line) for f in found] == [("app/exchange.py", 14)]
+    assert [(f.location.file, f.location.line) for f in found] == [("app/exchange.py", 15)]
     assert found[0].message.startswith(
         "`self._tracker.process_update(...)` → `asyncio.ensure_future`"
     )
