@@ -52,6 +52,8 @@ PYTHON_KEYWORDS = (
     b"get_job(",
     b"run_coroutine_threadsafe",  # a task started on a loop from another thread
     b"repeat_every",  # fastapi-utils' decorator and copies of it under its name
+    b"JOBS = [",  # Flask-APScheduler's job list in a config without SCHEDULER_ settings
+    b"JOBS=[",
 )
 
 # `scheduler.start()` at import (BGT023), `scheduler.schedule(JobSpec(...))`,
@@ -107,6 +109,7 @@ COMMON_PARTS = (
     b"_threadsafe",
     b"Thread(",
     b"repeat_every",
+    b"JOBS",
 )
 
 # A thread started over a forever-loop (BGT022, extract/threads.py): the three together.

@@ -7,9 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 from ..model import Schedule, TargetRef
-from . import triggers
+from . import beat_data, triggers
 from .context import AssignSite, CallSite, FileContext, arg_value, named_args, unnamed_args
-from .names import DeferredNode, dotted_expr, last_part, resolves_into
+from .names import DeferredNode, Evaluator, dotted_expr, last_part, resolves_into
 
 CALL_NAMES = frozenset({"update", "add_periodic_task"})
 
@@ -25,6 +25,8 @@ def collect(ctx: FileContext) -> None:
     for assign in ctx.assigns:
         if last_part(assign.target_text) in BEAT_NAMES:
             _assigned_schedule(ctx, assign)
+    for key, value, where, bindings in beat_data.module_loops(ctx):
+        _bound_entry(ctx, key, value, where, bindings)
     for site in ctx.calls:
         if site.method == "update":
             _update(ctx, site)
@@ -43,10 +45,27 @@ def _assigned_schedule(ctx: FileContext, assign: AssignSite) -> None:
         value = ctx.evaluator.value(assign.value)
         if isinstance(value, dict):
             _entries(ctx, value)
+            return
+        built = beat_data.built_by(ctx, assign.value)
+        if built is not None:
+            for key, entry, where, bindings in built:
+                _bound_entry(ctx, key, entry, where, bindings)
         elif last_part(assign.target_text) in SETTINGS_NAMES or ".conf." in assign.target_text:
             _opaque(ctx, assign.value)
     elif isinstance(assign.subscript_key, str):
         _entry(ctx, assign.subscript_key, DeferredNode(assign.value, assign.value))
+
+
+def _bound_entry(
+    ctx: FileContext, key: str, value: ast.expr, where: ast.AST, bindings: dict[str, ast.expr]
+) -> None:
+    """An entry written once for many (beat_data.py), read with the loop's names bound."""
+    evaluator = ctx.evaluator
+    ctx.evaluator = Evaluator(ctx.imports, {**ctx.constants, **bindings})
+    try:
+        _entry(ctx, key, DeferredNode(value, where))
+    finally:
+        ctx.evaluator = evaluator
 
 
 def _update(ctx: FileContext, site: CallSite) -> None:

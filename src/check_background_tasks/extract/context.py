@@ -118,6 +118,8 @@ class FileContext:
     receiver_classes: dict[str, str] = field(default_factory=dict)  # text -> dotted factory
     receiver_calls: dict[str, ast.Call] = field(default_factory=dict)  # text -> the factory call
     task_call_forms: list[tuple[ast.Call, str]] = field(default_factory=list)
+    applied_calls: list[ast.Call] = field(default_factory=list)  # `decorator(...)(func)`
+    module_statements: list[ast.stmt] = field(default_factory=list)  # the module's body
     functions: list[FunctionFacts] = field(default_factory=list)
     # names bound inside each function (parameters, assignments), by function qualname
     function_locals: dict[str, set[str]] = field(default_factory=dict)

@@ -170,7 +170,47 @@ class Evaluator:
             return self.dict_value(node, depth)
         if isinstance(node, ast.Call):
             return self.call_value(node, depth)
+        if isinstance(node, ast.Subscript):
+            return self._item(node, depth)
+        if isinstance(node, ast.JoinedStr):
+            return self._joined(node, depth)
         return UNKNOWN
+
+    def _item(self, node: ast.Subscript, depth: int) -> Any:
+        """`task["name"]`, `pair[0]` of a known dict or sequence (a loop over data)."""
+        container = self.value(node.value, depth + 1)
+        key = self.value(node.slice, depth + 1)
+        if isinstance(container, dict) and isinstance(key, str | int) and key in container:
+            return self.resolved(container[key], depth + 1)
+        if (
+            isinstance(container, list)
+            and type(key) is int
+            and -len(container) <= key < len(container)
+        ):
+            return container[key]
+        return UNKNOWN
+
+    def _joined(self, node: ast.JoinedStr, depth: int) -> Any:
+        """f"*/{minutes}" with every hole known. One without holes is UNKNOWN: that is
+        what an f-string of newer grammar becomes once blanked (downgrade.py)."""
+        if not any(isinstance(part, ast.FormattedValue) for part in node.values):
+            return UNKNOWN
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                parts.append(part.value)
+                continue
+            if (
+                not isinstance(part, ast.FormattedValue)
+                or part.format_spec
+                or part.conversion != -1
+            ):
+                return UNKNOWN
+            value = strip_env(self.value(part.value, depth + 1))
+            if not isinstance(value, str | int) or isinstance(value, bool):
+                return UNKNOWN
+            parts.append(str(value))
+        return "".join(parts)
 
     def _binary(self, node: ast.BinOp, depth: int) -> Any:
         left = self.value(node.left, depth + 1)

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ..model import FileFacts, FunctionFacts, Problem, Suppression
 from . import (
+    applied_decorators,
     apscheduler,
     arq,
     asyncio_tasks,
@@ -29,6 +30,7 @@ from . import (
     celery,
     factories,
     fastapi,
+    flask_jobs,
     huey,
     job_calls,
     locked_scheduler,
@@ -62,6 +64,7 @@ FRAMEWORKS = (
     arq,
     threads,
     repeat_every,
+    flask_jobs,
 )
 # Passes that read what the frameworks' jobs inherit or refer to, not jobs themselves.
 SETTINGS = (scheduler_settings, job_calls)
@@ -507,6 +510,7 @@ class Collector(ast.NodeVisitor):
         """`app.task(name="x")(func)` registers `func` as a Celery task."""
         inner = node.func
         assert isinstance(inner, ast.Call)
+        self.ctx.applied_calls.append(node)  # a decorator applied as a call (applied_decorators.py)
         text = dotted_expr(inner.func)
         given = _arguments(node)
         if last_part(text) in ("task", "shared_task") and given:
@@ -735,8 +739,11 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     for fn in collector.functions:
         if fn.qualname in ctx.startup_functions:
             fn.is_startup_hook = True
+    ctx.module_statements = list(getattr(tree, "body", []))
+    applied = applied_decorators.expand(ctx)
     for framework in FRAMEWORKS:
         framework.collect(ctx)
+    applied_decorators.retarget(ctx, applied, ctx.decorated)
     wrappers.follow(ctx)
     branches.place(ctx.jobs, collector.arms)
     for reader in SETTINGS:
