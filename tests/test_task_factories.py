@@ -330,3 +330,34 @@ def test_attribute_type_from_annotation_and_disagreeing_assignments(tmp_path):
     assert found[0].message.startswith(
         "`self._tracker.process_update(...)` → `asyncio.ensure_future`"
     )
+
+
+def test_configured_task_factory(tmp_path):
+    from check_background_tasks.config import Config
+
+    files = {
+        "app/__init__.py": "",
+        "app/utils.py": """
+            def spawn(coro):
+                return REGISTRY.start(coro)   # nothing here says it is a task
+            """,
+        "app/views.py": """
+            from app.utils import spawn
+
+            async def notify(): ...
+
+            def handler():
+                spawn(notify())
+                kept = spawn(notify())
+                return kept
+            """,
+    }
+    assert findings(tmp_path, files, code="BGT021") == []
+    config = Config(select=["ALL"], task_factories=["app.utils.spawn"])
+    found = findings(tmp_path / "configured", files, config=config, code="BGT021")
+    assert [(f.location.file.rpartition("app/")[2], f.location.line) for f in found] == [
+        ("views.py", 7)
+    ]
+    assert found[0].message.startswith(
+        "`spawn(...)` → `task-factories (configuration)`: nothing keeps the task"
+    )

@@ -41,11 +41,22 @@ class Config:
     # (larger ones are fixtures and dumps, whose reading a cold run would pay for nothing)
     max_file_size: int | None = None
     max_file_tokens: int = 200_000  # files with more are reported, not parsed
+    # dotted paths of the project's own task factories no analysis can see (a factory
+    # reached through a registry, a C extension, a decorator): each call starts a task
+    # nothing keeps, and the files that call them are read (link_factories.py)
+    task_factories: list[str] = field(default_factory=list)
     source: Path | None = None  # the file it came from
 
     def fingerprint(self) -> str:
         """What of the config changes per-file extraction (for cache keys)."""
-        return f"max-file-size={self.max_file_size} max-file-tokens={self.max_file_tokens}"
+        base = f"max-file-size={self.max_file_size} max-file-tokens={self.max_file_tokens}"
+        if self.task_factories:  # which files the prefilter reads
+            base += " task-factories=" + ",".join(sorted(self.task_factories))
+        return base
+
+    def factory_calls(self) -> tuple[bytes, ...]:
+        """`name(` of each configured task factory, for the prefilter."""
+        return tuple(f"{dotted.rpartition('.')[2]}(".encode() for dotted in self.task_factories)
 
 
 def _as_list(key: str, value: Any) -> list[str]:
@@ -113,6 +124,7 @@ PARSERS = {
     "pileup-threshold": _positive_int,
     "max-file-size": _positive_int,
     "max-file-tokens": _positive_int,
+    "task-factories": _as_list,
 }
 
 

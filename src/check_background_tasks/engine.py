@@ -60,9 +60,12 @@ class Scan:
     errors: list[str] = field(default_factory=list)  # one-line usage errors (missing paths)
 
 
-def might_matter(name: str, source: bytes) -> bool:
+def might_matter(name: str, source: bytes, calls: tuple[bytes, ...] = ()) -> bool:
+    """The prefilter; `calls`: configured task factories' `name(` (a file calling one is read)."""
     from .extract import might_matter as prefilter
 
+    if calls and name.endswith(".py") and any(call in source for call in calls):
+        return True
     return prefilter(name, source)
 
 
@@ -249,6 +252,8 @@ class _Planner:
         self.tasks: list[Task] = []  # candidates to extract now
         self.python: list[Task] = []  # every Python file (targets may live anywhere)
         self.entries: dict[str, Entry] = {}  # path -> entry to store / update
+        self.factory_calls: tuple[bytes, ...] = ()  # config `task-factories` (might_matter)
+        self.factories: list[str] = []  # config `task-factories`: their modules are read
 
     def plan(self, files: list[SourceFile], namer: ModuleNamer) -> Iterator[Task]:
         """The candidates among `files` still to extract, as they are found."""
@@ -290,7 +295,7 @@ class _Planner:
             if entry is not None and self._reuse(task, entry):
                 cache.refresh_stat(entry, stat, checked_ns)
                 return None
-            candidate = might_matter(name, source)
+            candidate = might_matter(name, source, self.factory_calls)
             entry = Entry(
                 task.display,
                 module,
@@ -305,7 +310,7 @@ class _Planner:
             self.entries[path] = entry
             cache.store(path, entry)
         else:
-            candidate = might_matter(name, source)
+            candidate = might_matter(name, source, self.factory_calls)
         if not candidate:
             return None
         task = replace(task, source=source)
@@ -362,6 +367,8 @@ def scan(
     cache = Cache(cache_dir, config.fingerprint()) if cache_dir is not None else None
     files, errors = discovery(config.exclude + config.extend_exclude)
     planner = _Planner(cache, config.max_file_size, config.max_file_tokens)
+    planner.factory_calls = config.factory_calls()
+    planner.factories = config.task_factories
     cold = cache is None or not cache.entries
     early = cold and len(files) >= COLD_POOL_FILES and workers > 1 and _workers_fork()
     pool_after = 1 if early else POOL_THRESHOLD
@@ -383,6 +390,7 @@ def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> li
     by_module = {t.module: t for t in planner.python if t.module}
     for _ in range(MAX_LINK_ROUNDS):
         wanted = needed_modules(facts, set(by_module)) | base_modules(facts, set(by_module))
+        wanted |= _modules_of(planner.factories, set(by_module))
         read = {ff.path for ff in facts}
         more = [by_module[m] for m in sorted(wanted) if by_module[m].display not in read]
         if not more:
@@ -395,3 +403,15 @@ def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> li
         facts = [ff for ff in facts if ff.path not in again]
         facts += [ff for ff in cached if ff is not None] + fresh
     return facts
+
+
+def _modules_of(dotted_paths: list[str], known: set[str]) -> set[str]:
+    """The modules that define these dotted paths (configured task factories)."""
+    out = set()
+    for dotted in dotted_paths:
+        module = dotted.rpartition(".")[0]
+        while module and module not in known:
+            module = module.rpartition(".")[0]
+        if module:
+            out.add(module)
+    return out

@@ -210,7 +210,7 @@ def link(facts: list[FileFacts], config: Config) -> Project:
             linked[-1].scheduler_key = job_scheduler_key(raw, ff, table.follow)
     linked = promote_thread_loops(linked)
     note_repeat_starts(linked, facts, table)
-    linked = factory_tasks(linked, facts, table)
+    linked = factory_tasks(linked, facts, table, config.task_factories)
     linked.sort(key=lambda lj: (lj.job.location, lj.job.kind, lj.job.name or ""))
     schedulers = collect_configs(facts, table.follow)
     apply_time_zones(linked, schedulers)

@@ -216,11 +216,14 @@ class ClassIndex:
 
 
 def find_factories(
-    facts: list[FileFacts], table: SymbolTable, index: ClassIndex
+    facts: list[FileFacts],
+    table: SymbolTable,
+    index: ClassIndex,
+    declared: dict[str, Factory] | None = None,
 ) -> dict[str, Factory]:
     from .link import resolve_target
 
-    factories: dict[str, Factory] = {}
+    factories: dict[str, Factory] = dict(declared or {})
     chained: list[tuple[TaskReturn, FileFacts]] = []
     for ff in facts:
         if ff.task_flow is None:
@@ -342,16 +345,45 @@ def _argument(factory: Factory, offset: int, by_key: dict[str, Any]) -> Any:
     return by_key.get(factory.coroutine, MISSING)
 
 
+def configured(dotted_paths: list[str], table: SymbolTable) -> dict[str, Factory]:
+    """`task-factories` of the config: the coroutine is the first argument of each call."""
+    out: dict[str, Factory] = {}
+    for given in dotted_paths:
+        dotted = table.follow(given)
+        found = table.functions.get(dotted)
+        if found is None:
+            continue  # not in the scanned code: nothing calls it that we can place
+        fn, ff = found
+        method = "." in fn.qualname and "<locals>" not in fn.qualname
+        location = Location(ff.path, fn.line, fn.column)
+        out[dotted] = Factory(
+            function=dotted,
+            parameters=("self", "coro") if method else ("coro",),
+            coroutine="coro",
+            needs_call=False,
+            made=None,
+            chain=(fn.qualname, "task-factories (configuration)"),
+            static="staticmethod" in fn.decorators,
+            location=location,
+            origin=location,
+            start=None,
+        )
+    return out
+
+
 def factory_tasks(
-    existing: list[LinkedJob], facts: list[FileFacts], table: SymbolTable
+    existing: list[LinkedJob],
+    facts: list[FileFacts],
+    table: SymbolTable,
+    declared: list[str] | None = None,
 ) -> list[LinkedJob]:
     """`existing` plus a create_task record for each call of a factory (a call a
     same-file wrapper already placed there is replaced: extract/wrappers.py cannot tell
-    whether the caller keeps the result)."""
-    if not any(ff.task_flow and ff.task_flow.returns for ff in facts):
+    whether the caller keeps the result). `declared`: the config's `task-factories`."""
+    if not declared and not any(ff.task_flow and ff.task_flow.returns for ff in facts):
         return existing
     index = ClassIndex(facts, table)
-    factories = find_factories(facts, table, index)
+    factories = find_factories(facts, table, index, configured(declared or [], table))
     if not factories:
         return existing
     found = list(_calls_of(factories, facts, table, index))
