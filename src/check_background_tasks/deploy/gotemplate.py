@@ -54,6 +54,7 @@ from .gotemplate_values import (
     GoObject,
     LineInfo,
     Unknown,
+    has_marker,
     is_open,
     keys_of,
     marker,
@@ -509,9 +510,17 @@ class _Frame:
         self.run_define(node.name, value, loc, out)
 
     def run_define(self, name: str, dot: Any, dot_loc: Location | None, out: _Out) -> None:
-        found = self.run.templates.defines.get(name)
+        """Run a named template: a ``define`` or a template file (Helm names each file,
+        ``chart/templates/configmap.yaml``). One not here (a library chart from a chart
+        repository, a file not scanned) writes an unknown: what it writes is not known."""
+        templates = self.run.templates
+        found = templates.defines.get(name)
+        if found is None and name in templates.files:
+            source = templates.files[name]
+            found = (source.parsed.body, source.file)
         if found is None:
-            raise TemplateExecError(f'no template "{name}" associated with template')
+            self.print(Unknown(f'include "{name}"'), None, out)  # not in the scan
+            return
         body, file = found
         run = self.run
         if run.include_depth >= run.limits.max_include_depth:
@@ -690,8 +699,15 @@ class _Frame:
         fn = sprig.FUNCS.get(name)
         if fn is None:
             return Unknown(), None  # a function this evaluator does not know
-        if name not in sprig.TOLERANT and any(isinstance(v, Unknown) for v in values):
-            return Unknown(), None
+        if name in sprig.PREDICATES and any(has_marker(v) for v in values):
+            return Unknown(), None  # a comparison with a string only partly known
+        if any(isinstance(v, Unknown) for v in values):
+            if name in sprig.STRING_BUILDERS:
+                # `printf "%s-cron" .Release.Name` → "{{ .Release.Name }}-cron": the
+                # known part stays readable, the YAML reading still sees an unknown
+                values = [marker(v.desc) if isinstance(v, Unknown) else v for v in values]
+            elif name not in sprig.TOLERANT:
+                return Unknown(), None
         try:
             result = fn(*values)
         except TypeError as exc:

@@ -870,6 +870,58 @@ def _not_here(name: str) -> Callable[..., Unknown]:
     return call
 
 
+# Functions that build a string: an unknown argument becomes its marker in the text, so
+# the known rest stays readable (names in messages).
+STRING_BUILDERS = frozenset(
+    {
+        "printf",
+        "print",
+        "println",
+        "cat",
+        "trunc",
+        "trimSuffix",
+        "trimPrefix",
+        "trim",
+        "trimAll",
+        "lower",
+        "upper",
+        "replace",
+        "toString",
+        "join",
+        "nospace",
+    }
+)
+
+# Functions that decide something about a string: one holding a marker (partly unknown)
+# makes their result unknown.
+PREDICATES = frozenset(
+    {
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "contains",
+        "hasPrefix",
+        "hasSuffix",
+        "has",
+        "regexMatch",
+        "mustRegexMatch",
+        "semverCompare",
+        "len",
+        "atoi",
+        "int",
+        "int64",
+        "float64",
+        "b64enc",
+        "sha256sum",
+        "sha1sum",
+        "fromYaml",
+        "fromJson",
+    }
+)
+
 # Functions that see unknown arguments themselves (the rest: any unknown → unknown).
 TOLERANT = frozenset(
     {
