@@ -23,10 +23,11 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_NESTING = 100  # control structures and parentheses, together
 _SPACE_CHARS = " \t\r\n"  # what a trim marker removes (Go's spaceChars)
+_NEWLINE_RE = re.compile("\n")
 
 
 class TemplateSyntaxError(Exception):
@@ -151,8 +152,7 @@ class Parsed:
 
 # token kinds
 TEXT, LEFT, RIGHT = "text", "left", "right"
-SPACE, IDENT, FIELD, DOT, VAR, STRING, NUMBER, CHAR = (
-    "space",
+IDENT, FIELD, DOT, VAR, STRING, NUMBER, CHAR = (
     "ident",
     "field",
     "dot",
@@ -176,28 +176,66 @@ KEYWORDS = frozenset(
     {"if", "else", "end", "range", "with", "define", "template", "block", "break", "continue"}
 )
 
-_NUMBER_RE = re.compile(
-    r"[+-]?(?:0[xX][0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?(?:[pP][+-]?[0-9_]+)?"
+_NUMBER = (
+    r"[+-]?(?=\.?[0-9])(?:0[xX][0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?(?:[pP][+-]?[0-9_]+)?"
     r"|0[bB][01_]+|0[oO][0-7_]+"
     r"|(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][+-]?[0-9_]+)?)"
 )
+# One token inside an action, tried in this order at each position (Go's lexInsideAction).
+_ACTION_TOKEN_RE = re.compile(
+    r"(?P<rtrim>[ \t\r\n]-\}\})"
+    r"|(?P<right>\}\})"
+    r"|(?P<space>(?:[ \t\r\n](?!-\}\}))+)"
+    r"|(?P<declare>:=)"
+    r"|(?P<assign>=)"
+    r"|(?P<pipe>\|)"
+    r"|(?P<comma>,)"
+    r'|(?P<string>"(?:[^"\\\n]|\\.)*")'
+    r'|(?P<bad_string>")'
+    r"|(?P<raw>`[^`]*`)"
+    r"|(?P<char>'(?:[^'\\]|\\.)*')"
+    r"|(?P<var>\$\w*)"
+    rf"|(?P<number>{_NUMBER})"
+    r"|(?P<field>\.[^\W\d]\w*)"
+    r"|(?P<dot>\.)"
+    r"|(?P<ident>[^\W\d]\w*)"
+    r"|(?P<lparen>\()"
+    r"|(?P<rparen>\))"
+)
 
 
-@dataclass
-class Token:
+class Token(NamedTuple):
     kind: str
     value: Any
     offset: int
+    spaced: bool = False  # white space right before it (a field after a space is no chain)
 
 
 def _is_alnum(ch: str) -> bool:
     return ch == "_" or ch.isalnum()
 
 
+class _SpacedList:
+    """Appends to the lexer's tokens, marking the one that follows white space."""
+
+    __slots__ = ("lexer",)
+
+    def __init__(self, lexer: _Lexer) -> None:
+        self.lexer = lexer
+
+    def append(self, token: Token) -> None:
+        lexer = self.lexer
+        if lexer.spaced:
+            token = token._replace(spaced=True)
+            lexer.spaced = False
+        lexer.tokens.append(token)
+
+
 class _Lexer:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens: list[Token] = []
+        self.spaced = False  # the next token follows white space
 
     def run(self) -> list[Token]:
         text, n = self.text, len(self.text)
@@ -242,139 +280,75 @@ class _Lexer:
             raise TemplateSyntaxError("comment ends before closing delimiter")
         self.tokens.append(Token(LEFT, None, start))
         depth = 0
+        tokens = _SpacedList(self)
+        self.spaced = False
         while True:
-            if pos >= n:
-                raise TemplateSyntaxError("unclosed action")
-            ch = text[pos]
-            if ch in _SPACE_CHARS and text.startswith("-}}", pos + 1):
+            match = _ACTION_TOKEN_RE.match(text, pos)
+            if match is None:
+                if pos >= n:
+                    raise TemplateSyntaxError("unclosed action")
+                raise TemplateSyntaxError(f"unrecognized character in action: {text[pos]!r}")
+            kind = match.lastgroup
+            value = match.group()
+            if kind == "rtrim" or kind == "right":
                 if depth:
                     raise TemplateSyntaxError("unclosed left paren")
-                self.tokens.append(Token(RIGHT, None, pos))
-                return pos + 4, True
-            if text.startswith("}}", pos):
-                if depth:
-                    raise TemplateSyntaxError("unclosed left paren")
-                self.tokens.append(Token(RIGHT, None, pos))
-                return pos + 2, False
-            if ch in _SPACE_CHARS:
-                end = pos
-                while end < n and text[end] in _SPACE_CHARS and not text.startswith("-}}", end + 1):
-                    end += 1
-                self.tokens.append(Token(SPACE, None, pos))
-                pos = max(end, pos + 1)
+                tokens.append(Token(RIGHT, None, pos))
+                return match.end(), kind == "rtrim"
+            if kind == "space":
+                self.spaced = True
+                pos = match.end()
                 continue
-            if ch == "=":
-                self.tokens.append(Token(ASSIGN, None, pos))
-                pos += 1
-            elif ch == ":":
-                if not text.startswith(":=", pos):
-                    raise TemplateSyntaxError("expected :=")
-                self.tokens.append(Token(DECLARE, None, pos))
-                pos += 2
-            elif ch == "|":
-                self.tokens.append(Token(PIPE, None, pos))
-                pos += 1
-            elif ch == ",":
-                self.tokens.append(Token(COMMA, None, pos))
-                pos += 1
-            elif ch == '"':
-                pos = self.quoted(pos)
-            elif ch == "`":
-                close = text.find("`", pos + 1)
-                if close < 0:
-                    raise TemplateSyntaxError("unterminated raw quoted string")
-                self.tokens.append(Token(STRING, text[pos + 1 : close], pos))
-                pos = close + 1
-            elif ch == "'":
-                pos = self.char(pos)
-            elif ch == "$":
-                end = pos + 1
-                while end < n and _is_alnum(text[end]):
-                    end += 1
-                self.tokens.append(Token(VAR, text[pos:end], pos))
-                pos = end
-            elif ch == ".":
-                if pos + 1 < n and text[pos + 1].isdigit():
-                    pos = self.number(pos)
+            if kind == "ident":
+                if value in KEYWORDS:
+                    tokens.append(Token(KEYWORD, value, pos))
+                elif value in ("true", "false"):
+                    tokens.append(Token(BOOL, value == "true", pos))
+                elif value == "nil":
+                    tokens.append(Token(NIL, None, pos))
                 else:
-                    end = pos + 1
-                    while end < n and _is_alnum(text[end]):
-                        end += 1
-                    if end == pos + 1:
-                        self.tokens.append(Token(DOT, None, pos))
-                    else:
-                        self.tokens.append(Token(FIELD, text[pos + 1 : end], pos))
-                    pos = end
-            elif ch in "+-" or ch.isdigit():
-                pos = self.number(pos)
-            elif ch.isalpha() or ch == "_":
-                end = pos
-                while end < n and _is_alnum(text[end]):
-                    end += 1
-                word = text[pos:end]
-                if word in KEYWORDS:
-                    self.tokens.append(Token(KEYWORD, word, pos))
-                elif word in ("true", "false"):
-                    self.tokens.append(Token(BOOL, word == "true", pos))
-                elif word == "nil":
-                    self.tokens.append(Token(NIL, None, pos))
-                else:
-                    self.tokens.append(Token(IDENT, word, pos))
-                pos = end
-            elif ch == "(":
+                    tokens.append(Token(IDENT, value, pos))
+            elif kind == "field":
+                tokens.append(Token(FIELD, value[1:], pos))
+            elif kind == "dot":
+                tokens.append(Token(DOT, None, pos))
+            elif kind == "var":
+                tokens.append(Token(VAR, value, pos))
+            elif kind == "string":
+                tokens.append(Token(STRING, unquote(value[1:-1]), pos))
+            elif kind == "raw":
+                tokens.append(Token(STRING, value[1:-1], pos))
+            elif kind == "char":
+                char = unquote(value[1:-1])
+                if len(char) != 1:
+                    raise TemplateSyntaxError("malformed character constant")
+                tokens.append(Token(CHAR, ord(char), pos))
+            elif kind == "number":
+                end = match.end()
+                if end < n and (_is_alnum(text[end]) or text[end] == "."):
+                    raise TemplateSyntaxError(f"bad number syntax: {text[pos : end + 1]!r}")
+                tokens.append(Token(NUMBER, parse_number(value), pos))
+            elif kind == "lparen":
                 depth += 1
                 if depth > MAX_NESTING:
                     raise TemplateSyntaxError("parentheses nested too deeply")
-                self.tokens.append(Token(LPAREN, None, pos))
-                pos += 1
-            elif ch == ")":
+                tokens.append(Token(LPAREN, None, pos))
+            elif kind == "rparen":
                 depth -= 1
                 if depth < 0:
                     raise TemplateSyntaxError("unexpected right paren")
-                self.tokens.append(Token(RPAREN, None, pos))
-                pos += 1
-            else:
-                raise TemplateSyntaxError(f"unrecognized character in action: {ch!r}")
-
-    def quoted(self, pos: int) -> int:
-        text, n = self.text, len(self.text)
-        end = pos + 1
-        while end < n and text[end] != '"':
-            if text[end] == "\\":
-                end += 1
-            elif text[end] == "\n":
+                tokens.append(Token(RPAREN, None, pos))
+            elif kind == "declare":
+                tokens.append(Token(DECLARE, None, pos))
+            elif kind == "assign":
+                tokens.append(Token(ASSIGN, None, pos))
+            elif kind == "pipe":
+                tokens.append(Token(PIPE, None, pos))
+            elif kind == "comma":
+                tokens.append(Token(COMMA, None, pos))
+            elif kind == "bad_string":
                 raise TemplateSyntaxError("unterminated quoted string")
-            end += 1
-        if end >= n:
-            raise TemplateSyntaxError("unterminated quoted string")
-        self.tokens.append(Token(STRING, unquote(text[pos + 1 : end]), pos))
-        return end + 1
-
-    def char(self, pos: int) -> int:
-        text, n = self.text, len(self.text)
-        end = pos + 1
-        while end < n and text[end] != "'":
-            if text[end] == "\\":
-                end += 1
-            end += 1
-        if end >= n:
-            raise TemplateSyntaxError("unterminated character constant")
-        value = unquote(text[pos + 1 : end])
-        if len(value) != 1:
-            raise TemplateSyntaxError("malformed character constant")
-        self.tokens.append(Token(CHAR, ord(value), pos))
-        return end + 1
-
-    def number(self, pos: int) -> int:
-        match = _NUMBER_RE.match(self.text, pos)
-        end = match.end() if match else pos
-        if end < len(self.text) and self.text[end] == "i":
-            raise TemplateSyntaxError("complex numbers are not supported")
-        literal = self.text[pos:end]
-        if (end < len(self.text) and _is_alnum(self.text[end])) or literal in ("", "+", "-", "."):
-            raise TemplateSyntaxError(f"bad number syntax: {self.text[pos : end + 1]!r}")
-        self.tokens.append(Token(NUMBER, parse_number(literal), pos))
-        return end
+            pos = match.end()
 
 
 def _left_trim(text: str, pos: int) -> bool:
@@ -461,7 +435,7 @@ class _Parser:
         self.defines: dict[str, list[Any]] = {}
         self.depth = 0
         self.range_depth = 0
-        self._newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+        self._newlines = [m.start() for m in _NEWLINE_RE.finditer(text)]
 
     def position(self, offset: int) -> tuple[int, int]:
         index = bisect.bisect_left(self._newlines, offset)
@@ -480,17 +454,9 @@ class _Parser:
         self.i += 1
         return token
 
-    def skip_space(self) -> None:
-        while self.i < len(self.tokens) and self.tokens[self.i].kind == SPACE:
-            self.i += 1
-
-    def next_non_space(self) -> Token:
-        self.skip_space()
-        return self.next()
-
-    def peek_non_space(self) -> Token | None:
-        self.skip_space()
-        return self.peek()
+    # white space is no token (see Token.spaced): these are peek/next
+    next_non_space = next
+    peek_non_space = peek
 
     def expect_right(self, context: str) -> None:
         token = self.next_non_space()
@@ -694,7 +660,11 @@ class _Parser:
         else:
             raise TemplateSyntaxError(f"unexpected {kind} in operand")
         names: list[str] = []
-        while self.i < len(self.tokens) and self.tokens[self.i].kind == FIELD:
+        while (
+            self.i < len(self.tokens)
+            and self.tokens[self.i].kind == FIELD
+            and not self.tokens[self.i].spaced
+        ):
             names.append(self.tokens[self.i].value)
             self.i += 1
         if not names:

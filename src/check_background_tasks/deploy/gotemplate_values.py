@@ -26,9 +26,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..model import OPEN, Location
 
@@ -57,14 +56,14 @@ def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
 
 
-@dataclass(frozen=True)
-class LineInfo:
+class LineInfo(NamedTuple):
     """Where one line of output came from.
 
     ``loc`` is where the character at column ``anchor`` (0-based, in this line) was
     written; ``origin`` is the values entry of the innermost ``range`` element that wrote
     the line (None outside such a range); ``value_loc`` is the values entry of a scalar
-    printed inline on the line (``schedule: {{ .Values.schedule }}``).
+    printed inline on the line (``schedule: {{ .Values.schedule }}``). (A named tuple:
+    renders make one per output line, and tuples are cheap to build.)
     """
 
     loc: Location
@@ -75,7 +74,7 @@ class LineInfo:
     segments: tuple[tuple[int, str, int, int], ...] = ()
 
     def shifted(self, by: int) -> LineInfo:
-        segments = tuple((s[0] + by, *s[1:]) for s in self.segments)
+        segments = tuple((s[0] + by, *s[1:]) for s in self.segments) if self.segments else ()
         return LineInfo(self.loc, self.anchor + by, self.origin, self.value_loc, segments)
 
     def at(self, column: int) -> Location:
@@ -91,9 +90,8 @@ class LineInfo:
         """The provenance of this line's text from output ``column`` on (its start
         becomes column 0)."""
         loc = self.at(column)
-        anchor = 0
         segments = tuple((s[0] - column, *s[1:]) for s in self.segments if s[0] > column)
-        return LineInfo(loc, anchor, self.origin, self.value_loc, segments)
+        return LineInfo(loc, 0, self.origin, self.value_loc, segments)
 
 
 class Text(str):

@@ -151,6 +151,7 @@ class _ChartRenderer:
         self.states: dict[str, _FileState] = {}
         self.chart_of: dict[str, Chart] = {}
         self.may_write: dict[str, bool] = {}
+        self.summaries: dict[str, tuple[bool, frozenset[str]]] = {}
         self._parse_all()
 
     # setup -------------------------------------------------------------------------
@@ -244,7 +245,8 @@ class _ChartRenderer:
     def writes_objects(self, path: str) -> bool:
         known = self.may_write.get(path)
         if known is None:
-            known = self.may_write[path] = _may_write_objects(self.templates, self.names[path])
+            known = _may_write_objects(self.templates, self.names[path], self.summaries)
+            self.may_write[path] = known
         return known
 
     # rendering ---------------------------------------------------------------------
@@ -389,28 +391,36 @@ def _scan(body: list[Any], found: _Static, budget: list[int], in_range: bool = F
                 _scan_pipe(node.pipe, found, in_range)
 
 
-def _may_write_objects(templates: TemplateSet, name: str) -> bool:
-    """Can the template file ``name`` write a CronJob, workload or scaler?"""
+def _summary(body: list[Any]) -> tuple[bool, frozenset[str]]:
+    """(writes an object itself, templates it includes) of one template body."""
+    found = _Static()
+    _scan(body, found, [200_000])
+    writes = found.dynamic or any(word in text for text in found.text for word in _OBJECT_WORDS)
+    return writes, frozenset(found.names)
+
+
+def _may_write_objects(
+    templates: TemplateSet, name: str, summaries: dict[str, tuple[bool, frozenset[str]]]
+) -> bool:
+    """Can the template file ``name`` write a CronJob, workload or scaler, itself or
+    through the templates it includes? ``summaries`` caches each define's summary."""
     source = templates.files.get(name)
     if source is None:
         return False
-    found = _Static()
-    budget = [200_000]
-    _scan(source.parsed.body, found, budget)
+    writes, names = _summary(source.parsed.body)
     seen: set[str] = set()
-    todo = list(found.names)
-    while todo and not found.dynamic:
+    todo = list(names)
+    while todo and not writes:
         define = todo.pop()
         if define in seen or define not in templates.defines:
             continue
         seen.add(define)
-        before = set(found.names)
-        _scan(templates.defines[define][0], found, budget)
-        todo.extend(found.names - before)
-    if found.dynamic:
-        return True
-    text = "\n".join(found.text)
-    return any(word in text for word in _OBJECT_WORDS)
+        summary = summaries.get(define)
+        if summary is None:
+            summary = summaries[define] = _summary(templates.defines[define][0])
+        writes = summary[0]
+        todo.extend(summary[1] - seen)
+    return writes
 
 
 def _is_partial(path: str) -> bool:
