@@ -230,3 +230,17 @@ def test_case_valid_template_not_unreadable(
     assert result.owned == {"templates/cron-task.yaml"}
     facts = scan(["."], Config(), jobs=1).project.facts
     assert [p for f in facts for p in f.problems if p.severity != "info"] == []
+
+
+def test_a_release_names_a_chart_by_path_or_by_name() -> None:
+    from check_background_tasks.deploy.helm_charts import Chart, _names_chart
+
+    chart = Chart("deploy/app", {"name": "web"}, "deploy/app/Chart.yaml")
+    assert _names_chart(chart, "deploy/app", by_name=False)
+    assert _names_chart(chart, "./deploy/app/", by_name=False)
+    assert _names_chart(chart, "app", by_name=False)  # a repository root above the scan
+    assert not _names_chart(chart, "web", by_name=False)  # a Git path, not a chart name
+    assert _names_chart(chart, "web", by_name=True)  # a chart repository's chart
+    assert _names_chart(chart, "bitnami/web", by_name=True)
+    assert not _names_chart(chart, "./other", by_name=True)
+    assert not _names_chart(chart, "{{ .Values.chart }}", by_name=True)

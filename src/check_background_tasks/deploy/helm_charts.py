@@ -260,12 +260,15 @@ def environments(chart: Chart, inputs: Inputs) -> list[Environment]:
 
 
 def _names_chart(chart: Chart, stated: Any, by_name: bool) -> bool:
+    """Does a release's chart reference name this chart: a path to its directory, or
+    (``by_name``: a chart repository's ``repo/name`` or ``name``) its Chart.yaml name?"""
     if not isinstance(stated, str) or "{{" in stated:
         return False
-    if stated.startswith((".", "/")) or ("/" in stated and not by_name):
-        return _matches(chart.root, stated)
-    name = stated.rsplit("/", 1)[-1]  # `repo/name` of a chart repository
-    return by_name and chart.name == name
+    if _matches(chart.root, stated):
+        return True
+    if not by_name or stated.startswith((".", "/")):
+        return False
+    return chart.name == stated.rsplit("/", 1)[-1]
 
 
 def _mapping(value: Any) -> dict[str, Any]:
