@@ -460,3 +460,15 @@ def test_include_of_a_template_file_and_of_a_template_not_scanned() -> None:
     out = str(render(templates, "c/templates/deploy.yaml", {"x": 1}))
     # a define from a chart repository's library chart is not here: unknown, not an error
     assert out == 'sum: data: 1\nname: {{ include "common.names.fullname" }}'
+
+
+def test_functions_looking_into_an_unknown_map_or_list_are_unknown() -> None:
+    # `lookup` (a cluster read) is unknown here; Helm charts then test what it found
+    text = (
+        '{{ $s := (lookup "v1" "Secret" "ns" "x").data }}'
+        '{{ if and $s (hasKey $s "k") }}{{ index $s "k" }}{{ else }}generated{{ end }}'
+    )
+    assert r(text) == '{{ index $s "k" }}'
+    assert r('{{ get .u "a" }}|{{ first .u }}|{{ keys .u }}', {"u": Unknown(".u")}) == (
+        '{{ get .u "a" }}|{{ first .u }}|{{ keys .u }}'
+    )

@@ -710,6 +710,8 @@ class _Frame:
                 return Unknown(), None
         try:
             result = fn(*values)
+        except sprig.UnknownArgument:
+            return Unknown(), None
         except TypeError as exc:
             raise TemplateExecError(f"wrong arguments for {name}") from exc
         except (ValueError, OverflowError, ZeroDivisionError) as exc:

@@ -45,6 +45,11 @@ class TemplateExecError(Exception):
     """Execution failed as it would in Helm (``fail``, a call on a wrong type)."""
 
 
+class UnknownArgument(Exception):
+    """A function that looks inside a map or list was given an unknown one: its result
+    is unknown (raised by the argument readers, turned into Unknown by the evaluator)."""
+
+
 MAX_STRING = 1 << 20  # a string function's result; beyond it the value is unknown
 MAX_LIST = 100_000
 
@@ -392,6 +397,8 @@ def _list(value: Any) -> list[Any]:
         return value
     if value is None:
         return []
+    if isinstance(value, Unknown):
+        raise UnknownArgument
     raise TemplateExecError(f"cannot use a {kind_of(value)} as a list")
 
 
@@ -466,7 +473,7 @@ def go_slice(value: Any, *indexes: Any) -> Any:
         if len(bounds) == 1:
             return value[bounds[0] :]
         return value[bounds[0] : bounds[1]]
-    return Unknown("slice")
+    return Unknown()
 
 
 def chunk(size: Any, value: Any) -> list[list[Any]]:
@@ -485,6 +492,8 @@ def _dict(value: Any) -> dict[str, Any]:
         return value
     if value is None:
         return {}
+    if isinstance(value, Unknown):
+        raise UnknownArgument
     raise TemplateExecError(f"cannot use a {kind_of(value)} as a map")
 
 
@@ -502,7 +511,7 @@ def get(mapping: Any, key: Any) -> Any:
     k = _str(key)
     if k in d:
         return d[k]
-    return Unknown(f"get {k}") if is_open(d) else ""
+    return Unknown() if is_open(d) else ""
 
 
 def set_(mapping: Any, key: Any, value: Any) -> Any:
@@ -522,7 +531,7 @@ def has_key(mapping: Any, key: Any) -> Any:
     k = _str(key)
     if k in d:
         return True
-    return Unknown(f"hasKey {k}") if is_open(d) else False
+    return Unknown() if is_open(d) else False
 
 
 def keys(*mappings: Any) -> list[str]:
@@ -567,7 +576,7 @@ def dig(*args: Any) -> Any:
             return default
         k = _str(key)
         if k not in node:
-            return Unknown(f"dig {k}") if is_open(node) else default
+            return Unknown() if is_open(node) else default
         node = node[k]
     return node
 
@@ -660,7 +669,7 @@ def _divf(a: float, b: float) -> float:
 def go_len(value: Any) -> Any:
     if isinstance(value, dict):
         if is_open(value):
-            return Unknown("len")
+            return Unknown()
         return len(keys_of(value))
     if isinstance(value, str | list):
         return len(value)
@@ -674,11 +683,11 @@ def go_index(item: Any, *indexes: Any) -> Any:
     node = item
     for index in indexes:
         if isinstance(node, Unknown) or isinstance(index, Unknown):
-            return Unknown("index")
+            return Unknown()
         if isinstance(node, dict):
             key = _str(index)
             if key not in node:
-                return Unknown(f"index {key}") if is_open(node) else None
+                return Unknown() if is_open(node) else None
             node = node[key]
         elif isinstance(node, list | str):
             i = to_int(index)
@@ -785,7 +794,7 @@ def semver_compare(constraint: Any, version: Any) -> bool:
 def ternary(if_true: Any, if_false: Any, condition: Any) -> Any:
     decided = truth(condition)
     if decided is None:
-        return Unknown("ternary")
+        return Unknown()
     return if_true if decided else if_false
 
 
@@ -797,7 +806,7 @@ def default(default_value: Any, *given: Any) -> Any:
     value = given[0]
     is_empty = empty(value)
     if is_empty is None:
-        return value if isinstance(value, Unknown) else Unknown("default")
+        return value if isinstance(value, Unknown) else Unknown()
     return default_value if is_empty else value
 
 
@@ -805,7 +814,7 @@ def coalesce(*args: Any) -> Any:
     for arg in args:
         is_empty = empty(arg)
         if is_empty is None:
-            return arg if isinstance(arg, Unknown) else Unknown("coalesce")
+            return arg if isinstance(arg, Unknown) else Unknown()
         if not is_empty:
             return arg
     return None
@@ -855,7 +864,7 @@ def repeat(count: Any, value: Any) -> Any:
     if n < 0:
         raise TemplateExecError("negative repeat count")
     if n * len(text) > MAX_STRING:
-        return Unknown("repeat")
+        return Unknown()
     return text * n
 
 
@@ -988,17 +997,17 @@ def _concat(*lists: Any) -> list[Any]:
 
 def _kind_is(name: Any, value: Any) -> Any:
     if isinstance(value, Unknown):
-        return Unknown("kindIs")
+        return Unknown()
     return _str(name) == kind_of(value)
 
 
 def _empty(value: Any) -> Any:
     result = empty(value)
-    return Unknown("empty") if result is None else result
+    return Unknown() if result is None else result
 
 
 def _len(value: Any) -> Any:
-    return Unknown("len") if isinstance(value, Unknown) else go_len(value)
+    return Unknown() if isinstance(value, Unknown) else go_len(value)
 
 
 def _sprintf(form: Any, *args: Any) -> Any:
@@ -1156,9 +1165,9 @@ FUNCS: dict[str, Callable[..., Any]] = {
     "mustDeepCopy": deep_copy,
     # types
     "kindIs": _kind_is,
-    "kindOf": lambda v: Unknown("kindOf") if isinstance(v, Unknown) else kind_of(v),
-    "typeOf": lambda v: Unknown("typeOf") if isinstance(v, Unknown) else type_of(v),
-    "typeIs": lambda n, v: Unknown("typeIs") if isinstance(v, Unknown) else _typed("type")(n, v),
+    "kindOf": lambda v: Unknown() if isinstance(v, Unknown) else kind_of(v),
+    "typeOf": lambda v: Unknown() if isinstance(v, Unknown) else type_of(v),
+    "typeIs": lambda n, v: Unknown() if isinstance(v, Unknown) else _typed("type")(n, v),
     "typeIsLike": _typed("type"),
     "deepEqual": lambda a, b: a == b,
     "semverCompare": semver_compare,
