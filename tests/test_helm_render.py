@@ -6,6 +6,7 @@ semantics each relies on."""
 from __future__ import annotations
 
 import shutil
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -244,3 +245,138 @@ def test_a_release_names_a_chart_by_path_or_by_name() -> None:
     assert _names_chart(chart, "bitnami/web", by_name=True)
     assert not _names_chart(chart, "./other", by_name=True)
     assert not _names_chart(chart, "{{ .Values.chart }}", by_name=True)
+
+
+# ------------------------------------------------------------ in-memory small charts
+
+
+def facts_of(files: dict[str, str]) -> list:
+    from check_background_tasks.extract import extract
+
+    return [
+        extract(path, textwrap.dedent(text).lstrip("\n").encode()) for path, text in files.items()
+    ]
+
+
+CRON = """
+    {{- if .Values.on }}
+    ---
+    {{- /* Helm splits at every line starting with ---, so this leaves ---apiVersion */}}
+    {{- end -}}
+    apiVersion: batch/v1
+    kind: CronJob
+    metadata:
+      name: {{ .Values.name | default "job" }}
+    spec:
+      schedule: {{ .Values.schedule | quote }}
+      jobTemplate:
+        spec:
+          template:
+            spec:
+              containers:
+                - name: x
+                  image: x
+    """
+
+
+def test_a_document_separator_glued_to_the_next_line_is_split_as_helm_does() -> None:
+    result = render_helm(
+        facts_of(
+            {
+                "c/Chart.yaml": "name: c\nversion: 1.0.0\n",
+                "c/values.yaml": 'on: true\nschedule: "@daily"\n',
+                "c/templates/cron.yaml": CRON,
+            }
+        )
+    )
+    ((obj, job),) = cronjobs(result)
+    assert job.name == "job"
+    assert obj.origin == Location("c/templates/cron.yaml", 5, 1)  # the apiVersion line
+
+
+def test_values_layers_null_removes_set_paths_and_types() -> None:
+    from check_background_tasks.deploy.helm_values import set_layer, set_path, typed_set_value
+
+    assert set_path(r"a.b\.c[1].d") == ["a", "b.c", 1, "d"]
+    assert set_layer([("a.b", 1), ("l[1]", "x")]) == {"a": {"b": 1}, "l": [None, "x"]}
+    assert typed_set_value("true", False) is True
+    assert typed_set_value("007", False) == "007"  # a leading zero stays a string
+    assert typed_set_value("42", False) == 42.0
+    assert typed_set_value("42", True) == "42"  # --set-string / forceString
+    result = render_helm(
+        facts_of(
+            {
+                "c/Chart.yaml": "name: c\nversion: 1.0.0\n",
+                "c/values.yaml": 'on: false\nname: from-defaults\nschedule: "@daily"\n',
+                # a null in a release's values removes the chart's default (Helm coalesce)
+                "c/values-prod.yaml": "on: true\nname: null\n",
+                "c/templates/cron.yaml": CRON,
+            }
+        )
+    )
+    assert [(o.environment, j.name) for o, j in cronjobs(result)] == [
+        ("c", "from-defaults"),
+        ("c with values-prod.yaml", "job"),  # `default "job"`: the name was removed
+    ]
+
+
+def test_argo_value_files_flux_git_paths_and_helmfile_installed_false() -> None:
+    files = {
+        "charts/c/Chart.yaml": "name: c\nversion: 1.0.0\n",
+        "charts/c/values.yaml": 'on: true\nschedule: "@daily"\n',
+        "charts/c/values-qa.yaml": 'schedule: "@hourly"\n',
+        "charts/c/templates/cron.yaml": CRON,
+        "argo.yaml": """
+            apiVersion: argoproj.io/v1alpha1
+            kind: Application
+            metadata: {name: qa}
+            spec:
+              source:
+                path: charts/c
+                helm:
+                  valueFiles: [values-qa.yaml, missing.yaml]
+            """,
+        "flux.yaml": """
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata: {name: prod}
+            spec:
+              chart:
+                spec:
+                  chart: ./charts/c
+                  sourceRef: {kind: GitRepository, name: repo}
+              values: {name: nightly}
+            """,
+        "helmfile.yaml": """
+            releases:
+              - name: off
+                chart: ./charts/c
+                installed: false
+            """,
+    }
+    found = {o.environment.split(":")[0]: j for o, j in cronjobs(render_helm(facts_of(files)))}
+    assert sorted(found) == ["argo.yaml", "flux.yaml"]  # the uninstalled release is none
+    assert found["argo.yaml"].schedule is not None
+    assert found["argo.yaml"].schedule.cron == "0 * * * *"
+    assert found["flux.yaml"].name == "nightly"
+
+
+def test_subchart_tags_and_a_chart_fragment_without_chart_yaml() -> None:
+    files = {
+        "p/Chart.yaml": """
+            name: p
+            version: 1.0.0
+            dependencies:
+              - {name: s, tags: [jobs]}
+            """,
+        "p/values.yaml": "tags: {jobs: false}\n",
+        "p/charts/s/Chart.yaml": "name: s\nversion: 1.0.0\n",
+        "p/charts/s/values.yaml": 'on: true\nschedule: "@daily"\n',
+        "p/charts/s/templates/cron.yaml": CRON,
+        # no Chart.yaml: a fragment; its values are unknown (any may be set elsewhere)
+        "frag/templates/cron.yaml": CRON,
+    }
+    result = render_helm(facts_of(files))
+    jobs = cronjobs(result)
+    assert [(o.environment, j.name) for o, j in jobs] == [("frag", "{{ .Values.name }}")]
+    assert "p/charts/s/templates/cron.yaml" in result.owned  # tagged off: deployed nowhere
