@@ -380,3 +380,18 @@ def test_subchart_tags_and_a_chart_fragment_without_chart_yaml() -> None:
     jobs = cronjobs(result)
     assert [(o.environment, j.name) for o, j in jobs] == [("frag", "{{ .Values.name }}")]
     assert "p/charts/s/templates/cron.yaml" in result.owned  # tagged off: deployed nowhere
+
+
+def test_a_values_file_that_cannot_be_read_makes_values_unknown() -> None:
+    result = render_helm(
+        facts_of(
+            {
+                "c/Chart.yaml": "name: c\nversion: 1.0.0\n",
+                "c/values.yaml": "on: true\nname: [broken\n",
+                "c/templates/cron.yaml": CRON,
+            }
+        )
+    )
+    ((_obj, job),) = cronjobs(result)
+    assert job.name == "{{ .Values.name }}"  # unknown, not the `default "job"`
+    assert job.schedule is not None and not job.schedule.resolved

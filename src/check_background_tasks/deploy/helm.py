@@ -194,7 +194,11 @@ class _ChartRenderer:
             values: dict[str, Any] = {} if chart.meta else {OPEN: True}
             return values
         loaded = tree.load(manifest.doc, manifest.positions, chart.values_file)
-        return loaded if isinstance(loaded, dict) else {}
+        if not isinstance(loaded, dict):
+            return {}
+        if loaded.get(OPEN):
+            tree.open_all(loaded)  # a values file that could not be read
+        return loaded
 
     def _layer(self, layer: Layer, tree: ValueTree) -> Any:
         doc = layer.doc
@@ -213,6 +217,7 @@ class _ChartRenderer:
                 continue
             loaded = self._layer(layer, tree)
             if isinstance(loaded, dict):
+                unknown = unknown or bool(loaded.get(OPEN))  # a file that could not be read
                 values = tree.merge(values, loaded)
         if unknown:
             tree.open_all(values)

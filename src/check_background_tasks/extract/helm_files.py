@@ -18,8 +18,8 @@ Pure function of ``(path, bytes)``, like every extractor; the deploy stage
 A template file that the YAML reading cannot parse on its own (a valid template, read
 without its values) is not an error: its problems become ``info`` notes ("not analysed
 alone"), and only when the file could hold a job; the renderer reads it with its values.
-A values file PyYAML rejects is noted at ``info`` too (Helm would refuse it as well; the
-chart is then rendered without it... as unknown values).
+A values file PyYAML rejects is noted at ``info`` too, and its values are unknown (an
+open mapping) where a chart is rendered with it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node
 
-from ..model import FileFacts, Manifest, Problem
+from ..model import OPEN, FileFacts, Manifest, Problem
 from .yaml_plain import PlainConverter
 from .yaml_prefilter import yaml_might_matter
 from .yaml_text import HelmText, decode_text, preprocess_helm
@@ -107,6 +107,7 @@ def add_helm_inputs(path: str, source: bytes, facts: FileFacts) -> FileFacts:
         doc, positions, problem = read_values(text)
         if problem is not None:
             facts.problems.append(problem)
+            doc = {OPEN: True}  # values nobody can read here: every key unknown
         facts.manifests.append(Manifest(HELM_VALUES, doc, positions, 1, 1))
     elif kind == HELM_CHART:
         doc, positions, _problem = read_values(text)
