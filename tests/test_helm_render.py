@@ -395,3 +395,27 @@ def test_a_values_file_that_cannot_be_read_makes_values_unknown() -> None:
     ((_obj, job),) = cronjobs(result)
     assert job.name == "{{ .Values.name }}"  # unknown, not the `default "job"`
     assert job.schedule is not None and not job.schedule.resolved
+
+
+def test_one_budget_bounds_all_renders_and_environments_are_capped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from check_background_tasks.deploy import helm
+    from check_background_tasks.deploy.gotemplate import Limits
+
+    files = {
+        "c/Chart.yaml": "name: c\nversion: 1.0.0\n",
+        "c/values.yaml": 'on: true\nschedule: "@daily"\n',
+        "c/values-a.yaml": "name: a\n",
+        "c/values-b.yaml": "name: b\n",
+        "c/templates/cron.yaml": CRON,
+    }
+    spent = render_helm(facts_of(files), Limits(total_steps=30))
+    assert spent.objects == [] and "c/templates/cron.yaml" not in spent.owned
+    assert "rendering budget is spent" in spent.notes[0][1].message
+
+    monkeypatch.setattr(helm, "MAX_ENVIRONMENTS", 2)
+    capped = render_helm(facts_of(files))
+    assert [o.environment for o, _j in cronjobs(capped)] == ["c", "c with values-a.yaml"]
+    ((where, note),) = capped.notes
+    assert where == "c/Chart.yaml" and "1 of the 3 environments" in note.message

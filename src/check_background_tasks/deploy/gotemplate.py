@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Location
@@ -74,10 +74,15 @@ class TemplateError(Exception):
 
 @dataclass
 class Limits:
-    max_steps: int = 2_000_000  # nodes, calls and loop iterations per render
-    max_output: int = 8 << 20  # characters written, includes counted
+    """Bounds of evaluation. One ``Limits`` shared by many renders (all the charts of a
+    project) also bounds their sum: ``total_steps`` across every render made with it."""
+
+    max_steps: int = 500_000  # nodes, calls and loop iterations per render
+    max_output: int = 8 << 20  # characters written per render, includes counted
     max_include_depth: int = 64
     max_tpl_sources: int = 256  # distinct `tpl` strings parsed per render
+    total_steps: int = 5_000_000  # a large real chart takes about 50,000 per environment
+    spent: list[int] = field(default_factory=lambda: [0])  # steps of every render so far
 
 
 class _Budget(Exception):
@@ -303,6 +308,10 @@ class _Run:
         self.steps += cost
         if self.steps > self.limits.max_steps:
             raise _Budget("too many steps (a loop or recursion without end?)")
+        spent = self.limits.spent
+        spent[0] += cost
+        if spent[0] > self.limits.total_steps:
+            raise _Budget("the project's rendering budget is spent")
 
     def spend_output(self, size: int) -> None:
         self.output += size

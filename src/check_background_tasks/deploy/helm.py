@@ -49,6 +49,7 @@ from .helm_values import ValueTree, set_layer, typed_set_value
 from .rendered import Rendered, RenderResult
 
 OBJECT_KINDS = frozenset({"CronJob", *WORKLOAD_KINDS, *SCALER_KINDS})
+MAX_ENVIRONMENTS = 64  # per chart: a hostile tree cannot multiply the work further
 
 # What `helm template` assumes of the cluster (helm pkg/chartutil/capabilities.go):
 # a recent Kubernetes, and every built-in API group. A custom group (a CRD) is known only
@@ -257,9 +258,19 @@ class _ChartRenderer:
     # rendering ---------------------------------------------------------------------
 
     def run(self) -> RenderResult:
-        for env in environments(self.chart, self.inputs):
+        envs = environments(self.chart, self.inputs)
+        for env in envs[:MAX_ENVIRONMENTS]:
             self.render_env(env)
-        return self.result()
+        out = self.result()
+        if len(envs) > MAX_ENVIRONMENTS:
+            where = self.chart.meta_file or next(iter(self.chart.templates), None)
+            if where is not None:
+                message = (
+                    f"not analysed: {len(envs) - MAX_ENVIRONMENTS} of the {len(envs)}"
+                    f" environments of this Helm chart (at most {MAX_ENVIRONMENTS} are rendered)"
+                )
+                out.notes.append((where, Problem(message, 1, 1, severity="info")))
+        return out
 
     def render_env(self, env: Environment) -> None:
         tree = ValueTree()
@@ -492,7 +503,7 @@ def _objects(
 ) -> tuple[list[Rendered], str | None]:
     """The objects of one rendered template, positions mapped back."""
     text = split_documents(text)
-    facts = extract_yaml(path, text.encode("utf-8"))
+    facts = extract_yaml(path, text.encode("utf-8", errors="replace"))
     if facts.problems:
         return [], f"its output is not YAML ({facts.problems[0].message})"
     lines = text.lines
@@ -552,6 +563,7 @@ def render_helm(facts: list[FileFacts], limits: Limits | None = None) -> RenderR
     result = RenderResult()
     if not inputs.templates:
         return result
+    limits = limits or Limits()  # one budget for the whole project
     for chart in find_charts(inputs):
-        result.extend(_ChartRenderer(chart, inputs, limits or Limits()).run())
+        result.extend(_ChartRenderer(chart, inputs, limits).run())
     return result
