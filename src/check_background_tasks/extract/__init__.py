@@ -145,7 +145,7 @@ def might_matter(path: str, source: bytes) -> bool:
 
 def _helm_input(path: str, source: bytes) -> bool:
     """Chart files, values, helmfiles, Argo/Flux releases: by name and cheap byte tests."""
-    from .helm_files import might_matter as helm_might_matter
+    from .helm_prefilter import might_matter as helm_might_matter
 
     return helm_might_matter(path, source)
 
