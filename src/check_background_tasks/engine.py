@@ -60,13 +60,14 @@ class Scan:
     errors: list[str] = field(default_factory=list)  # one-line usage errors (missing paths)
 
 
-def might_matter(name: str, source: bytes, calls: tuple[bytes, ...] = ()) -> bool:
-    """The prefilter; `calls`: configured task factories' `name(` (a file calling one is read)."""
+def might_matter(path: str, source: bytes, calls: tuple[bytes, ...] = ()) -> bool:
+    """The prefilter; the path matters for Helm files (under a chart's `templates/`).
+    `calls`: configured task factories' `name(` (a file calling one is read)."""
     from .extract import might_matter as prefilter
 
-    if calls and name.endswith(".py") and any(call in source for call in calls):
+    if calls and path.endswith(".py") and any(call in source for call in calls):
         return True
-    return prefilter(name, source)
+    return prefilter(path, source)
 
 
 # For the test suite only: `abort:FILE` kills the process at FILE the way a parser crash
@@ -288,14 +289,13 @@ class _Planner:
         except OSError:
             self.tasks.append(task)  # run_task reports it
             return task
-        name = os.path.basename(path)
         if cache is not None:
             digest = sha256(source)
             entry = cache.lookup_hash(path, task.display, module, is_package, digest)
             if entry is not None and self._reuse(task, entry):
                 cache.refresh_stat(entry, stat, checked_ns)
                 return None
-            candidate = might_matter(name, source, self.factory_calls)
+            candidate = might_matter(task.display, source, self.factory_calls)
             entry = Entry(
                 task.display,
                 module,
@@ -310,7 +310,7 @@ class _Planner:
             self.entries[path] = entry
             cache.store(path, entry)
         else:
-            candidate = might_matter(name, source, self.factory_calls)
+            candidate = might_matter(task.display, source, self.factory_calls)
         if not candidate:
             return None
         task = replace(task, source=source)

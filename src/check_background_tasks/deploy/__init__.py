@@ -40,4 +40,8 @@ def render(facts: list[FileFacts]) -> RenderResult:
         from .kustomize import render_kustomize
 
         result.extend(render_kustomize(facts))
+    if "HelmTemplate" in kinds:
+        from .helm import render_helm
+
+        result.extend(render_helm(facts))
     return result

@@ -142,8 +142,10 @@ def python_might_matter(source: bytes) -> bool:
     )
 
 
-def might_matter(name: str, source: bytes) -> bool:
-    """The byte-level prefilter for any file: False means it is never decoded or parsed."""
+def might_matter(path: str, source: bytes) -> bool:
+    """The byte-level prefilter for any file (``path`` or its bare name): False means it
+    is never decoded or parsed."""
+    name = path.rsplit("/", 1)[-1]
     if name.endswith(".py"):
         return python_might_matter(source)
     if name == "app.json":
@@ -153,8 +155,19 @@ def might_matter(name: str, source: bytes) -> bool:
     if name.endswith((".yaml", ".yml", ".json")) or name == "Kustomization":
         from .yaml_prefilter import KUSTOMIZATION_NAMES, yaml_worth_loading
 
-        return name in KUSTOMIZATION_NAMES or yaml_worth_loading(source)
+        if name in KUSTOMIZATION_NAMES or yaml_worth_loading(source):
+            return True
+        return _helm_input(path, source)
+    if name.endswith(".tpl"):
+        return _helm_input(path, source)
     return True  # Procfiles are tiny
+
+
+def _helm_input(path: str, source: bytes) -> bool:
+    """Chart files, values, helmfiles, Argo/Flux releases: by name and cheap byte tests."""
+    from .helm_prefilter import might_matter as helm_might_matter
+
+    return helm_might_matter(path, source)
 
 
 def extract(
@@ -194,12 +207,17 @@ def extract(
 
         return extract_app_json(path, source)
     if name.endswith((".yaml", ".yml", ".json")) or name == "Kustomization":
+        from .helm_files import add_helm_inputs
         from .kubernetes import extract_yaml
 
         facts = extract_yaml(path, source)
         if name.endswith(".json") and not facts.jobs and not facts.workloads:
             facts.problems = []  # a JSON data file (JSON Lines, fixtures) is not ours to judge
-        return facts
+        return add_helm_inputs(path, source, facts)
+    if name.endswith(".tpl"):
+        from .helm_files import add_helm_inputs
+
+        return add_helm_inputs(path, source, FileFacts(path=path))
     if name == "Procfile" or name.startswith("Procfile."):
         from .procfile import extract_procfile
 
