@@ -178,3 +178,58 @@ def test_a_function_doing_more_than_building_stays_opaque(tmp_path):
     assert [(r["kind"], r.get("opaque"), r["schedule"]) for r in found] == [
         ("celery_beat", True, "build_schedule()")
     ]
+
+
+def test_beat_schedule_made_of_other_modules_parts(tmp_path):
+    files = {
+        "app/__init__.py": "",
+        "app/tasks.py": TASKS_MODULE,
+        "app/schedules/__init__.py": "",
+        "app/schedules/base.py": """
+            from datetime import timedelta
+
+            BASE = {"cleanup": {"task": "app.tasks.cleanup", "schedule": timedelta(minutes=5)}}
+            UNUSED = {"never": {"task": "app.tasks.report", "schedule": 60}}   # no schedule uses it
+            """,
+        "app/schedules/extra.py": """
+            class ReportConfig:
+                @staticmethod
+                def beat_schedule():
+                    return {"report": {"task": "app.tasks.report", "schedule": 3600}}
+            """,
+        "app/settings.py": """
+            from app.schedules.base import BASE
+            from app.schedules.extra import ReportConfig
+
+            CELERY_BEAT_SCHEDULE = {
+                **BASE,
+                **ReportConfig.beat_schedule(),
+                "local": {"task": "app.tasks.report", "schedule": 30},
+            }
+            """,
+    }
+    found = [
+        (r["name"], r["file"].rpartition("app/")[2], r["line"], r.get("opaque"))
+        for r in records(tmp_path, files)
+    ]
+    assert found == [
+        ("cleanup", "schedules/base.py", 4, None),
+        ("report", "schedules/extra.py", 5, None),
+        ("local", "settings.py", 8, None),
+    ]
+
+
+def test_a_part_we_cannot_find_keeps_the_schedule_opaque(tmp_path):
+    files = {
+        "app/__init__.py": "",
+        "app/tasks.py": TASKS_MODULE,
+        "app/base.py": 'BASE = {"cleanup": {"task": "app.tasks.cleanup", "schedule": 300}}\n',
+        "app/settings.py": """
+            from app.base import BASE
+            from vendor.schedules import VENDOR
+
+            CELERY_BEAT_SCHEDULE = {**BASE, **VENDOR}
+            """,
+    }
+    found = [(r["name"], r.get("opaque")) for r in records(tmp_path, files)]
+    assert found == [("cleanup", None), (None, True)]

@@ -20,6 +20,7 @@ from .cache import Cache, Entry, sha256
 from .config import Config
 from .discover import Discovery, ModuleNamer, SourceFile
 from .link import Project, link, needed_modules
+from .link_beat import part_modules
 from .link_factories import base_modules
 from .model import FileFacts, Problem
 
@@ -391,6 +392,7 @@ def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> li
     for _ in range(MAX_LINK_ROUNDS):
         wanted = needed_modules(facts, set(by_module)) | base_modules(facts, set(by_module))
         wanted |= _modules_of(planner.factories, set(by_module))
+        wanted |= part_modules(facts, set(by_module))
         read = {ff.path for ff in facts}
         more = [by_module[m] for m in sorted(wanted) if by_module[m].display not in read]
         if not more:

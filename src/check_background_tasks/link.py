@@ -8,6 +8,7 @@ from typing import Any
 
 from .config import Config
 from .import_roots import ImportRoots
+from .link_beat import BeatParts
 from .link_factories import factory_tasks
 from .link_loops import confirm_repeat_every, note_repeat_starts, promote_thread_loops
 from .model import (
@@ -195,9 +196,11 @@ def link(facts: list[FileFacts], config: Config) -> Project:
     table = SymbolTable(facts)
     registered = _registered_tasks(facts, table)
     linked: list[LinkedJob] = []
+    beat = BeatParts(facts, table)
     for ff in facts:
         for pending in ff.jobs:
             raw = confirm_repeat_every(pending, ff, table)
+            raw = beat.keep(raw, ff) if raw is not None else None
             if raw is None:
                 continue
             keep, kind = _confirm_receiver(raw, table)

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .context import FileContext
-from .names import DeferredNode, dotted_expr, last_part
+from .names import dotted_expr, last_part
 
 BEAT_NAMES = frozenset({"beat_schedule", "CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE"})
 MAX_ELEMENTS = 500  # a literal longer than this is data, not a schedule
@@ -210,6 +210,11 @@ def _is_update(node: ast.expr, name: str) -> bool:
     )
 
 
+def literal_entries(ctx: FileContext, node: ast.Dict) -> list[Entry]:
+    """The written-out entries of a dict that also spreads others (`{**BASE, "x": {...}}`)."""
+    return _dict_entries(ctx, node, {})
+
+
 def _dict_entries(ctx: FileContext, node: ast.Dict, bindings: dict[str, ast.expr]) -> list[Entry]:
     out: list[Entry] = []
     for key_node, value in zip(node.keys, node.values, strict=True):
@@ -221,5 +226,85 @@ def _dict_entries(ctx: FileContext, node: ast.Dict, bindings: dict[str, ast.expr
     return out
 
 
-def deferred(value: ast.expr, where: ast.AST) -> DeferredNode:
-    return DeferredNode(value, where)
+# --- across modules ------------------------------------------------------------------
+#
+#     from app.schedules.base import BASE            # BASE = {"cleanup": {"task": ...}}
+#     from app.schedules.build import build_schedule
+#
+#     CELERY_BEAT_SCHEDULE = {**BASE, **build_schedule()}
+#
+# The expression is opaque here; `references` names what it is made of, and each module
+# offers the beat-shaped dicts and builders it defines as pending entries (`pending`).
+# The project pass (link_beat.py) keeps the pending entries an opaque schedule refers to,
+# placed where they are written, and drops the rest.
+
+
+def references(ctx: FileContext, node: ast.expr) -> tuple[list[str], list[ast.Dict]] | None:
+    """(absolute names of the dicts and builders a schedule expression is made of, its
+    literal parts), or None when some part is neither."""
+    names: list[str] = []
+    literals: list[ast.Dict] = []
+    todo = [node]
+    while todo:
+        part = todo.pop()
+        if isinstance(part, ast.BinOp) and isinstance(part.op, ast.BitOr):
+            todo += [part.left, part.right]  # BASE | EXTRA
+        elif isinstance(part, ast.Dict):
+            literals.append(part)
+            todo += [
+                value for key, value in zip(part.keys, part.values, strict=True) if key is None
+            ]
+        elif isinstance(part, ast.Call) and dotted_expr(part.func) == "dict" and not part.args:
+            todo += [kw.value for kw in part.keywords if kw.arg is None]
+        elif isinstance(part, ast.Call) and not part.args and not part.keywords:
+            text = dotted_expr(part.func)  # build_schedule(), AppConfig.beat_schedule()
+            if text is None:
+                return None
+            names.append(_absolute(ctx, text))
+        elif isinstance(part, ast.Name | ast.Attribute):
+            text = dotted_expr(part)
+            if text is None or text in ctx.constants:
+                return None  # a name of this file the evaluator could not read
+            names.append(_absolute(ctx, text))
+        else:
+            return None
+    return names, literals
+
+
+def _absolute(ctx: FileContext, text: str) -> str:
+    if ctx.imports.is_imported(text):
+        return ctx.imports.resolve_text(text)
+    return f"{ctx.module}.{text}" if ctx.module else text
+
+
+def pending(ctx: FileContext) -> Iterator[tuple[str, Entry]]:
+    """(name, entry) of each beat-shaped module dict and same-file builder: a schedule
+    another module may be made of."""
+    for name, value in ctx.constants.items():
+        if name in BEAT_NAMES:
+            continue  # declared here already
+        if isinstance(value, ast.Dict) and _beat_shaped(ctx, value):
+            for entry in _dict_entries(ctx, value, {}):
+                yield name, entry
+    for qualname, nodes in ctx.function_nodes.items():
+        if len(nodes) != 1 or "<locals>" in qualname:
+            continue
+        entries = _builder(ctx, nodes[0])
+        if entries and any(_has_task(value) for _, value, _, _ in entries):
+            for entry in entries:
+                yield qualname, entry
+
+
+def _beat_shaped(ctx: FileContext, node: ast.Dict) -> bool:
+    """A dict whose values are literal dicts, one at least with a "task" key."""
+    if not node.values or any(k is None for k in node.keys):
+        return False
+    return all(isinstance(v, ast.Dict) for v in node.values) and any(
+        _has_task(v) for v in node.values
+    )
+
+
+def _has_task(node: ast.expr) -> bool:
+    return isinstance(node, ast.Dict) and any(
+        isinstance(k, ast.Constant) and k.value == "task" for k in node.keys
+    )

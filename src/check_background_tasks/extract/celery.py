@@ -27,6 +27,7 @@ def collect(ctx: FileContext) -> None:
             _assigned_schedule(ctx, assign)
     for key, value, where, bindings in beat_data.module_loops(ctx):
         _bound_entry(ctx, key, value, where, bindings)
+    _pending(ctx)
     for site in ctx.calls:
         if site.method == "update":
             _update(ctx, site)
@@ -93,15 +94,36 @@ def _update(ctx: FileContext, site: CallSite) -> None:
 
 
 def _opaque(ctx: FileContext, node: ast.expr) -> None:
-    """A schedule built by code we do not run (`= parse_beat_schedule()`): say it exists."""
+    """A schedule built by code we do not run (`= parse_beat_schedule()`): say it exists.
+    What it is made of, when that is other modules' dicts and builders, is named for the
+    project pass (`built_from`, link_beat.py), and its literal entries are read here."""
     text = triggers.shorten(ctx.code(node))
+    extra: dict[str, Any] = {"opaque": True}
+    made_of = beat_data.references(ctx, node)
+    if made_of is not None:
+        names, literals = made_of
+        for literal in literals:
+            for key, value, where, bindings in beat_data.literal_entries(ctx, literal):
+                _bound_entry(ctx, key, value, where, bindings)
+        if not names:
+            return
+        extra["built_from"] = sorted(names)
     ctx.add(
         "celery_beat",
         node,
         TargetRef("unknown", text),
         Schedule(text=text, resolved=False),
-        extra={"opaque": True},
+        extra=extra,
     )
+
+
+def _pending(ctx: FileContext) -> None:
+    """Beat-shaped dicts and builders another module's schedule may be made of."""
+    for name, (key, value, where, bindings) in beat_data.pending(ctx):
+        before = len(ctx.jobs)
+        _bound_entry(ctx, key, value, where, bindings)
+        for job in ctx.jobs[before:]:
+            job.extra["pending_beat"] = name
 
 
 def _entries(ctx: FileContext, value: Any) -> None:
