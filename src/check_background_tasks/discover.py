@@ -59,10 +59,24 @@ def display_path(path: str, cwd: str) -> str:
     return rel.replace(os.sep, "/")
 
 
+# Files that tell how many processes run the code (deploy/processes.py), besides
+# manifests: scripts, supervisord/uWSGI INI files, Dockerfiles.
+PROCESS_SUFFIXES = (".sh", ".conf", ".ini", ".dockerfile", ".Dockerfile", ".containerfile")
+
+
 def is_candidate_name(name: str) -> bool:
     if name in LOCK_FILES:
         return False
-    return name.endswith(SOURCE_SUFFIXES) or name == "Procfile" or name.startswith("Procfile.")
+    return (
+        name.endswith(SOURCE_SUFFIXES)
+        or name == "Procfile"
+        or name.startswith("Procfile.")
+        or name.endswith(PROCESS_SUFFIXES)
+        or (
+            name.startswith(("Dockerfile", "Containerfile", "dockerfile"))
+            and not name.endswith(".dockerignore")
+        )
+    )
 
 
 def _excluded(rel: str, patterns: list[str]) -> bool:

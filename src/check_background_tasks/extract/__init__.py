@@ -94,19 +94,37 @@ def python_might_matter(source: bytes) -> bool:
     )
 
 
+WORKLOAD_KINDS = (b"Deployment", b"StatefulSet", b"DaemonSet")
+
+
 def might_matter(name: str, source: bytes) -> bool:
     """The byte-level prefilter for any file: False means it is never decoded or parsed."""
     if name.endswith(".py"):
+        if "gunicorn" in name and b"workers" in source:
+            return True  # a gunicorn configuration file (the process model reads it)
         return python_might_matter(source)
     if name == "app.json":
         from .procfile import app_json_might_matter
 
         return app_json_might_matter(source)
     if name.endswith((".yaml", ".yml", ".json")):
-        from .yaml_prefilter import yaml_worth_loading
+        from .yaml_prefilter import yaml_might_matter, yaml_worth_loading
 
-        return yaml_worth_loading(source)
-    return True  # Procfiles are tiny
+        if yaml_worth_loading(source):
+            return True
+        # every compose file and workload: the process model reads what they run
+        return yaml_might_matter(source) and (
+            "compose" in name or any(kind in source for kind in WORKLOAD_KINDS)
+        )
+    if name.endswith((".conf", ".ini")):
+        from .ini_programs import ini_might_matter
+
+        return ini_might_matter(source)
+    if name.endswith(".sh"):
+        from .shell_script import script_might_matter
+
+        return script_might_matter(source)
+    return True  # Procfiles and Dockerfiles are small
 
 
 def extract(
@@ -151,11 +169,37 @@ def extract(
         facts = extract_yaml(path, source)
         if name.endswith(".json") and not facts.jobs and not facts.workloads:
             facts.problems = []  # a JSON data file (JSON Lines, fixtures) is not ours to judge
+        if any(w.kind == "compose" for w in facts.workloads):
+            from .compose_details import add_compose_details
+            from .yaml_text import decode_text
+
+            add_compose_details(facts, decode_text(source))
         return facts
     if name == "Procfile" or name.startswith("Procfile."):
         from .procfile import extract_procfile
 
         return extract_procfile(path, source)
+    return extract_process_file(path, source)
+
+
+def extract_process_file(path: str, source: bytes, as_script: bool = False) -> FileFacts:
+    """Dockerfiles, supervisord/uWSGI INI files and shell scripts (the process model).
+    `as_script`: a file a Dockerfile or compose service runs, whatever its name."""
+    name = path.rsplit("/", 1)[-1]
+    from .dockerfile import dockerfile_name
+
+    if dockerfile_name(name):
+        from .dockerfile import extract_dockerfile
+
+        return extract_dockerfile(path, source)
+    if name.endswith((".conf", ".ini")):
+        from .ini_programs import extract_ini
+
+        return extract_ini(path, source)
+    if name.endswith(".sh") or as_script:
+        from .shell_script import extract_script
+
+        return extract_script(path, source)
     return FileFacts(path=path)
 
 
