@@ -114,10 +114,13 @@ _MODEL_CLASSES = frozenset(
     {
         "FileFacts",
         "FunctionFacts",
+        "Launch",
         "Location",
         "Problem",
+        "ProcessFacts",
         "RawJob",
         "Schedule",
+        "StartSite",
         "Suppression",
         "TargetRef",
         "Workload",

@@ -113,6 +113,52 @@ class Workload:
 
 
 @dataclass
+class StartSite:
+    """A `scheduler.start()` call, with what decides which processes make it (deploy/)."""
+
+    line: int
+    column: int
+    receiver: str  # as written, e.g. ``self._scheduler``
+    scheduler: str | None  # project-wide identity (dotted), None when not knowable
+    scheduler_class: str  # dotted factory when known, else ""
+    # When the call runs: "import" (module level, or a function/constructor called there),
+    # "main" (under `if __name__ == "__main__"`), "startup" (an app's start-up hook),
+    # "function" (some other function, known only through its callers)
+    contexts: tuple[str, ...]
+    enclosing: str | None = None  # qualname of the function holding the call
+    via: str | None = None  # how the context was found, e.g. "Scheduler() at line 16"
+    callers: tuple[str, ...] = ()  # dotted names other modules call to reach it
+    paused: bool = False  # start(paused=True)
+    gate: str | None = None  # the leader election deciding whether this process runs jobs
+    gate_line: int = 0
+
+
+@dataclass
+class Launch:
+    """A server started from Python code (`uvicorn.run(...)`, `Server(Config(...)).run()`)."""
+
+    kind: str  # uvicorn.run | uvicorn.Server | hypercorn | waitress | flask | aiohttp | ...
+    line: int
+    workers: Any  # int; None: not given; "many": more than one, how many unknown; "?": unknown
+    import_string: str | None  # uvicorn.run("pkg.main:app", ...): the workers import this
+    contexts: tuple[str, ...]  # as for StartSite
+
+
+@dataclass
+class ProcessFacts:
+    """What one Python file tells the process model (deploy/processes.py)."""
+
+    starts: list[StartSite] = field(default_factory=list)
+    job_schedulers: list[tuple[int, int, str]] = field(default_factory=list)  # (line, col, id)
+    roots: dict[str, list[str]] = field(default_factory=dict)  # context -> dotted callees
+    launches: list[Launch] = field(default_factory=list)
+    calls: dict[str, list[str]] = field(default_factory=dict)  # qualname -> project callees
+    leader_checks: dict[str, int] = field(default_factory=dict)  # qualname -> line of the check
+    settings: dict[str, Any] = field(default_factory=dict)  # a gunicorn config file's settings
+    imports: list[str] = field(default_factory=list)  # modules imported (absolute, dotted)
+
+
+@dataclass
 class Problem:
     """A file-level problem that becomes a BGT900 finding."""
 
@@ -143,6 +189,7 @@ class FileFacts:
     scheduler_starts: list[tuple[int, int, str, str]] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    processes: ProcessFacts | None = None  # start sites, launches ... (Python files only)
 
 
 @dataclass(frozen=True)

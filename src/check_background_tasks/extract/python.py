@@ -29,6 +29,7 @@ from . import (
     fastapi,
     huey,
     locked_scheduler,
+    process_sites,
     taskiq,
     wrappers,
 )
@@ -141,6 +142,8 @@ class Collector(ast.NodeVisitor):
         self.discarded_calls: set[int] = set()
         self.main_guard = 0  # depth inside `if __name__ == "__main__":`
         self.awaited_calls: set[int] = set()
+        # (callee as written, enclosing function, under main guard, call): process_sites.py
+        self.call_log: process_sites.CallLog = []
 
     # --- scopes ------------------------------------------------------------------
 
@@ -191,6 +194,7 @@ class Collector(ast.NodeVisitor):
         facts.is_startup_hook = _looks_like_startup(node, self.ctx)
         self.functions.append(facts)
         evidence = FunctionEvidence(facts, self.ctx.imports)
+        evidence.decorator_calls = {id(d) for d in node.decorator_list}
         self.evidence.append(evidence)
         self.function_nodes.append((evidence, node))
         for dec in node.decorator_list:
@@ -306,9 +310,15 @@ class Collector(ast.NodeVisitor):
 
     def visit_If(self, node: ast.If) -> None:
         guard = _is_main_guard(node.test)
-        self.main_guard += guard
-        self.generic_visit(node)
-        self.main_guard -= guard
+        if not guard:
+            self.generic_visit(node)
+            return
+        # only the body runs as a script; `else:` runs when the module is imported
+        self.visit(node.test)
+        self.main_guard += 1
+        self._visit_all(node.body)
+        self.main_guard -= 1
+        self._visit_all(node.orelse)
 
     def visit_While(self, node: ast.While) -> None:
         if not self.evidence:
@@ -335,6 +345,8 @@ class Collector(ast.NodeVisitor):
         resolved = self.ctx.imports.resolve_text(func_text) if func_text else None
         if self.evidence:
             self.evidence[-1].call(node, resolved)
+        if func_text is not None:
+            self.call_log.append((func_text, self._enclosing_function(), self.main_guard > 0, node))
         if func_text is not None and last_part(func_text) in INTERESTING_CALLS:
             self.ctx.calls.append(self._site(node, func_text, resolved))
         if isinstance(node.func, ast.Call):
@@ -574,6 +586,15 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     facts.receivers = {k: v for k, v in ctx.receivers.items() if "." not in k}
     facts.scheduler_starts = ctx.starts
     facts.suppressions = scan_suppressions(source)
+    facts.processes = process_sites.collect(
+        ctx,
+        collector.functions,
+        collector.function_nodes,
+        collector.call_log,
+        tree,
+        source,
+        is_package,
+    )
     return facts
 
 
