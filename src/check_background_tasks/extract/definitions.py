@@ -6,6 +6,7 @@ import ast
 from collections.abc import Callable
 
 from ..model import FunctionFacts
+from .lock_calls import is_lock_call, sql_takes_lock
 from .names import ImportTable, chained_text, dotted_expr, last_part, resolves_into
 
 # Calls that block the event loop when made from a coroutine.
@@ -49,6 +50,7 @@ class FunctionEvidence:
         # (name, node) of blocking calls; positions are known once the visit is over
         self.blocking: list[tuple[str, ast.Call]] = []
         self.forever_depth = 0
+        self.decorator_calls: set[int] = set()  # ids of the function's decorator calls
 
     def enter_while(self, test: ast.expr) -> None:
         if _is_forever(test):
@@ -72,6 +74,15 @@ class FunctionEvidence:
         elif method == "set" and _has_true_kwarg(node, "nx"):
             # SET key value NX EX ttl: the usual home-made Redis lock.
             self._took_lock(_first_string(node))
+        elif (
+            is_lock_call(method)
+            and not resolves_into(resolved, *LOCAL_LOCKS)
+            and id(node) not in self.decorator_calls  # a lock decorator counts as such
+        ):
+            # run_with_lock(...), pg_try_advisory_lock(...), select_for_update()
+            self._took_lock(_first_string(node))
+        elif method == "execute" and sql_takes_lock(node):
+            self._took_lock(None)
 
     def finish(self, position: Callable[[ast.AST], tuple[int, int]]) -> None:
         self.facts.blocking_calls = [(name, *position(node)) for name, node in self.blocking]
