@@ -368,12 +368,87 @@ def scan(
     planner.record(planner.tasks, extracted)
     facts = planner.cached + extracted
     facts = _extract_targets(facts, planner, workers)
+    python_files = {t.display: t.module for t in planner.python if t.module}
+    facts, module_imports = _extract_for_processes(
+        facts, planner, workers, python_files, cwd, files
+    )
     facts.sort(key=lambda ff: ff.path)
     if cache is not None:
         cache.save()  # before linking: nothing downstream may mutate what we store
     from .deploy import deploy
 
-    return Scan(project=deploy(link(facts, config), config), errors=errors)
+    project = link(facts, config)
+    project.python_files = python_files
+    project.module_imports = module_imports
+    return Scan(project=deploy(project, config), errors=errors)
+
+
+def _extract_for_processes(
+    facts: list[FileFacts],
+    planner: _Planner,
+    jobs: int,
+    python_files: dict[str, str],
+    cwd: Path | None,
+    files: list[SourceFile],
+) -> tuple[list[FileFacts], dict[str, list[str]]]:
+    """Read what the process model needs (deploy/prepare.py): entry modules and scripts a
+    command names, modules a job's function calls, and the imports on the way from an
+    entry module to a scheduler."""
+    from .deploy.prepare import import_graph, wanted
+
+    if not any(ff.workloads or ff.jobs for ff in facts):
+        return facts, {}
+    by_module = {t.module: t for t in planner.python if t.module}
+    base = str(cwd or Path.cwd())
+    for _ in range(MAX_LINK_ROUNDS):
+        facts.sort(key=lambda ff: ff.path)  # what is wanted must not hang on reading order
+        modules, scripts = wanted(facts, python_files)
+        read = {ff.path for ff in facts}
+        more = [by_module[m] for m in sorted(modules) if m in by_module]
+        more = [t for t in more if t.display not in read]
+        new_scripts = sorted(s for s in scripts if s not in read)
+        if not more and not new_scripts:
+            break
+        cached = [planner.cached_facts(t) for t in more]
+        todo = [t for t, ff in zip(more, cached, strict=True) if ff is None]
+        fresh = extract_all(todo, jobs)
+        planner.record(todo, fresh)
+        facts = facts + [ff for ff in cached if ff is not None] + fresh
+        roots = {os.path.realpath(f.root) for f in files}
+        facts += [_extract_script(base, display, roots) for display in new_scripts]
+
+    def read_imports(module: str) -> list[str] | None:
+        task = by_module.get(module)
+        if task is None:
+            return None
+        from .extract.import_scan import imported_modules
+
+        try:
+            source = task.source if task.source is not None else read_source(task.path)
+        except OSError:
+            return None
+        return imported_modules(source, module, task.is_package)
+
+    if not any(ff.workloads for ff in facts):
+        return facts, {}
+    return facts, import_graph(facts, python_files, read_imports)
+
+
+def _extract_script(base: str, display: str, roots: set[str]) -> FileFacts:
+    """A script file a command runs, whatever its name (not a discovery candidate); never
+    read outside the scanned trees."""
+    from .extract import extract_process_file
+
+    full = os.path.realpath(os.path.join(base, display))
+    if not any(full.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
+        return FileFacts(path=display)
+    try:
+        source = read_source(full)
+    except OSError:
+        return FileFacts(path=display)
+    if len(source) > DEFAULT_DATA_LIMIT or b"\x00" in source:
+        return FileFacts(path=display)
+    return extract_process_file(display, source, as_script=True)
 
 
 def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> list[FileFacts]:

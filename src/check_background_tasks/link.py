@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .config import Config
 from .model import FileFacts, FunctionFacts, Job, Location, RawJob, TargetRef, Workload
@@ -51,6 +52,12 @@ class Project:
     functions: dict[str, tuple[FunctionFacts, FileFacts]] = field(default_factory=dict)
     celery_task_names: set[str] = field(default_factory=set)
     modules: dict[str, FileFacts] = field(default_factory=dict)
+    # The process model (deploy/processes.py): every Python file's module (display path ->
+    # module, extracted or not), the imports of modules that were not extracted, and the
+    # model the deploy stage builds from them.
+    python_files: dict[str, str] = field(default_factory=dict)
+    module_imports: dict[str, list[str]] = field(default_factory=dict)
+    processes: Any = None
 
     def definition(self, dotted: str | None) -> tuple[FunctionFacts, FileFacts] | None:
         if not dotted:

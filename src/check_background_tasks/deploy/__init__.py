@@ -6,7 +6,7 @@ what it knows better than a single file does:
 - kustomize overlays and Helm charts are rendered, so CronJobs and workloads are the objects
   a cluster would receive (each labelled with its environment);
 - the process model works out which process runs each in-app scheduler and in how many
-  copies (replicas × workers), with the evidence.
+  copies (replicas times workers), with the evidence.
 
 Every step is pure over the project's facts (no file is read here) and says "unknown"
 rather than guess.
@@ -20,4 +20,17 @@ from ..link import Project
 
 def deploy(project: Project, config: Config) -> Project:
     """The project as deployed; steps are added here in pipeline order."""
+    _processes(project, config)
     return project
+
+
+def _processes(project: Project, config: Config) -> None:
+    """Which processes run each in-app scheduler (deploy/schedulers.py): locks seen one
+    step away, and the inventory's `processes`."""
+    if not any(ff.processes is not None for ff in project.facts):
+        return  # no Python at all: nothing runs in-app
+    from .schedulers import Schedulers, record_processes
+
+    schedulers = Schedulers(project, config)
+    project.processes = schedulers
+    record_processes(project, schedulers)

@@ -63,14 +63,33 @@ def replica_loop(self: Rule, project: Project, config: Config) -> Iterator[Findi
         started = _started_at_startup(linked)
         if started is None:
             continue
+        runs = _where_it_runs(project, linked)
+        if runs is None:
+            continue  # one process: the loop runs once
         yield self.finding(
             f"Task `{job.target}` loops forever with a sleep and is started {started}: a "
-            "home-made scheduler that runs on every replica; schedule it once (locked_scheduler"
+            f"home-made scheduler that {runs}; schedule it once (locked_scheduler"
             " or a distributed lock inside the loop) or run it in one dedicated process",
             job.location,
             related=[_definition_location(linked)],
             basis=f"{job.target}",
         )
+
+
+def _where_it_runs(project: Project, linked: LinkedJob) -> str | None:
+    """`runs on every replica`, `runs in 4 processes: ...`, or None when one process runs it
+    (deploy/processes.py)."""
+    schedulers = project.processes
+    if schedulers is None:
+        return "runs on every replica"
+    from ..deploy.schedulers import task_context
+
+    verdict = schedulers.task_verdict(linked, task_context(linked) or "function")
+    if verdict.status == "one":
+        return None
+    if verdict.status == "many":
+        return f"runs in {verdict.describe()}"
+    return "runs on every replica"
 
 
 BLOCKING_ADVICE = {
