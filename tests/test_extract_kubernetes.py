@@ -114,18 +114,22 @@ spec:
         (DEPLOYMENT % ("beat", '"celery", "-A", "proj", "beat"'), True),
         (DEPLOYMENT % ("sched", '"taskiq", "scheduler", "app:sched"'), True),
         (DEPLOYMENT % ("periodic", '"huey_consumer.py", "app.huey"'), True),
-        (DEPLOYMENT % ("web", '"gunicorn", "app:wsgi"'), False),
-        ("services:\n  web: {image: x, command: gunicorn app}\n", False),
+        # web servers count the copies of in-app schedulers (the process model)
+        (DEPLOYMENT % ("web", '"gunicorn", "app:wsgi"'), True),
+        ("services:\n  web: {image: x, command: gunicorn app}\n", True),
         ("services:\n  beat: {image: x, command: celery -A p beat}\n", True),
         ("kind: CronJob\n", True),
         ("kind: HorizontalPodAutoscaler\n", True),  # may scale a scheduler elsewhere
         ("kind: ScaledObject\n", True),
+        # a kustomize JSON 6902 patch names no kind
+        ("- op: replace\n  path: /spec/schedule\n  value: '0 1 * * *'\n", True),
+        ("- name: replace\n  image: app\n", False),
+        ("kind: ConfigMap\ndata: {a: b}\n", False),
     ],
 )
-def test_scan_loads_only_workloads_that_can_run_a_scheduler(text: str, loaded: bool) -> None:
+def test_scan_loads_workloads_cronjobs_and_patches(text: str, loaded: bool) -> None:
     assert yaml_worth_loading(text.encode()) is loaded
     assert yaml_worth_loading(text.encode("utf-16")) is loaded
-    assert yaml_might_matter(text.encode())  # extract_yaml itself still reads them all
 
 
 def test_prefilter_sees_through_utf16() -> None:
@@ -659,14 +663,21 @@ def test_billion_laughs_is_bounded() -> None:
     facts = extract_yaml("lol.yaml", "\n".join(lines).encode())
     [job] = facts.jobs
     assert job.name == "lol"
-    assert job.schedule is None  # a sequence is not a schedule
-    assert job.extra["concurrency_policy"] is None
+    # a value that expands past the budget is unknown (never read, never "missing")
+    assert job.schedule is not None and not job.schedule.resolved
+    assert job.extra["concurrency_policy"] == TEMPLATED
+    [manifest] = facts.manifests
+    assert "l39" not in manifest.doc  # only what an object's reading needs is converted
 
 
 def test_recursive_alias_and_merge_loops_terminate() -> None:
     text = "apiVersion: batch/v1\nkind: CronJob\nspec: &s\n  <<: *s\n  jobTemplate: *s\n"
     facts = extract_yaml("x.yaml", text.encode())
     assert len(facts.jobs) == 1
+    # two aliases to the node that holds them: without a guard, 2^depth conversions
+    text = "apiVersion: batch/v1\nkind: CronJob\nspec: &s\n  a: *s\n  b: *s\n  c: *s\n"
+    facts = extract_yaml("x.yaml", text.encode())
+    assert facts.manifests[0].doc["spec"]["a"] == TEMPLATED
 
 
 @pytest.mark.parametrize(

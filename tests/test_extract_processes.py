@@ -48,6 +48,11 @@ def test_dockerfile_stages_inherit_and_entrypoint_resets_cmd() -> None:
     assert w.extra["copies"] == []
 
 
+def test_dockerfile_cmd_before_entrypoint_in_the_same_stage_is_kept() -> None:
+    w = dockerfile('FROM python:3.12\nCMD ["python", "a.py"]\nENTRYPOINT ["./start.sh"]\n')
+    assert w.extra["command_argv"] == ["./start.sh", "python", "a.py"]
+
+
 def test_dockerfile_without_a_command_leaves_it_to_the_base_image() -> None:
     w = dockerfile("FROM tiangolo/uvicorn-gunicorn:python3.11\nCOPY . /app\n")
     assert w.extra["command_argv"] is None
@@ -236,5 +241,7 @@ def test_programs_that_are_not_project_python() -> None:
     assert only(["celery", "-A", "app.worker", "worker"]).kind == "worker"
     assert only(["python", "manage.py", "runserver"]).kind == "server"
     assert only(["./bin/boot"]).kind == "script-file"
+    p = only(["/bin/bash", "start.sh", "--fast"])
+    assert (p.kind, p.script, p.args) == ("script-file", "start.sh", ("--fast",))
     assert only(["supervisord", "-c", "/etc/sv.conf"]).config == "/etc/sv.conf"
     assert only(["some-binary", "--serve"]).kind == "unknown"

@@ -143,10 +143,23 @@ def test_bgt022_is_silent_for_one_process(tmp_path: Path) -> None:
     files = {
         "app/__init__.py": "",
         "app/main.py": LOOP_APP,
-        "Procfile": "web: uvicorn app.main:app\n",
+        "Procfile": "web: uvicorn app.main:app --workers 1\n",
         "app.json": '{"formation": {"web": {"quantity": 1}}}',
     }
     assert findings(tmp_path, files, code="BGT022") == []
+
+
+def test_heroku_may_set_web_concurrency_for_a_server_without_workers(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/main.py": LOOP_APP,
+        "Procfile": "web: uvicorn app.main:app\n",
+        "app.json": '{"formation": {"web": {"quantity": 1}}}',
+    }
+    found = findings(tmp_path, files, code="BGT022")
+    assert len(found) == 1
+    assert "may run in several processes: uvicorn workers per WEB_CONCURRENCY" in found[0].message
+    assert "Heroku" in found[0].message
 
 
 def test_bgt022_unknown_deployment_warns_as_before(tmp_path: Path) -> None:

@@ -216,6 +216,26 @@ def test_compose_one_replica_of_one_process_is_silent(tmp_path: Path) -> None:
     assert bgt020(tmp_path, tree(**{"docker-compose.yml": compose})) == []
 
 
+def test_compose_env_file_may_set_web_concurrency(tmp_path: Path) -> None:
+    compose = """
+        services:
+          web:
+            image: example/app:1
+            command: uvicorn app.main:app
+            env_file: .env
+        """
+    files = tree(**{"docker-compose.yml": compose})
+    assert processes(tmp_path, files)["count"] is None
+    (found,) = bgt020(tmp_path / "check", files)
+    assert "may run in several processes: uvicorn workers per WEB_CONCURRENCY" in found.message
+
+
+def test_workers_set_at_run_time_are_named(tmp_path: Path) -> None:
+    files = tree(Dockerfile=dockerfile('CMD gunicorn --workers "$WORKERS" app.main:app'))
+    (found,) = bgt020(tmp_path, files)
+    assert "may run in several processes: gunicorn --workers $WORKERS (" in found.message
+
+
 def test_compose_service_that_builds_runs_the_dockerfile_cmd(tmp_path: Path) -> None:
     compose = """
         services:

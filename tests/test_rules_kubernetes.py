@@ -1,4 +1,7 @@
-"""BGT010-BGT012 (Kubernetes CronJobs) and BGT024 (scaled scheduler processes)."""
+"""BGT010-BGT012 (Kubernetes CronJobs) and BGT024 (scaled scheduler processes).
+
+CronJobs judged as deployed (environments, policies, run-time caps): test_rules_cronjobs.py.
+"""
 
 from __future__ import annotations
 
@@ -158,8 +161,8 @@ def test_bgt011_missing_policy(tmp_path: Path) -> None:
     assert (f.location.file, f.location.line, f.location.column) == ("k8s/cron.yaml", 1, 1)
     assert f.message == (
         "CronJob 'cleanup-expired' has no concurrencyPolicy, so it defaults to Allow: a run "
-        "that outlasts the interval overlaps the next one and both work on the same data; "
-        "set concurrencyPolicy: Forbid (or Replace)"
+        "that takes longer than 5 minutes overlaps the next one and both work on the same "
+        "data; set concurrencyPolicy: Forbid (or Replace)"
     )
     assert f.severity == "warning"
 
@@ -253,10 +256,12 @@ def test_bgt012_lists_everything_missing_in_one_message(tmp_path: Path) -> None:
     f = found[0]
     assert f.location.line == 1 and f.severity == "warning"
     assert f.message.startswith(
-        "CronJob 'cleanup-expired' has no startingDeadlineSeconds, activeDeadlineSeconds or "
-        "resources.limits (container 'cleanup'): "
+        "CronJob 'cleanup-expired' has no activeDeadlineSeconds, resources.limits (container "
+        "'cleanup') or startingDeadlineSeconds: "
     )
-    assert "a hung run never ends" in f.message and f.message.endswith("set them")
+    # no policy: Allow, so hung runs pile up
+    assert "a hung run is never stopped, and every tick starts another one" in f.message
+    assert "however late" in f.message and f.message.endswith("set them")
 
 
 def test_bgt012_safe(tmp_path: Path) -> None:

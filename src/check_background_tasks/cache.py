@@ -116,6 +116,7 @@ _MODEL_CLASSES = frozenset(
         "FunctionFacts",
         "Launch",
         "Location",
+        "Manifest",
         "Problem",
         "ProcessFacts",
         "RawJob",

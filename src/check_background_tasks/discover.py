@@ -69,7 +69,7 @@ def is_candidate_name(name: str) -> bool:
         return False
     return (
         name.endswith(SOURCE_SUFFIXES)
-        or name == "Procfile"
+        or name in ("Procfile", "Kustomization")
         or name.startswith("Procfile.")
         or name.endswith(PROCESS_SUFFIXES)
         or (

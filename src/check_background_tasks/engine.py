@@ -380,6 +380,7 @@ def scan(
     project = link(facts, config)
     project.python_files = python_files
     project.module_imports = module_imports
+    project.scan_roots = sorted({os.path.basename(os.path.realpath(f.root)) for f in files})
     return Scan(project=deploy(project, config), errors=errors)
 
 

@@ -7,7 +7,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .config import Config
-from .model import FileFacts, FunctionFacts, Job, Location, RawJob, TargetRef, Workload
+from .model import (
+    FileFacts,
+    FunctionFacts,
+    Job,
+    Location,
+    Problem,
+    RawJob,
+    TargetRef,
+    Workload,
+)
 
 # Kinds whose periodic jobs run inside every app replica unless a lock is in the way.
 IN_APP_PERIODIC = frozenset({"apscheduler", "celery_beat", "taskiq", "huey", "arq"})
@@ -21,6 +30,10 @@ class LinkedJob:
     facts: FileFacts
     definition: FunctionFacts | None = None
     definition_facts: FileFacts | None = None
+    # For a rendered object (deploy stage): where each field's value was written, keyed
+    # like the job's extra (`concurrency_policy`, ...), so a finding points at the patch
+    # or values entry that made the problem, not only at the base.
+    field_locations: dict[str, Location] = field(default_factory=dict)
 
     @property
     def enclosing(self) -> FunctionFacts | None:
@@ -52,11 +65,17 @@ class Project:
     functions: dict[str, tuple[FunctionFacts, FileFacts]] = field(default_factory=dict)
     celery_task_names: set[str] = field(default_factory=set)
     modules: dict[str, FileFacts] = field(default_factory=dict)
+    # (file, problem) the deploy stage adds: what it could not render (BGT900, info)
+    notes: list[tuple[str, Problem]] = field(default_factory=list)
+    # Files a renderer stands for (bases, patches, templates): their YAML is judged as
+    # rendered, so what reading each alone could not parse is not a problem of its own.
+    rendered_files: set[str] = field(default_factory=set)
     # The process model (deploy/processes.py): every Python file's module (display path ->
     # module, extracted or not), the imports of modules that were not extracted, and the
     # model the deploy stage builds from them.
     python_files: dict[str, str] = field(default_factory=dict)
     module_imports: dict[str, list[str]] = field(default_factory=dict)
+    scan_roots: list[str] = field(default_factory=list)  # names of the scanned directories
     processes: Any = None
 
     def definition(self, dotted: str | None) -> tuple[FunctionFacts, FileFacts] | None:

@@ -11,6 +11,10 @@ from typing import Any
 
 # The value of a manifest field that only the template engine knows (a Helm action).
 TEMPLATED = "<templated>"
+# A key of a plain manifest mapping into which a template injects keys nobody can read
+# here (`{{ toYaml .Values.x | nindent 4 }}`): a key the mapping lacks is unknown, not
+# missing. (No Kubernetes field can be called this.)
+OPEN = "<open>"
 
 
 @dataclass(frozen=True, order=True)
@@ -159,6 +163,25 @@ class ProcessFacts:
 
 
 @dataclass
+class Manifest:
+    """One YAML document the deploy stage may render, as plain data (see extract/yaml_plain.py).
+
+    ``kind`` is the object's kind (``CronJob``, ``Deployment``, ...) or a pseudo-kind for
+    documents that are not objects: ``Kustomization`` (a kustomization file),
+    ``Json6902Patch`` (a list of JSON patch operations), ``Compose`` (a docker-compose
+    file). ``positions`` maps a path tuple (``("spec", "schedule")``) to the 1-based
+    (line, column) of that key or item in this file; ``line``/``column`` is where the
+    document is reported (its first key).
+    """
+
+    kind: str
+    doc: Any
+    positions: dict[tuple[Any, ...], tuple[int, int]]
+    line: int
+    column: int
+
+
+@dataclass
 class Problem:
     """A file-level problem that becomes a BGT900 finding."""
 
@@ -190,6 +213,7 @@ class FileFacts:
     suppressions: list[Suppression] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     processes: ProcessFacts | None = None  # start sites, launches ... (Python files only)
+    manifests: list[Manifest] = field(default_factory=list)  # YAML documents to render
 
 
 @dataclass(frozen=True)

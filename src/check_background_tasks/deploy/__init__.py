@@ -16,12 +16,22 @@ from __future__ import annotations
 
 from ..config import Config
 from ..link import Project
+from ..model import FileFacts
+from .objects import apply_renders
+from .rendered import RenderResult
 
 
 def deploy(project: Project, config: Config) -> Project:
     """The project as deployed; steps are added here in pipeline order."""
+    apply_renders(project, render(project.facts))
     _processes(project, config)
     return project
+
+
+def render(facts: list[FileFacts]) -> RenderResult:
+    """Every renderer whose inputs the facts hold; a renderer is imported only then."""
+    result = RenderResult()
+    return result
 
 
 def _processes(project: Project, config: Config) -> None:

@@ -171,6 +171,7 @@ WORKERS = {
     "faust": "faust",
 }
 SERVERS = ("gunicorn", "uvicorn", "hypercorn", "daphne", "granian", "uwsgi", "waitress-serve")
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$|^pypy\d*$")
 
 # Wrappers: name -> options that take a value. The wrapped command follows.
@@ -278,16 +279,30 @@ def programs(argv: list[str], env: dict[str, str], depth: int = 0) -> list[Progr
     """The programs `argv` leaves running (a shell script may leave several)."""
     if not argv or depth > MAX_DEPTH:
         return []
-    head = argv[0].rsplit("/", 1)[-1]
-    if head in ("sh", "bash", "ash", "dash", "zsh") and len(argv) >= 3:
-        flags = [w for w in argv[1:-1] if w.startswith("-")]
-        if any(re.fullmatch(r"-\w*c\w*", f) for f in flags):
-            script_index = next(
-                i for i, w in enumerate(argv) if i > 0 and re.fullmatch(r"-\w*c\w*", w)
-            )
-            if script_index + 1 < len(argv):
-                return script_programs(argv[script_index + 1], env, depth + 1)
-    return [_program(argv, env)]
+    return _program(argv, env, depth)
+
+
+def _shell(argv: list[str], env: dict[str, str], depth: int) -> list[Program] | None:
+    """`sh -c "script"` (its last command and background ones) or `bash start.sh args` (the
+    script file, with its arguments); None when `argv` is no shell."""
+    if argv[0].rsplit("/", 1)[-1] not in SHELLS:
+        return None
+    for i in range(1, len(argv) - 1):
+        if re.fullmatch(r"-\w*c\w*", argv[i]):
+            return script_programs(argv[i + 1], env, depth + 1)
+    index = _skip_options(argv[1:], frozenset({"-o", "+o"})) + 1
+    if index < len(argv) and not argv[index].startswith("-"):
+        script = argv[index]
+        text = short(" ".join(argv))
+        program = Program(
+            "script-file",
+            script.rsplit("/", 1)[-1],
+            script=script,
+            args=tuple(argv[index + 1 :]),
+            text=text,
+        )
+        return [program]
+    return [Program("unknown", argv[0], text=short(" ".join(argv)))]
 
 
 def script_programs(script: str, env: dict[str, str], depth: int = 0) -> list[Program]:
@@ -328,7 +343,7 @@ def _skip_options(args: list[str], value_options: frozenset[str]) -> int:
     return i
 
 
-def _program(argv: list[str], env: dict[str, str]) -> Program:
+def _program(argv: list[str], env: dict[str, str], depth: int = 0) -> list[Program]:
     env = dict(env)
     set_here: list[tuple[str, str]] = []
     i = 0
@@ -364,8 +379,8 @@ def _program(argv: list[str], env: dict[str, str]) -> Program:
             rest = argv[i + 1 :]
             if base == "su" and "-c" in rest:
                 script = rest[rest.index("-c") + 1] if rest.index("-c") + 1 < len(rest) else ""
-                found = script_programs(script, env)
-                return found[-1] if found else Program("unknown", base, text=short(" ".join(argv)))
+                found = script_programs(script, env, depth + 1)
+                return found or [Program("unknown", base, text=short(" ".join(argv)))]
             i += 1 + _skip_options(rest, frozenset({"-u", "-g", "--user", "--group"}))
             continue
         if base in RUNNERS and i + 1 < len(argv) and argv[i + 1] in ("run", "run-program"):
@@ -375,11 +390,15 @@ def _program(argv: list[str], env: dict[str, str]) -> Program:
             if "--" in argv[i:]:
                 i = argv.index("--", i) + 1
                 continue
-            return Program("other", base, text=short(" ".join(argv)))
+            return [Program("other", base, text=short(" ".join(argv)))]
         break
     rest = [expand(w, env) for w in argv[i:]]
+    if rest:
+        shell = _shell(rest, env, depth)
+        if shell is not None:
+            return [replace(p, env=(*set_here, *p.env)) for p in shell]
     program = _classify(rest, env)
-    return replace(program, env=tuple(set_here), text=short(" ".join(argv)))
+    return [replace(program, env=tuple(set_here), text=short(" ".join(argv)))]
 
 
 def _classify(argv: list[str], env: dict[str, str]) -> Program:

@@ -132,6 +132,9 @@ class ProcessDef:
     copies: Count
     runners: list[Runner] = field(default_factory=list)
     other: bool = False  # a program known not to run project code
+    # What may set variables not seen (an env_file, a ConfigMap, Heroku itself): a
+    # server's default worker count (WEB_CONCURRENCY) is then unknown. None: all seen.
+    env_unseen: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,17 @@ class Verdict:
         noun = "process" if number == "1" else "processes"
         why = self.count.why()
         return f"{number} {noun}: {why}" if why else f"{number} {noun}"
+
+    def runs(self) -> str | None:
+        """`runs in 12 processes: 3 replicas (...) x 4 gunicorn workers (...)`, `may run in
+        several processes: uvicorn --workers $WORKERS (start.sh:9), a number set at run
+        time`, or None when nothing is known."""
+        if self.count is None or self.status == "one":
+            return None
+        if self.status == "many":
+            return f"runs in {self.describe()}"
+        why = self.count.why()
+        return f"may run in several processes: {why}, a number set at run time"
 
     def count_text(self) -> str:
         """`12 times` / `at least 2 times`."""
@@ -275,6 +289,7 @@ class ProjectIndex:
     def project_names(self) -> set[str]:
         if self._names is None:
             names = {m.split(".")[0].lower() for m in self.known_modules}
+            names |= {root.lower() for root in getattr(self.project, "scan_roots", [])}
             for path in self.workloads_by_file:
                 for part in path.split("/")[:-1]:
                     names.add(part.lower())
@@ -349,14 +364,11 @@ class Definitions:
                 image = dockerfile[1] if dockerfile else None
                 argv, image_argv = _compose_argv(entry_argv, command_argv, image)
             definition = ProcessDef(f"compose:{pw.file}", label, pw.location, copies)
+            if w.extra.get("env_complete") is False or w.extra.get("env") is None:
+                definition.env_unseen = "the service's env_file or interpolated environment"
             if argv is None:
                 image_name = str(w.extra.get("image") or "")
-                if (
-                    build is None
-                    and not command_argv
-                    and not entry_argv
-                    and not (self.index.may_be_ours(image_name))
-                ):
+                if build is None and not entry_argv and not self.index.may_be_ours(image_name):
                     definition.other = True  # another project's image, run as it is
                 else:
                     what = (
@@ -391,6 +403,7 @@ class Definitions:
             system = str(w.extra.get("environment") or w.extra.get("overlay") or _dir(pw.file))
             label = f"{w.kind} '{w.name}'"
             definition = ProcessDef(f"k8s:{system}", label, pw.location, _k8s_copies(pw))
+            definition.env_unseen = "the container's env (envFrom, valueFrom, templates)"
             argv = w.extra.get("command_argv")
             env = w.extra.get("env")
             if isinstance(argv, list) and argv and not argv[0].startswith("-"):
@@ -418,6 +431,7 @@ class Definitions:
                 pw.location,
                 copies,
             )
+            definition.env_unseen = "Heroku, which sets it by dyno size"
             where = f"{pw.file}:{w.line}"
             for program in script_programs(w.command, {}):
                 self._add_program(definition, program, {}, _dir(pw.file), where, 0)
@@ -477,7 +491,9 @@ class Definitions:
             self._supervisord(definition, program, env, context, where, depth)
             return
         if kind == "server":
-            definition.runners.append(self._server(program, env, context, where))
+            definition.runners.append(
+                self._server(program, env, context, where, definition.env_unseen)
+            )
             return
         if kind == "script":
             definition.runners.extend(self._script(program, context, where))
@@ -594,6 +610,7 @@ class Definitions:
             numprocs = workload.replicas
             program_where = f"{conf}:{workload.line}"
             sub = ProcessDef(definition.system, definition.label, definition.location, ONE)
+            sub.env_unseen = definition.env_unseen
             for inner in programs(words_of(workload.command), env):
                 self._add_program(sub, inner, env, context, program_where, depth + 1)
             copies = (
@@ -630,7 +647,14 @@ class Definitions:
 
     # --- servers -------------------------------------------------------------------
 
-    def _server(self, program: Program, env: dict[str, str], context: str, where: str) -> Runner:
+    def _server(
+        self,
+        program: Program,
+        env: dict[str, str],
+        context: str,
+        where: str,
+        env_unseen: str | None = None,
+    ) -> Runner:
         app = program.app or ""
         if program.name == "fastapi" and app.endswith(".py"):
             path = self.index.find_path(app, context, lambda p: p.endswith(".py"))
@@ -642,7 +666,7 @@ class Definitions:
         else:
             spec = app.partition(":")[0]
             module = self.index.module_named(spec, context) if spec else None
-        workers, preload = self._workers(program, env, context, where)
+        workers, preload = self._workers(program, env, context, where, env_unseen)
         return Runner(
             "server",
             short(f"{program.name} {app}".strip()),
@@ -654,7 +678,12 @@ class Definitions:
         )
 
     def _workers(
-        self, program: Program, env: dict[str, str], context: str, where: str
+        self,
+        program: Program,
+        env: dict[str, str],
+        context: str,
+        where: str,
+        env_unseen: str | None = None,
     ) -> tuple[Count, bool]:
         name = program.name
         preload = program.preload
@@ -688,6 +717,9 @@ class Definitions:
             found = self._uwsgi(program.config, context)
             if found is not None:
                 return found, preload
+        if name in ("gunicorn", "uvicorn", "fastapi") and env_unseen:
+            unseen = f"{name} workers per WEB_CONCURRENCY, which {env_unseen} may set"
+            return Count(1, None, ((unseen, where),)), preload
         if name in ("gunicorn", "uvicorn", "fastapi", "hypercorn", "granian", "uwsgi"):
             # every one of them defaults to one worker process
             return Count(1, 1, ((f"{name} runs one worker by default", where),)), preload
@@ -977,6 +1009,8 @@ class ProcessModel:
         if not self.has_definitions:
             return Verdict("unknown", note="no process definition runs the project's code")
         best_many: tuple[Count, ProcessDef, Runner, Placement] | None = None
+        # a process known to run it, in a number of copies set only at run time
+        unsized: tuple[Count, ProcessDef, Runner, Placement] | None = None
         seen_running = False
         uncertain: list[str] = []
         for system, defs in sorted(self.systems.items()):
@@ -1002,6 +1036,8 @@ class ProcessModel:
                         total_yes = _add(total_yes, count)
                         if count.low > 1 and (best_many is None or count.low > best_many[0].low):
                             best_many = (count, definition, runner, placement)
+                        elif count.high is None and count.evidence and unsized is None:
+                            unsized = (count, definition, runner, placement)
             if total_all is not None and (total_all.high is None or total_all.high > 1):
                 if total_yes is None or total_yes.low <= 1:
                     uncertain.append(f"{system}: up to {total_all.number()} processes")
@@ -1028,6 +1064,15 @@ class ProcessModel:
                                     where=f"{definition.label} ({runner.what})",
                                     evidence=_evidence(one),
                                 )
+        if unsized is not None:
+            count, definition, runner, placement = unsized
+            return Verdict(
+                "unknown",
+                count,
+                where=f"{definition.label} ({runner.what})",
+                evidence=_evidence(count),
+                note="how many copies run is set at run time",
+            )
         return Verdict("unknown", note="; ".join(uncertain[:3]))
 
     def _count(self, definition: ProcessDef, runner: Runner, placement: Placement) -> Count:

@@ -94,9 +94,6 @@ def python_might_matter(source: bytes) -> bool:
     )
 
 
-WORKLOAD_KINDS = (b"Deployment", b"StatefulSet", b"DaemonSet")
-
-
 def might_matter(name: str, source: bytes) -> bool:
     """The byte-level prefilter for any file: False means it is never decoded or parsed."""
     if name.endswith(".py"):
@@ -107,15 +104,10 @@ def might_matter(name: str, source: bytes) -> bool:
         from .procfile import app_json_might_matter
 
         return app_json_might_matter(source)
-    if name.endswith((".yaml", ".yml", ".json")):
-        from .yaml_prefilter import yaml_might_matter, yaml_worth_loading
+    if name.endswith((".yaml", ".yml", ".json")) or name == "Kustomization":
+        from .yaml_prefilter import KUSTOMIZATION_NAMES, yaml_worth_loading
 
-        if yaml_worth_loading(source):
-            return True
-        # every compose file and workload: the process model reads what they run
-        return yaml_might_matter(source) and (
-            "compose" in name or any(kind in source for kind in WORKLOAD_KINDS)
-        )
+        return name in KUSTOMIZATION_NAMES or yaml_worth_loading(source)
     if name.endswith((".conf", ".ini")):
         from .ini_programs import ini_might_matter
 
@@ -163,7 +155,7 @@ def extract(
         from .procfile import extract_app_json
 
         return extract_app_json(path, source)
-    if name.endswith((".yaml", ".yml", ".json")):
+    if name.endswith((".yaml", ".yml", ".json")) or name == "Kustomization":
         from .kubernetes import extract_yaml
 
         facts = extract_yaml(path, source)

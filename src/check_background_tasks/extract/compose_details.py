@@ -4,9 +4,10 @@
 and replicas. The process model also needs to know which Dockerfile builds the image (its
 CMD runs when the service gives no command), what the service's ``entrypoint`` and
 ``command`` are as argv lists (a ``command`` of arguments only is handed to the image's
-ENTRYPOINT), and its literal ``environment`` (``WEB_CONCURRENCY``). These are added to the
-workload's ``extra``: ``build`` ({``context``, ``dockerfile``} or None), ``entrypoint_argv``
-and ``command_argv`` (None when absent), ``env`` (name -> value as written).
+ENTRYPOINT). These are added to the workload's ``extra``: ``build`` ({``context``,
+``dockerfile``} or None), ``entrypoint_argv`` and ``command_argv`` (None when absent), and
+``env_complete``: False when an ``env_file`` or an interpolated value may set variables the
+literal ``env`` (the manifest reader's) does not show.
 
 The file is loaded a second time with PyYAML's safe loader: compose files are few and
 small, and this keeps the manifest extractor untouched.
@@ -35,24 +36,6 @@ def _argv(value: Any) -> list[str] | None:
         except ValueError:
             return value.split()
     return None
-
-
-def _env(value: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if isinstance(value, dict):
-        for key, val in value.items():
-            if (
-                isinstance(key, str)
-                and isinstance(val, str | int | float)
-                and not isinstance(val, bool)
-            ):
-                out[key] = str(val)
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, str) and "=" in item:
-                key, _, val = item.partition("=")
-                out[key.strip()] = val
-    return out
 
 
 def _build(value: Any) -> dict[str, Any] | None:
@@ -87,4 +70,8 @@ def add_compose_details(facts: FileFacts, text: str) -> None:
         workload.extra["build"] = _build(service.get("build"))
         workload.extra["entrypoint_argv"] = _argv(service.get("entrypoint"))
         workload.extra["command_argv"] = _argv(service.get("command"))
-        workload.extra["env"] = _env(service.get("environment"))
+        if workload.extra.get("env") is None and "environment" not in service:
+            workload.extra["env"] = {}  # no environment given: nothing set, not unknown
+        workload.extra["env_complete"] = "env_file" not in service and "${" not in str(
+            service.get("environment") or ""
+        )

@@ -12,7 +12,7 @@ Dockerfile says nothing about copies). ``extra``:
 - ``workdir``: the last ``WORKDIR``; ``base``: the final ``FROM`` image.
 
 Stages: a ``FROM <earlier stage>`` inherits that stage's settings; setting ENTRYPOINT resets
-an inherited CMD, as Docker does.
+a CMD inherited from an earlier stage (not one given in the same stage), as BuildKit does.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class _Stage:
     args: dict[str, str] = field(default_factory=dict)
     copies: list[list[str]] = field(default_factory=list)
     workdir: str | None = None
+    cmd_set: bool = False  # CMD given in this stage (ENTRYPOINT keeps it, as BuildKit does)
 
     def inherit(self, parent: _Stage) -> None:
         self.entrypoint, self.entrypoint_line = parent.entrypoint, parent.entrypoint_line
@@ -175,9 +176,11 @@ def extract_dockerfile(path: str, source: bytes) -> FileFacts:
                 stage.env_lines[key] = line
         elif keyword == "ENTRYPOINT":
             stage.entrypoint, stage.entrypoint_line = _argv(value), line
-            stage.cmd, stage.cmd_line = None, 0  # Docker resets an inherited CMD
+            if not stage.cmd_set:
+                stage.cmd, stage.cmd_line = None, 0  # Docker resets an inherited CMD
         elif keyword == "CMD":
             stage.cmd, stage.cmd_line = _argv(value), line
+            stage.cmd_set = True
         elif keyword in ("COPY", "ADD"):
             copied = _copy(value)
             if copied:

@@ -31,27 +31,32 @@ def yaml_might_matter(source: bytes) -> bool:
         source = decode_text(source).encode("utf-8", errors="replace")
     if b"kind" in source and any(keyword in source for keyword in _RESOURCE_KEYWORDS):
         return True
+    if is_json_patch(source):
+        return True
     # docker-compose: `services:` as a top-level key, not any indented `services:`
     return source.startswith(_COMPOSE_KEYWORDS) or any(
         b"\n" + keyword in source for keyword in _COMPOSE_KEYWORDS
     )
 
 
-# What a scan loads. Of the workloads, only BGT024 reads any, and only those whose command
-# starts a scheduler process: each such program's name holds one of these words. CronJobs
-# and scalers always load (a scaler may target a workload in another file).
-_SCHEDULER_PROGRAMS = (b"celery", b"taskiq", b"huey")
-_ALWAYS_LOADED = (b"CronJob", b"HorizontalPodAutoscaler", b"ScaledObject")
-
-
 def yaml_worth_loading(source: bytes) -> bool:
-    """The scan's prefilter: `yaml_might_matter`, minus workloads that run no scheduler.
+    """The scan's prefilter. Every workload is loaded, web servers included: the process
+    model counts the copies of each in-app scheduler (replicas times workers), and a
+    kustomize patch that only sets `replicas:` changes what its base deploys."""
+    return yaml_might_matter(source)
 
-    On a manifest-heavy tree nine in ten matching files are Deployments of web servers;
-    they are never parsed. `extract_yaml` itself still reads every workload it is given.
-    """
-    if not yaml_might_matter(source):
-        return False
-    if has_wide_bom(source):
-        source = decode_text(source).encode("utf-8", errors="replace")
-    return any(word in source for word in (*_ALWAYS_LOADED, *_SCHEDULER_PROGRAMS))
+
+# kustomize reads these file names in a directory; they are always read.
+KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+# A JSON 6902 patch file (`- op: replace\n  path: /spec/...`) names no kind.
+PATCH_KEYWORDS = (b"op:", b'"op"')
+PATCH_KEYWORDS_TEXT = tuple(k.decode() for k in PATCH_KEYWORDS)
+
+
+def is_kustomization_file(path: str) -> bool:
+    return path.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES
+
+
+def is_json_patch(source: bytes) -> bool:
+    """Cheap byte test for a list of JSON patch operations."""
+    return any(k in source for k in PATCH_KEYWORDS) and b"path" in source

@@ -184,8 +184,15 @@ def preprocess_helm(text: str) -> HelmText:
                 injected[number] = indent
             out_lines.append("")
             continue
-        out_lines.append(_TOKEN_RE.sub(lambda m: f"__tpl{m.group(1)}__", line))
+        out_lines.append(_TOKEN_RE.sub(lambda m: _inline(m, originals), line))
     return HelmText("\n".join(out_lines), originals, injected)
+
+
+def _inline(match: re.Match[str], originals: list[str]) -> str:
+    """An action inside a line: a value becomes a placeholder; a control action
+    (``{{ if .x }}timeZone: ...{{ end }}``) writes nothing, so the line stays YAML."""
+    index = int(match.group(1))
+    return "" if _is_control(originals[index]) else f"__tpl{index}__"
 
 
 def is_templated(value: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import (  # noqa: F401  (registration by import)
     asyncio_rules,
+    cronjob_rules,
     duplicates,
     files,
     kubernetes_rules,

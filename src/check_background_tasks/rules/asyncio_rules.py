@@ -87,9 +87,7 @@ def _where_it_runs(project: Project, linked: LinkedJob) -> str | None:
     verdict = schedulers.task_verdict(linked, task_context(linked) or "function")
     if verdict.status == "one":
         return None
-    if verdict.status == "many":
-        return f"runs in {verdict.describe()}"
-    return "runs on every replica"
+    return verdict.runs() or "runs on every replica"
 
 
 BLOCKING_ADVICE = {

@@ -337,9 +337,11 @@ def duplicate_across_schedulers(self: Rule, project: Project, config: Config) ->
         lj = jobs[i]
         mine = scheduler_of(lj)
         elsewhere = sorted(
-            (jobs[j].job.location, scheduler_of(jobs[j]) or "", reason)
-            for j, reason in others.items()
-            if scheduler_of(jobs[j]) != mine
+            {  # a set: copies of one object rendered for several environments are one place
+                (jobs[j].job.location, scheduler_of(jobs[j]) or "", reason)
+                for j, reason in others.items()
+                if scheduler_of(jobs[j]) != mine
+            }
         )
         if not elsewhere:
             continue
@@ -363,6 +365,12 @@ def _id_key(lj: LinkedJob) -> tuple[str, ...] | None:
         return None  # an id computed at run time (f"sync-{name}") differs per call
     if job.kind == "k8s_cronjob":
         namespace = dict(job.extra).get("namespace")
+        environment = dict(job.extra).get("environment")
+        if isinstance(environment, str) and environment:
+            # Copies deployed to different environments (overlays, clusters, releases)
+            # never meet: only the same name twice in one environment collides.
+            ns = namespace if isinstance(namespace, str) and TEMPLATED not in namespace else ""
+            return ("k8s_cronjob", job.name, ns or "", f"environment {environment}")
         if isinstance(namespace, str) and namespace and TEMPLATED not in namespace:
             return ("k8s_cronjob", job.name, namespace)
         # No namespace in the manifest: kustomize overlays and per-environment copies
@@ -413,7 +421,8 @@ def _rescheduled(members: list[LinkedJob]) -> bool:
 def _id_phrase(key: tuple[str, ...]) -> str:
     if key[0] == "k8s_cronjob":
         namespace = f" in namespace '{key[2]}'" if key[2] else ""
-        return f"CronJob '{key[1]}'{namespace}"
+        environment = f" ({key[3]})" if len(key) > 3 and key[3].startswith("environment") else ""
+        return f"CronJob '{key[1]}'{namespace}{environment}"
     if key[0] == "Celery beat":
         return f"Celery beat entry '{key[1]}'"
     return f"{key[0]} job id '{key[1]}'"

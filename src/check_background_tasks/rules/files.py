@@ -18,10 +18,12 @@ from .registry import Rule, rule
     "a file could not be decoded or parsed; it is reported and the scan goes on",
 )
 def unreadable_file(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
-    for ff in project.facts:
-        for problem in ff.problems:
-            location = Location(ff.path, problem.line, problem.column)
-            finding = self.finding(f"Cannot analyse this file: {problem.message}", location)
-            if problem.severity:
-                finding = replace(finding, severity=problem.severity)
-            yield finding
+    problems = [(ff.path, problem) for ff in project.facts for problem in ff.problems]
+    for path, problem in problems + project.notes:
+        if path in project.rendered_files and problem.message.startswith("YAML error"):
+            continue  # a template or patch read alone; its render is what is deployed
+        location = Location(path, problem.line, problem.column)
+        finding = self.finding(f"Cannot analyse this file: {problem.message}", location)
+        if problem.severity:
+            finding = replace(finding, severity=problem.severity)
+        yield finding

@@ -81,9 +81,10 @@ def _label(linked: LinkedJob) -> str:
 
 def _job_finding(self: Rule, linked: LinkedJob, verdict: Verdict | None) -> Finding:
     job = linked.job
+    runs = verdict.runs() if verdict is not None else None
     if verdict is not None and verdict.status == "many":
-        runs = f"runs in {verdict.describe()}, so each tick runs it {verdict.count_text()}"
-    else:
+        runs = f"{runs}, so each tick runs it {verdict.count_text()}"
+    elif runs is None:
         runs = "runs on every replica"
     return self.finding(
         f"Job {_label(linked)} {runs}: {_why(linked)}; {FIX}",
@@ -99,6 +100,9 @@ def _scheduler_finding(
     scheduler = schedulers.by_identity.get(key) if schedulers is not None else None
     starts = scheduler.running_starts() if scheduler is not None else []
     receiver = starts[0][1].receiver if starts else (jobs[0].raw.scheduler or "scheduler")
+    known = [(ff, site) for ff, site in starts if set(site.contexts) - {"function"}]
+    if len(known) == 1:  # where it is started at import, as a script or at start-up
+        starts = known
     if len(starts) == 1:
         ff, site = starts[0]
         location = Location(ff.path, site.line, site.column)
@@ -107,12 +111,10 @@ def _scheduler_finding(
     names = ", ".join(_label(linked) for linked in jobs[:6])
     if len(jobs) > 6:
         names += f" and {len(jobs) - 6} more"
+    runs = verdict.runs() if verdict is not None else None
     if verdict is not None and verdict.status == "many":
-        runs = (
-            f"runs in {verdict.describe()}, so each tick runs every job "
-            f"{verdict.count_text()}"
-        )
-    else:
+        runs = f"{runs}, so each tick runs every job {verdict.count_text()}"
+    elif runs is None:
         runs = "runs on every replica (and in every worker process) that starts it"
     return self.finding(
         f"Scheduler `{receiver}` {runs}, and none of its {len(jobs)} periodic jobs takes a "

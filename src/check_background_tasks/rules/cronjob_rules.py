@@ -1,0 +1,256 @@
+"""Kubernetes CronJobs as deployed: BGT010 (policy), BGT011 (overlapping runs), BGT012
+(unbounded runs).
+
+The rules read ``k8s_cronjob`` jobs: the rendered objects of kustomize overlays and Helm
+charts (one per environment) or, for a file no renderer owns, the file read alone (see
+``deploy/objects.py`` and ``extract/manifest_objects.py``). A value the template engine
+decides is ``"<templated>"`` (unknown) and is never reported as missing; ``None`` means
+absent from what is deployed. A suspended CronJob never runs and is not judged.
+
+One claim about one place is reported once: a gap that every overlay inherits from its
+base is reported at the base, naming the environments; a value a patch or a values entry
+sets is reported where it is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from ..config import Config
+from ..link import LinkedJob, Project
+from ..model import TEMPLATED, Finding, Location
+from ..schedule_gaps import DAY, min_gap_seconds
+from .registry import Rule, rule
+
+SAFE_POLICIES = ("Forbid", "Replace")
+MAX_NAMED_ENVIRONMENTS = 4
+
+
+def _cronjobs(project: Project) -> Iterator[tuple[LinkedJob, dict]]:
+    for linked in project.jobs:
+        if linked.job.kind == "k8s_cronjob":
+            extra = dict(linked.job.extra)
+            if extra.get("suspend") is not True:  # a suspended CronJob never starts a run
+                yield linked, extra
+
+
+def _label(linked: LinkedJob) -> str:
+    name = linked.job.name
+    return f"CronJob '{name}'" if name else "CronJob"
+
+
+def _basis(linked: LinkedJob, extra: dict, *more: str) -> str:
+    namespace = extra.get("namespace")
+    namespace = namespace if isinstance(namespace, str) and namespace != TEMPLATED else ""
+    return "|".join(("k8s_cronjob", namespace, linked.job.name or "", *more))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def duration(seconds: float) -> str:
+    """`90` → "1.5 minutes", `7200` → "2 hours", `86400` → "1 day"."""
+    for unit, size in (("day", DAY), ("hour", 3600.0), ("minute", 60.0)):
+        if seconds >= size:
+            amount = seconds / size
+            text = f"{amount:g}" if amount == int(amount) else f"{amount:.1f}"
+            return f"{text} {unit}{'' if text == '1' else 's'}"
+    return f"{seconds:g} seconds"
+
+
+@dataclass
+class _Claim:
+    """One finding about one place, with every environment where it holds."""
+
+    message: str
+    location: Location
+    basis: str
+    severity: str
+    environments: set[str] = field(default_factory=set)
+    everywhere: bool = False  # also true of a copy read alone (no environment)
+
+
+class Claims:
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.claims: dict[tuple[Location, str], _Claim] = {}
+
+    def add(
+        self, linked: LinkedJob, message: str, location: Location, basis: str, severity: str
+    ) -> None:
+        key = (location, message)
+        claim = self.claims.get(key)
+        if claim is None:
+            claim = self.claims[key] = _Claim(message, location, basis, severity)
+        environment = dict(linked.job.extra).get("environment")
+        if isinstance(environment, str) and environment:
+            claim.environments.add(environment)
+        else:
+            claim.everywhere = True
+        if severity == "warning":
+            claim.severity = "warning"  # the strongest reason among the copies
+
+    def findings(self) -> Iterator[Finding]:
+        for claim in self.claims.values():
+            finding = self.rule.finding(
+                claim.message + _where_deployed(claim), claim.location, basis=claim.basis
+            )
+            if claim.severity != finding.severity:
+                finding = replace(finding, severity=claim.severity)
+            yield finding
+
+
+def _where_deployed(claim: _Claim) -> str:
+    named = sorted(claim.environments)
+    if not named or claim.everywhere:
+        return ""
+    shown = ", ".join(named[:MAX_NAMED_ENVIRONMENTS])
+    if len(named) > MAX_NAMED_ENVIRONMENTS:
+        shown += f" and {len(named) - MAX_NAMED_ENVIRONMENTS} more"
+    noun = "environment" if len(named) == 1 else "environments"
+    return f" (deployed in {noun} {shown})"
+
+
+def _at(linked: LinkedJob, field_name: str) -> Location:
+    """Where a finding about one field points: the patch or values entry that set it,
+    else the object itself."""
+    return linked.field_locations.get(field_name, linked.job.location)
+
+
+# --------------------------------------------------------------------------- BGT010
+
+
+@rule(
+    "BGT010",
+    "kubernetes-cronjob",
+    "warning",
+    "a Kubernetes CronJob exists in a project whose policy is in-app scheduling",
+    default=False,
+)
+def kubernetes_cronjob(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    # Off by default; `allow-kubernetes-cronjobs = false` switches it on (checker's
+    # ENABLED_BY_SETTING), as does select/extend-select. Whenever it runs, it reports.
+    if config.allow_kubernetes_cronjobs:
+        way_out = "or deselect BGT010"
+    else:
+        way_out = "or set allow-kubernetes-cronjobs = true"
+    claims = Claims(self)
+    for linked, extra in _cronjobs(project):
+        command = linked.job.target or ""
+        runs = f" runs `{_short(command)}`" if command else ""
+        claims.add(
+            linked,
+            f"{_label(linked)}{runs} outside the application's scheduler, against this "
+            "project's in-app scheduling policy (it bypasses the app's locks and can duplicate "
+            "an in-app job); move it into the app's scheduler behind a distributed lock (e.g. "
+            f"locked_scheduler) {way_out}",
+            linked.job.location,
+            _basis(linked, extra),
+            self.severity,
+        )
+    yield from claims.findings()
+
+
+# --------------------------------------------------------------------------- BGT011
+
+
+@rule(
+    "BGT011",
+    "cronjob-concurrency-policy",
+    "warning",
+    "a CronJob has no concurrencyPolicy: Forbid (or Replace)",
+)
+def cronjob_concurrency_policy(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    claims = Claims(self)
+    for linked, extra in _cronjobs(project):
+        policy = extra.get("concurrency_policy")
+        if policy == TEMPLATED or policy in SAFE_POLICIES:
+            continue
+        gap = min_gap_seconds(linked.job.schedule)
+        deadline = extra.get("active_deadline_seconds")
+        if isinstance(deadline, int) and not isinstance(deadline, bool) and gap and deadline < gap:
+            continue  # every run is stopped before the next one starts: no overlap
+        if policy is None:
+            what = "has no concurrencyPolicy, so it defaults to Allow"
+            location = linked.job.location
+        elif policy == "Allow":
+            what = "has concurrencyPolicy: Allow"
+            location = _at(linked, "concurrency_policy")
+        else:
+            what = f"has concurrencyPolicy: {policy!r}, which is not Allow, Forbid or Replace"
+            location = _at(linked, "concurrency_policy")
+        longer = f"takes longer than {duration(gap)}" if gap is not None else "outlasts the interval"
+        # A run that outlasts a day or more is rare: worth knowing, not failing a build.
+        severity = "info" if gap is not None and gap >= DAY else "warning"
+        claims.add(
+            linked,
+            f"{_label(linked)} {what}: a run that {longer} overlaps the next one and both work "
+            "on the same data; set concurrencyPolicy: Forbid (or Replace)",
+            location,
+            _basis(linked, extra),
+            severity,
+        )
+    yield from claims.findings()
+
+
+# --------------------------------------------------------------------------- BGT012
+
+_HUNG_RUN = {
+    "Forbid": "a hung run is never stopped, and Forbid then skips every later run",
+    "Allow": "a hung run is never stopped, and every tick starts another one beside it",
+    None: "a hung run is never stopped, and every tick starts another one beside it",
+}
+_LATE_START = (
+    "a run that could not start on time (the controller was down, or Forbid held it back) "
+    "starts whenever it can, however late"
+)
+
+
+@rule(
+    "BGT012",
+    "cronjob-missing-limits",
+    "warning",
+    "a CronJob lacks startingDeadlineSeconds, activeDeadlineSeconds, or container resource limits",
+)
+def cronjob_missing_limits(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    claims = Claims(self)
+    for linked, extra in _cronjobs(project):
+        missing: list[str] = []
+        why: list[str] = []
+        policy = extra.get("concurrency_policy")
+        if (
+            extra.get("active_deadline_seconds") is None
+            and policy != "Replace"  # the next tick stops a run still going
+            and not extra.get("run_time_capped_by")
+        ):
+            missing.append("activeDeadlineSeconds")
+            why.append(_HUNG_RUN.get(policy, "a hung run is never stopped"))
+        if extra.get("has_resource_limits") is False:
+            names = [n for n in extra.get("containers_without_limits") or [] if n]
+            if names:
+                which = ", ".join(f"'{n}'" for n in names)
+                noun = "container" if len(names) == 1 else "containers"
+                missing.append(f"resources.limits ({noun} {which})")
+            else:
+                missing.append("resources.limits")
+            why.append("one run can starve its node")
+        serious = bool(missing)
+        if extra.get("starting_deadline_seconds") is None:
+            missing.append("startingDeadlineSeconds")
+            why.append(_LATE_START)
+        if not missing:
+            continue
+        listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + f" or {missing[-1]}"
+        claims.add(
+            linked,
+            f"{_label(linked)} has no {listed}: {'; '.join(why)}; "
+            f"set {'it' if len(missing) == 1 else 'them'}",
+            linked.job.location,
+            _basis(linked, extra, *missing),
+            # Only a late start at stake: worth knowing, not failing a build.
+            self.severity if serious else "info",
+        )
+    yield from claims.findings()

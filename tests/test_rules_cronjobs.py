@@ -1,0 +1,238 @@
+"""BGT011/BGT012 judge CronJobs as they run: the policy in force, what already caps a run,
+whether runs can overlap at all, and rendered objects with their environments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import findings, write_tree
+from test_rules_kubernetes import BAD_CRONJOB, SAFE_CRONJOB, cron
+
+from check_background_tasks import checker
+from check_background_tasks.config import Config
+from check_background_tasks.deploy.objects import apply_renders
+from check_background_tasks.deploy.rendered import Rendered, RenderResult
+from check_background_tasks.engine import scan
+from check_background_tasks.model import Finding, Location
+
+
+def run(tmp_path: Path, files: dict[str, str], code: str) -> list[Finding]:
+    return findings(tmp_path, files, code=code)
+
+
+def one(found: list[Finding]) -> Finding:
+    assert len(found) == 1, [f.message for f in found]
+    return found[0]
+
+
+# ---------------------------------------------------------------- BGT012: hung runs
+
+
+def test_forbid_without_deadline_says_later_runs_are_skipped(tmp_path: Path) -> None:
+    text = cron(**{"      activeDeadlineSeconds:__600": ""})
+    found = one(run(tmp_path, {"k8s/cron.yaml": text}, "BGT012"))
+    assert "has no activeDeadlineSeconds:" in found.message
+    assert "Forbid then skips every later run" in found.message
+    assert found.severity == "warning"
+
+
+def test_replace_policy_ends_a_hung_run_at_the_next_tick(tmp_path: Path) -> None:
+    # ../shared/cases/replace-policy-message: Replace stops the run still going
+    text = cron(
+        **{
+            "  concurrencyPolicy:__Forbid": "  concurrencyPolicy: Replace",
+            "      activeDeadlineSeconds:__600": "",
+        }
+    )
+    assert not run(tmp_path, {"k8s/cron.yaml": text}, "BGT012")
+    # ... but Replace does not stand in for limits
+    found = one(
+        run(
+            tmp_path,
+            {
+                "k8s/b.yaml": text.replace("              resources:\n", "").replace(
+                    "                limits: {cpu: 500m, memory: 256Mi}\n", ""
+                )
+            },
+            "BGT012",
+        )
+    )
+    assert "never stopped" not in found.message and "resources.limits" in found.message
+
+
+def test_no_message_claims_a_run_is_never_started_again(tmp_path: Path) -> None:
+    # the CronJob controller still starts the latest missed run after 100 misses
+    found = one(run(tmp_path, {"k8s/cron.yaml": BAD_CRONJOB}, "BGT012"))
+    assert "100" not in found.message and "not at all" not in found.message
+    assert "never ends" not in found.message
+
+
+@pytest.mark.parametrize(
+    ("container_extra", "capped"),
+    [
+        (
+            "              livenessProbe:\n"
+            "                tcpSocket: {port: 80}\n"
+            "                initialDelaySeconds: 7200\n"
+            "                failureThreshold: 1\n",
+            True,
+        ),
+        ("              readinessProbe:\n                tcpSocket: {port: 80}\n", False),
+    ],
+)
+def test_a_liveness_probe_caps_the_run_time(
+    tmp_path: Path, container_extra: str, capped: bool
+) -> None:
+    # ../shared/cases/liveness-capped-cronjob: "give this job 2 hours to finish"
+    text = cron(**{"      activeDeadlineSeconds:__600": ""}) + container_extra
+    found = run(tmp_path, {"k8s/cron.yaml": text}, "BGT012")
+    assert bool(found) is not capped
+
+
+@pytest.mark.parametrize(
+    ("command", "capped"),
+    [
+        ('["timeout", "3600", "python", "-m", "app.jobs.cleanup"]', True),
+        ('["sh", "-c", "timeout 3600 python -m app.jobs.cleanup"]', True),
+        ('["python", "-m", "app.jobs.timeout"]', False),
+    ],
+)
+def test_a_timeout_command_caps_the_run_time(tmp_path: Path, command: str, capped: bool) -> None:
+    text = cron(
+        **{
+            "      activeDeadlineSeconds:__600": "",
+            '              command:__["python",__"-m",__"app.jobs.cleanup"]': (
+                f"              command: {command}"
+            ),
+        }
+    )
+    assert bool(run(tmp_path, {"k8s/cron.yaml": text}, "BGT012")) is not capped
+
+
+def test_only_a_late_start_at_stake_is_info(tmp_path: Path) -> None:
+    text = cron(**{"  startingDeadlineSeconds:__300": ""})
+    found = one(run(tmp_path, {"k8s/cron.yaml": text}, "BGT012"))
+    assert found.severity == "info"
+    assert "has no startingDeadlineSeconds: a run that could not start on time" in found.message
+
+
+def test_suspended_cronjob_is_not_judged(tmp_path: Path) -> None:
+    text = BAD_CRONJOB.replace("spec:\n  schedule", "spec:\n  suspend: true\n  schedule", 1)
+    for code in ("BGT011", "BGT012"):
+        assert not run(tmp_path, {"k8s/cron.yaml": text}, code)
+
+
+# ------------------------------------------------------- BGT011: can runs overlap at all?
+
+
+def test_deadline_shorter_than_the_interval_rules_out_overlap(tmp_path: Path) -> None:
+    base = cron(**{"  concurrencyPolicy:__Forbid": ""})  # runs every 5 minutes
+    assert not run(
+        tmp_path / "a",
+        {"k8s/cron.yaml": base.replace("activeDeadlineSeconds: 600", "activeDeadlineSeconds: 240")},
+        "BGT011",
+    )
+    found = one(run(tmp_path / "b", {"k8s/cron.yaml": base}, "BGT011"))  # 600 s > 5 minutes
+    assert "takes longer than 5 minutes" in found.message and found.severity == "warning"
+
+
+def test_daily_job_overlap_is_info(tmp_path: Path) -> None:
+    text = BAD_CRONJOB.replace('"*/5 * * * *"', '"0 3 * * *"')
+    found = one(run(tmp_path, {"k8s/cron.yaml": text}, "BGT011"))
+    assert found.severity == "info" and "takes longer than 1 day" in found.message
+
+
+# -------------------------------------------------- rendered objects and environments
+
+
+def _rendered(tmp_path: Path, objects: list[Rendered], owned: set[str]) -> list[Finding]:
+    """Scan a tree, then stand rendered objects in for the files they own."""
+    config = Config(select=["ALL"])
+    project = scan([str(tmp_path)], config, jobs=1).project
+    apply_renders(project, RenderResult(objects=objects, owned=owned))
+    return checker.run(project, config).findings
+
+
+def _cronjob_doc(policy: str | None, deadline: int | None) -> dict:
+    spec: dict = {"schedule": "*/5 * * * *", "startingDeadlineSeconds": 60}
+    if policy:
+        spec["concurrencyPolicy"] = policy
+    job_spec: dict = {
+        "template": {
+            "spec": {
+                "containers": [{"name": "c", "image": "x", "resources": {"limits": {"cpu": 1}}}]
+            }
+        }
+    }
+    if deadline:
+        job_spec["activeDeadlineSeconds"] = deadline
+    spec["jobTemplate"] = {"spec": job_spec}
+    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "sync"}, "spec": spec}
+
+
+def test_gap_inherited_from_the_base_is_reported_once_at_the_base(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"base/cronjob.yaml": SAFE_CRONJOB, "overlays/x.yaml": SAFE_CRONJOB})
+    base = Location("base/cronjob.yaml", 1, 1)
+    objects = [
+        Rendered("CronJob", _cronjob_doc(None, 600), {}, base, env, ("base/cronjob.yaml",))
+        for env in ("overlays/prod", "overlays/staging")
+    ]
+    found = [f for f in _rendered(tmp_path, objects, {"base/cronjob.yaml"}) if f.code == "BGT011"]
+    finding = one(found)
+    assert finding.location == base
+    assert finding.message.endswith("(deployed in environments overlays/prod, overlays/staging)")
+
+
+def test_allow_set_by_a_patch_is_reported_at_the_patch(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"base/cronjob.yaml": SAFE_CRONJOB, "overlays/dev/patch.yaml": ""})
+    base = Location("base/cronjob.yaml", 1, 1)
+    patch = Location("overlays/dev/patch.yaml", 5, 3)
+    allow = Rendered(
+        "CronJob",
+        _cronjob_doc("Allow", 600),
+        {("spec", "concurrencyPolicy"): patch},
+        base,
+        "overlays/dev",
+    )
+    forbid = Rendered("CronJob", _cronjob_doc("Forbid", 600), {}, base, "overlays/prod")
+    owned = {"base/cronjob.yaml", "overlays/dev/patch.yaml"}
+    found = [f for f in _rendered(tmp_path, [allow, forbid], owned) if f.code == "BGT011"]
+    finding = one(found)
+    assert finding.location == patch
+    assert "has concurrencyPolicy: Allow" in finding.message
+    assert finding.message.endswith("(deployed in environment overlays/dev)")
+
+
+def test_an_owned_patch_is_not_linted_as_a_cronjob_of_its_own(tmp_path: Path) -> None:
+    patch_text = (
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: sync}\nspec: {suspend: false}\n"
+    )
+    write_tree(
+        tmp_path, {"base/cronjob.yaml": SAFE_CRONJOB, "overlays/prod/cronjob.yaml": patch_text}
+    )
+    assert run(tmp_path, {}, "BGT011")  # read alone, the patch lacks a policy
+    base = Location("base/cronjob.yaml", 1, 1)
+    rendered = Rendered("CronJob", _cronjob_doc("Forbid", 600), {}, base, "overlays/prod")
+    owned = {"base/cronjob.yaml", "overlays/prod/cronjob.yaml"}
+    found = _rendered(tmp_path, [rendered], owned)
+    assert not [f for f in found if f.code in ("BGT011", "BGT012")]
+
+
+def test_copies_in_different_environments_are_not_duplicates(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"base/cronjob.yaml": SAFE_CRONJOB, "base/other.yaml": SAFE_CRONJOB})
+    first, second = Location("base/cronjob.yaml", 1, 1), Location("base/other.yaml", 1, 1)
+    doc = _cronjob_doc("Forbid", 240)
+    across = [
+        Rendered("CronJob", doc, {}, first, "overlays/prod"),
+        Rendered("CronJob", doc, {}, second, "overlays/staging"),
+    ]
+    owned = {"base/cronjob.yaml", "base/other.yaml"}
+    assert not [f for f in _rendered(tmp_path, across, owned) if f.code == "BGT002"]
+    within = [
+        Rendered("CronJob", doc, {}, first, "overlays/prod"),
+        Rendered("CronJob", doc, {}, second, "overlays/prod"),
+    ]
+    found = one([f for f in _rendered(tmp_path, within, owned) if f.code == "BGT002"])
+    assert found.location == second
+    assert "CronJob 'sync' (environment overlays/prod) is already defined" in found.message
