@@ -234,6 +234,36 @@ POSITIVE: dict[str, tuple[dict[str, str], list[tuple]]] = {
             ("create_task", None, "app.listener", None, None),
         ],
     ),
+    "a wrapper's own local is no parameter; a nested function of the name is no call of it": (
+        {
+            "app.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            from app import searchit
+            SCHED = BackgroundScheduler()
+            def start():
+                ss = searchit.CurrentSearcher()
+                SCHED.add_job(func=ss.run, id="search", trigger="interval", minutes=5)
+            def schedule(func, name):
+                SCHED.add_job(func, id=name, trigger="interval", hours=1)
+            def refresh(): ...
+            def queue_schedule(kind):
+                def start(name, target):
+                    pass
+                def schedule(func, name):
+                    pass
+                if kind == "a":
+                    start("A", refresh)
+                    schedule(refresh, "refresh")
+            def boot():
+                start()
+                schedule(refresh, "refresh-hourly")
+            """
+        },
+        [
+            ("apscheduler", "search", "ss.run", None, 300),
+            ("apscheduler", "refresh-hourly", "app.refresh", None, 3600),
+        ],
+    ),
     "beat schedule built by a function, and legacy periodic_task": (
         {
             "settings.py": """

@@ -30,6 +30,7 @@ from check_background_tasks import checker
 from check_background_tasks.cli import main
 from check_background_tasks.config import Config, load
 from check_background_tasks.engine import scan
+from check_background_tasks.model import Finding
 from check_background_tasks.report.html import render
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +82,12 @@ class Page(HTMLParser):
 
 def build(path: str, **kwargs: Any) -> tuple[str, list[dict]]:
     """The report of a fixture as `report` run from the repository root writes it."""
+    text, jobs, _ = build_and_check(path, **kwargs)
+    return text, jobs
+
+
+def build_and_check(path: str, **kwargs: Any) -> tuple[str, list[dict], list[Finding]]:
+    """The report, the inventory and what `check` reports, for the same scan."""
     before = Path.cwd()
     os.chdir(ROOT)
     try:
@@ -90,12 +97,31 @@ def build(path: str, **kwargs: Any) -> tuple[str, list[dict]]:
         text = render(project, findings, threshold=config.pileup_threshold, title=path, **kwargs)
     finally:
         os.chdir(before)
-    return text, [lj.job.record() for lj in project.jobs]
+    return text, [lj.job.record() for lj in project.jobs], findings
+
+
+def report_of(root: Path, files: dict[str, str]) -> tuple[str, list[Finding], list[dict]]:
+    """The report of a small project written under `root`, run from `root`."""
+    write_tree(root, files)
+    before = Path.cwd()
+    os.chdir(root)
+    try:
+        project = scan(["."], Config(), jobs=1).project
+        findings = checker.run(project, Config()).findings
+        text = render(project, findings, threshold=5)
+    finally:
+        os.chdir(before)
+    return text, findings, [lj.job.record() for lj in project.jobs]
 
 
 @pytest.fixture(scope="module")
-def pileup() -> tuple[str, list[dict]]:
-    return build(PILEUP)
+def checked() -> tuple[str, list[dict], list[Finding]]:
+    return build_and_check(PILEUP)
+
+
+@pytest.fixture(scope="module")
+def pileup(checked) -> tuple[str, list[dict]]:
+    return checked[0], checked[1]
 
 
 # --------------------------------------------------------------------------- structure
@@ -130,8 +156,76 @@ def test_fixture_pileup_is_on_the_load_strip(pileup):
         PILEUP_MINUTE + 1440 * d for d in range(7)
     }
     assert page.find("span", class_="pin", data_minute=str(PILEUP_MINUTE))
-    assert page.find("tr", data_minute=str(PILEUP_MINUTE))  # the pile-up table
-    assert "peak 8 jobs at Mon 02:00 UTC" in text
+    assert "up to 8 jobs, daily at 02:00 UTC" in text  # the header, as BGT033 says it
+
+
+def test_pileup_card_lists_exactly_what_bgt033_reports(checked):
+    text, _, findings = checked
+    reported = [f"{f.location.file}:{f.location.line}" for f in findings if f.code == "BGT033"]
+    card = [tr["data-first"] for tr in Page(text).find("tr") if "data-first" in tr]
+    assert card == reported and len(card) == 1
+    # The card says what the finding says: when (over the year), the zone, which jobs.
+    (finding,) = [f for f in findings if f.code == "BGT033"]
+    assert "daily at 02:00 UTC" in finding.message
+    section = text.split('id="pileups"', 1)[1].split("</section>", 1)[0]
+    assert "daily at 02:00 UTC" in section and ">up to 8<" in section
+    # 03:00 Europe/Berlin is 02:00 UTC in winter only: the card says so, as the message does.
+    joins = "(fixtures/pileup-service/deploy/cronjob-report.yaml:1, Europe/Berlin time) on 156 "
+    assert joins in section and joins in finding.message
+
+
+def cronjob(name: str, schedule: str, suspend: str = "false") -> str:
+    return (
+        "apiVersion: batch/v1\nkind: CronJob\n"
+        f"metadata: {{name: {name}}}\n"
+        f'spec:\n  schedule: "{schedule}"\n  suspend: {suspend}\n'
+        "  jobTemplate: {spec: {template: {spec: {containers: [{name: c, image: x}]}}}}\n"
+    )
+
+
+# ../shared/cases/pileup-monthly: five hourly jobs and one on the 1st at 03:00
+MONTHLY = {
+    **{f"hourly-{n}.yaml": cronjob(f"hourly-{n}", "0 * * * *") for n in range(1, 6)},
+    "invoice-close.yaml": cronjob("invoice-close", "0 3 1 * *"),
+}
+
+
+def test_pileup_card_and_load_strip_agree_on_a_monthly_pileup(tmp_path):
+    text, findings, _ = report_of(tmp_path, MONTHLY)
+    page = Page(text)
+    (finding,) = [f for f in findings if f.code == "BGT033"]
+    assert [tr["data-first"] for tr in page.find("tr") if "data-first" in tr] == [
+        f"{finding.location.file}:{finding.location.line}"
+    ]
+    assert "monthly on the 1st at 03:00 UTC" in text and "per day" not in text
+    # The reference day is Monday January 1, a 1st: red at 03:00 with six jobs, and
+    # nowhere else (the other hours have the five hourly jobs only).
+    marked = page.find("rect", class_="pileup")
+    assert [(r["data-minute"], r["data-count"]) for r in marked] == [("180", "6")]
+
+
+def test_suspended_and_per_cluster_copies_make_no_pileup(tmp_path):
+    suspended = {
+        name: body.replace("suspend: false", "suspend: true") for name, body in MONTHLY.items()
+    }
+    text, findings, _ = report_of(tmp_path / "suspended", suspended)
+    page = Page(text)
+    assert not [f for f in findings if f.code == "BGT033"]
+    assert not page.find("section", id="pileups") and not page.find("rect", class_="pileup")
+    assert "never fires" in text and "no scheduled fires" in text
+
+    clusters = {
+        f"clusters/c{c}/{name}": body
+        for c in (1, 2, 3)
+        for name, body in MONTHLY.items()
+        if name != "invoice-close.yaml"
+    }
+    text, findings, _ = report_of(tmp_path / "clusters", clusters)
+    assert not [f for f in findings if f.code == "BGT033"]
+    # Fifteen CronJobs fire at every full hour, five in each cluster: the strip counts the
+    # busiest cluster, as BGT033 does, so nothing is above the threshold line.
+    assert "jobs per minute in the busiest environment · peak 5 · threshold 5" in text
+    assert not Page(text).find("rect", class_="pileup")
 
 
 def test_marks_honour_the_time_zone_and_fast_jobs_are_bands(pileup):
@@ -150,8 +244,8 @@ def test_marks_honour_the_time_zone_and_fast_jobs_are_bands(pileup):
     assert "every 30 s" in heartbeat
 
 
-def test_duplicates_are_linked_and_unlocked_jobs_marked(pileup):
-    text, jobs = pileup
+def test_duplicates_are_linked_and_unlocked_jobs_marked(checked):
+    text, jobs, findings = checked
     page = Page(text)
     dup_rows = page.find("div", class_="dup")
     groups = {r["data-group"] for r in dup_rows}
@@ -159,9 +253,20 @@ def test_duplicates_are_linked_and_unlocked_jobs_marked(pileup):
     linked = {int(r["data-job"]) for r in dup_rows}
     assert {jobs[i]["name"] for i in linked} == {"expire-carts"}
     assert {jobs[i]["kind"] for i in linked} == {"apscheduler", "celery_beat"}
+    # "no lock" exactly where check reports BGT020: APScheduler jobs, not Celery beat
+    # entries (beat is one process by design; BGT024 covers its replicas) nor taskiq.
     unlocked = {int(r["data-job"]) for r in page.find("div", class_="unlocked")}
-    assert unlocked == {i for i, j in enumerate(jobs) if j["locked"] is False}
+    reported = {(f.location.file, f.location.line) for f in findings if f.code == "BGT020"}
+    assert unlocked == {i for i, j in enumerate(jobs) if (j["file"], j["line"]) in reported}
+    assert unlocked and {jobs[i]["kind"] for i in unlocked} == {"apscheduler"}
+    beat = [i for i, j in enumerate(jobs) if j["kind"] == "celery_beat"]
+    assert beat and all(jobs[i]["locked"] is False for i in beat)
+    for i in beat:
+        row = text.split(f'<tr id="job-{i}"', 1)[1].split("</tr>", 1)[0]
+        assert "b-unlocked" not in row
     assert any(j["locked"] is True for j in jobs)  # rebuild-search is not marked
+    data = json.loads(page.scripts[0])
+    assert data["jobs"][str(beat[0])]["lock"] == "no lock"
 
 
 def test_findings_are_grouped_by_rule_with_links(pileup):
@@ -438,8 +543,8 @@ DOM_SUMMARY = """(() => {
 
 
 @pytest.mark.skipif(chromium_binary() is None, reason="no Chromium installed")
-def test_report_renders_in_headless_chromium(pileup, tmp_path):
-    text, jobs = pileup
+def test_report_renders_in_headless_chromium(checked, tmp_path):
+    text, jobs, findings = checked
     page = tmp_path / "background-tasks.html"
     page.write_text(text, encoding="utf-8")
     width, height = 1400, 1000
@@ -458,6 +563,25 @@ def test_report_renders_in_headless_chromium(pileup, tmp_path):
         assert dom["pileup"]["count"] == 8 and dom["pileup"]["width"] > 0
         assert dom["pileup"]["fill"] == "rgb(220, 38, 38)" != dom["normalFill"]
         assert dom["pin"]
+        # The page says what check says: a pile-up card row per BGT033 finding, and a
+        # "no lock" badge on exactly the jobs BGT020 reports (none on Celery beat entries).
+        cards = browser.js("[...document.querySelectorAll('#pileups tbody tr')].length")
+        assert cards == sum(1 for f in findings if f.code == "BGT033") == 1
+        badged = browser.js(
+            """[...document.querySelectorAll('.view-day .row.job')]
+              .filter(r => r.querySelector('.label .b-unlocked'))
+              .map(r => Number(r.dataset.job))"""
+        )
+        reported = {(f.location.file, f.location.line) for f in findings if f.code == "BGT020"}
+        assert sorted(badged) == [
+            i for i, j in enumerate(jobs) if (j["file"], j["line"]) in reported
+        ]
+        assert not [i for i in badged if jobs[i]["kind"] == "celery_beat"]
+        beat = [i for i, j in enumerate(jobs) if j["kind"] == "celery_beat"]
+        lock_cells = browser.js(
+            f"{json.dumps(beat)}.map(i => document.getElementById('job-' + i).cells[7].textContent)"
+        )
+        assert lock_cells == ["no"] * len(beat)
 
         # Hovering a mark shows the job, its schedule, next fires and where it is declared.
         index = next(i for i, j in enumerate(jobs) if j["name"] == "nightly-backup")

@@ -231,3 +231,109 @@ def test_flake8_async_noqa_silences_bgt040(tmp_path: Path) -> None:
     files = {"app/__init__.py": "", "app/sync.py": blocking, "app/sched.py": APS_ASYNC}
     found = findings(tmp_path, files, code="BGT040")
     assert [f.location.line for f in found] == [7]
+
+
+# --------------------------------------------------------------------------- per process
+
+PER_PROCESS_LOOPS = {
+    "heartbeat name": """\
+async def heartbeat_loop(path):
+    while True:
+        path.write_text("ok")
+        await asyncio.sleep(10)
+""",
+    "keepalive name": """\
+async def _keep_alive():
+    while True:
+        await ping_broker()
+        await asyncio.sleep(30)
+""",
+    "metrics flush": """\
+async def flush_metrics_forever():
+    while True:
+        await push_gauges()
+        await asyncio.sleep(15)
+""",
+    "local cache": """\
+async def refresh_local_cache():
+    while True:
+        await reload()
+        await asyncio.sleep(60)
+""",
+    "docstring": """\
+async def refresh_forever():
+    \"\"\"Reload the in-memory routing table; every process keeps its own copy.\"\"\"
+    while True:
+        await reload()
+        await asyncio.sleep(60)
+""",
+    "own pid file": """\
+async def touch_forever(path):
+    while True:
+        path.write_text(str(os.getpid()))
+        await asyncio.sleep(10)
+""",
+}
+
+REPLICA_LOOPS = {
+    "cleanup": """\
+async def cleanup_expired_sessions():
+    while True:
+        await delete_expired()
+        await asyncio.sleep(60)
+""",
+    "health is a domain word": """\
+async def update_health_scores():
+    while True:
+        await recompute_scores()
+        await asyncio.sleep(60)
+""",
+    "pid only logged": """\
+async def sync_forever():
+    \"\"\"Pull new orders from the shop.\"\"\"
+    while True:
+        log.info("sync in %s", os.getpid())
+        await pull_orders()
+        await asyncio.sleep(60)
+""",
+    "shared cache": """\
+async def refresh_cache_forever():
+    while True:
+        await redis.set("rates", await fetch())
+        await asyncio.sleep(60)
+""",
+}
+
+PROCESS_MAIN = """\
+import asyncio
+import contextlib
+import os
+
+from fastapi import FastAPI
+
+{loop}
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI):
+    task = asyncio.create_task({name}(None))
+    yield
+    task.cancel()
+
+
+app = FastAPI(lifespan=lifespan)
+"""
+
+
+def _loop_app(loop: str) -> dict[str, str]:
+    name = loop.split("def ", 1)[1].split("(", 1)[0]
+    return {"app/__init__.py": "", "app/main.py": PROCESS_MAIN.format(loop=loop, name=name)}
+
+
+@pytest.mark.parametrize("shape", sorted(PER_PROCESS_LOOPS))
+def test_per_process_loop_is_not_a_replica_loop(tmp_path: Path, shape: str) -> None:
+    assert findings(tmp_path, _loop_app(PER_PROCESS_LOOPS[shape]), code="BGT022") == []
+
+
+@pytest.mark.parametrize("shape", sorted(REPLICA_LOOPS))
+def test_replica_loop_near_misses_still_fire(tmp_path: Path, shape: str) -> None:
+    assert len(findings(tmp_path, _loop_app(REPLICA_LOOPS[shape]), code="BGT022")) == 1

@@ -188,13 +188,8 @@ def test_allow_set_by_a_patch_is_reported_at_the_patch(tmp_path: Path) -> None:
     write_tree(tmp_path, {"base/cronjob.yaml": SAFE_CRONJOB, "overlays/dev/patch.yaml": ""})
     base = Location("base/cronjob.yaml", 1, 1)
     patch = Location("overlays/dev/patch.yaml", 5, 3)
-    allow = Rendered(
-        "CronJob",
-        _cronjob_doc("Allow", 600),
-        {("spec", "concurrencyPolicy"): patch},
-        base,
-        "overlays/dev",
-    )
+    policy = ("spec", "concurrencyPolicy")
+    allow = Rendered("CronJob", _cronjob_doc("Allow", 600), {policy: patch}, base, "overlays/dev")
     forbid = Rendered("CronJob", _cronjob_doc("Forbid", 600), {}, base, "overlays/prod")
     owned = {"base/cronjob.yaml", "overlays/dev/patch.yaml"}
     found = [f for f in _rendered(tmp_path, [allow, forbid], owned) if f.code == "BGT011"]

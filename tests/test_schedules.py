@@ -797,22 +797,6 @@ def test_fires_per_minute_sums_schedules() -> None:
     assert sum(counts.values()) == 26
 
 
-def test_jobs_per_minute_and_pileups() -> None:
-    scheds = [
-        from_cron_string("0 * * * *"),
-        from_cron_fields({"hour": 0}, "apscheduler", "x"),  # 0 0 * * *
-        from_interval(5, "every 5 s"),  # fires 12 times a minute, counts as one job
-        from_cron_string("{{ unknown }}", "kubernetes"),
-    ]
-    start, end = utc(2024, 1, 1), utc(2024, 1, 2)
-    per_minute = s.jobs_per_minute(scheds, start, end)
-    assert per_minute[utc(2024, 1, 1, 0, 0)] == [0, 1, 2]
-    assert per_minute[utc(2024, 1, 1, 5, 0)] == [0, 2]
-    assert per_minute[utc(2024, 1, 1, 5, 1)] == [2]
-    assert s.pileups(scheds, 2, start, end) == [(utc(2024, 1, 1, 0, 0), [0, 1, 2])]
-    assert s.pileups(scheds, 3, start, end) == []
-
-
 def test_expansion_window() -> None:
     daily = [from_cron_string("0 3 * * *"), from_interval(60, "x")]
     weekly = [*daily, from_cron_string("0 3 * * 1")]

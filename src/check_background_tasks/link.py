@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .config import Config
+from .import_roots import ImportRoots
 from .model import (
     FileFacts,
     FunctionFacts,
@@ -43,6 +44,28 @@ class LinkedJob:
             if fn.qualname == self.raw.enclosing:
                 return fn
         return None
+
+
+def alternatives(a: LinkedJob, b: LinkedJob) -> bool:
+    """Declared in different arms of one `if` / `try` / `match`: only one of them runs."""
+    if a.facts.path != b.facts.path:
+        return False
+    for x, y in zip(a.raw.branches, b.raw.branches, strict=False):
+        if x != y:
+            return x[:2] == y[:2]  # same statement, another arm
+    return False
+
+
+def conditional_override(later: LinkedJob, earlier: LinkedJob) -> bool:
+    """`later` re-declares `earlier` under a condition `earlier` is not under:
+
+    CELERY_BEAT_SCHEDULE = {"send": {...}}
+    if os.environ.get("CONDENSED"):
+        CELERY_BEAT_SCHEDULE["send"] = {...}   # replaces the default on purpose
+    """
+    if later.facts.path != earlier.facts.path or later.job.location <= earlier.job.location:
+        return False
+    return any(step not in earlier.raw.branches for step in later.raw.branches)
 
 
 @dataclass(frozen=True)
@@ -90,6 +113,7 @@ class SymbolTable:
         self.functions: dict[str, tuple[FunctionFacts, FileFacts]] = {}
         self.receivers: dict[str, str] = {}
         self.task_names: dict[str, tuple[FunctionFacts, FileFacts]] = {}
+        self.roots: ImportRoots | None = None  # built when a path needs another root
         for ff in facts:
             if ff.module:
                 self.modules.setdefault(ff.module, ff)
@@ -104,6 +128,20 @@ class SymbolTable:
                     self.task_names.setdefault(name, (fn, ff))
             for var, kind in ff.receivers.items():
                 self.receivers[prefix + var] = kind
+
+    def known(self, dotted: str) -> bool:
+        return dotted in self.functions or dotted in self.receivers or dotted in self.task_names
+
+    def rebase(self, dotted: str, importer: str | None) -> str:
+        """`utilities.cache.f` imported by code run from `mediasync/` is our
+        `mediasync.utilities.cache.f` (import_roots.py): the one candidate that defines it."""
+        if self.known(dotted):
+            return dotted
+        if self.roots is None:
+            self.roots = ImportRoots(set(self.modules))
+        found = {self.follow(c) for c in self.roots.rebased(dotted, importer)}
+        found = {c for c in found if self.known(c)}
+        return found.pop() if len(found) == 1 else dotted
 
     def follow(self, dotted: str) -> str:
         """Follow re-exports (`from .cleanup import job` in a package) to the definition."""
@@ -120,11 +158,11 @@ class SymbolTable:
 
 def resolve_target(ref: TargetRef, ff: FileFacts, table: SymbolTable) -> str:
     if ref.how == "import":
-        return table.follow(ref.value)
+        return table.rebase(table.follow(ref.value), ff.module)
     if ref.how == "local":
         return table.follow(f"{ff.module}.{ref.value}" if ff.module else ref.value)
     if ref.how == "string":
-        return table.follow(ref.value.replace(":", "."))
+        return table.rebase(table.follow(ref.value.replace(":", ".")), ff.module)
     return ref.value
 
 
@@ -198,6 +236,8 @@ def _link_job(
         kind == "celery_beat" and raw.target.how == "string" and target in table.task_names
     )
     found = None if prefer_task else table.functions.get(target)
+    if raw.defined_at is not None:
+        found = _decorated_definition(raw, ff) or found
     if found is None and target in table.task_names:
         # A Celery task name (name="...") stands for the function that defines it.
         found = table.task_names[target]
@@ -232,6 +272,14 @@ def _link_job(
     )
 
 
+def _decorated_definition(raw: RawJob, ff: FileFacts) -> tuple[FunctionFacts, FileFacts] | None:
+    """The very function a decorator declares as a job (its module may redefine the name)."""
+    for fn in ff.functions:
+        if (fn.line, fn.column) == raw.defined_at and fn.qualname == raw.target.value:
+            return fn, ff
+    return None
+
+
 def link_workloads(facts: list[FileFacts]) -> list[PlacedWorkload]:
     """Every workload, with autoscalers joined across files (an HPA often lives apart)."""
     placed = [PlacedWorkload(w, ff.path) for ff in facts for w in ff.workloads]
@@ -264,6 +312,7 @@ def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
     extracted = {ff.module for ff in facts if ff.module}
     table = SymbolTable(facts)
     wanted: set[str] = set()
+    roots: ImportRoots | None = None
     for ff in facts:
         for raw in ff.jobs:
             target = resolve_target(raw.target, ff, table)
@@ -276,4 +325,15 @@ def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
                     if module not in extracted:
                         wanted.add(module)
                     break
+            else:
+                # Written against another import root (import_roots.py): every candidate
+                # is read, and linking keeps the one that defines the target.
+                roots = roots or ImportRoots(known_modules)
+                for candidate in roots.rebased(target, ff.module):
+                    # through re-exports of the modules read so far (a package __init__)
+                    module = table.follow(candidate).rpartition(".")[0]
+                    while module and module not in known_modules:
+                        module = module.rpartition(".")[0]
+                    if module and module not in extracted:
+                        wanted.add(module)
     return wanted

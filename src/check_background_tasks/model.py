@@ -15,6 +15,8 @@ TEMPLATED = "<templated>"
 # here (`{{ toYaml .Values.x | nindent 4 }}`): a key the mapping lacks is unknown, not
 # missing. (No Kubernetes field can be called this.)
 OPEN = "<open>"
+# A kustomization's inline patch text, parsed at extraction: {INLINE: [document, ...]}.
+INLINE = "<inline>"
 
 
 @dataclass(frozen=True, order=True)
@@ -55,6 +57,9 @@ class TargetRef:
 
     how: str
     value: str
+    # Arguments a wrapper binds to the callable (`partial(f, 1)`, `task.s(1)`), as written:
+    # the same function with other arguments is another job.
+    bound: str | None = None
 
 
 @dataclass
@@ -73,6 +78,13 @@ class RawJob:
     scheduler: str | None = None  # which scheduler object declared it (variable name)
     enclosing: str | None = None  # qualname of the function around the declaration
     extra: dict[str, Any] = field(default_factory=dict)
+    # The branches the declaration sits in, outermost first: (line, column, arm) of each
+    # `if` / `try` / `match` around it and which arm (body 0, else 1; handler i + 1; case i).
+    # Two declarations of one file in different arms of one statement never both run.
+    branches: tuple[tuple[int, int, int], ...] = ()
+    # (line, column) of the function a decorator declares as the job: the definition
+    # itself, even when the module defines another function of the same name.
+    defined_at: tuple[int, int] | None = None
 
 
 @dataclass
@@ -91,6 +103,9 @@ class FunctionFacts:
     celery_task_name: str | None = None  # explicit name= of a task decorator
     is_celery_task: bool = False
     is_startup_hook: bool = False  # lifespan, on_event("startup"), ...
+    # Why a forever-loop must run in every process (a heartbeat, per-process metrics):
+    # the evidence as a phrase, or None (BGT022).
+    per_process: str | None = None
 
     def __reduce__(self) -> tuple[type[FunctionFacts], tuple[Any, ...]]:
         # A cache index holds thousands of these: rebuilt from a tuple of values they

@@ -75,6 +75,8 @@ MAX_TEXT = 120
 
 __all__ = [
     "UNKNOWN",
+    "CronSets",
+    "cron_sets",
     "expansion_window",
     "fire_times",
     "fires_per_minute",
@@ -84,9 +86,8 @@ __all__ = [
     "from_interval",
     "interval_seconds_from_parts",
     "is_unknown",
-    "jobs_per_minute",
     "looks_templated",
-    "pileups",
+    "schedule_zone",
     "shorten",
 ]
 
@@ -485,6 +486,40 @@ def _render_cron(p: _Parsed, *, days_or: bool) -> str:
         raise _NotExpressible("day and day-of-week both restricted (AND)")
     return " ".join(
         [_render(p.minutes, _MINUTE), _render(p.hours, _HOUR), dom, _render(p.months, _MONTH), dow]
+    )
+
+
+@dataclass(frozen=True)
+class CronSets:
+    """The value sets of a standard 5-field cron, as `Schedule.cron` holds it."""
+
+    minutes: frozenset[int]
+    hours: frozenset[int]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]  # Sunday = 0
+    days_or: bool  # both day fields restricted: a day matches either (Vixie cron, cronsim)
+
+
+def cron_sets(cron: str) -> CronSets | None:
+    """`cron`'s value sets; None when it uses cronsim-only extensions (L, W, #) or is invalid."""
+    fields = cron.split()
+    if len(fields) != 5:
+        return None
+    order = (_MINUTE, _HOUR, _DOM, _MONTH, _DOW)
+    try:
+        sets = [
+            _parse_expr(f, fld, _CRON_SYNTAX[fld]) for f, fld in zip(fields, order, strict=True)
+        ]
+    except _Invalid:
+        return None
+    return CronSets(
+        frozenset(sets[0]),
+        frozenset(sets[1]),
+        frozenset(sets[2]),
+        frozenset(sets[3]),
+        frozenset(_sun0(sets[4])),
+        days_or=not (fields[2].startswith(("*", "?")) or fields[4].startswith(("*", "?"))),
     )
 
 
@@ -974,6 +1009,14 @@ def _schedule_zone(schedule: Schedule) -> tzinfo:
     return UTC
 
 
+def schedule_zone(schedule: Schedule) -> tuple[str, tzinfo]:
+    """The zone a schedule's times are in, with its name: its `timezone` when known, else UTC."""
+    zone = _schedule_zone(schedule)
+    if zone is UTC or schedule.timezone is None:
+        return "UTC", UTC
+    return schedule.timezone.strip(), zone
+
+
 def _usable(schedule: Schedule) -> bool:
     return schedule.resolved and schedule.error is None
 
@@ -1083,32 +1126,12 @@ def fires_per_minute(
     return dict(sorted(out.items()))
 
 
-def jobs_per_minute(
-    schedules: Sequence[Schedule], start: datetime, end: datetime
-) -> dict[datetime, list[int]]:
-    """Indices of the schedules that fire at least once in each UTC minute of [start, end)."""
-    out: dict[datetime, list[int]] = {}
-    for index, schedule in enumerate(schedules):
-        for minute, _count in _minute_counts(schedule, start, end):
-            out.setdefault(minute, []).append(index)
-    return dict(sorted(out.items()))
-
-
-def pileups(
-    schedules: Sequence[Schedule], threshold: int, start: datetime, end: datetime
-) -> list[tuple[datetime, list[int]]]:
-    """Minutes in which more than `threshold` distinct schedules fire (BGT033), in time order."""
-    return [
-        (minute, idx)
-        for minute, idx in jobs_per_minute(schedules, start, end).items()
-        if len(idx) > threshold
-    ]
-
-
 def expansion_window(
     schedules: Iterable[Schedule], start: datetime | None = None
 ) -> tuple[datetime, datetime]:
-    """The window BGT033 expands over: one day, or a week when a cron restricts weekdays.
+    """The window the HTML report draws: one day, or a week when a cron restricts weekdays.
+
+    (BGT033 counts pile-ups over a whole calendar year: `check_background_tasks.pileups`.)
 
     Default start: Monday 2024-01-01 00:00 UTC (fixed, so results are reproducible).
     """

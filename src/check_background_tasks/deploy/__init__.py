@@ -17,13 +17,14 @@ from __future__ import annotations
 from ..config import Config
 from ..link import Project
 from ..model import FileFacts
-from .objects import apply_renders
+from .objects import apply_renders, label_plain_environments
 from .rendered import RenderResult
 
 
 def deploy(project: Project, config: Config) -> Project:
     """The project as deployed; steps are added here in pipeline order."""
     apply_renders(project, render(project.facts))
+    label_plain_environments(project)
     _processes(project, config)
     return project
 

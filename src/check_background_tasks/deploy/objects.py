@@ -9,6 +9,7 @@ renders stand for it.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 from ..link import LinkedJob, PlacedWorkload, Project
@@ -106,3 +107,29 @@ def field_locations(obj: Rendered, fields: dict[str, Path]) -> dict[str, Locatio
         if location is not None and location.file != obj.origin.file:
             out[key] = location
     return out
+
+
+def label_plain_environments(project: Project) -> None:
+    """CronJobs no renderer labelled get the environment their directory reveals: copies of
+    one CronJob in `clusters/c1/` and `clusters/c2/` are deployed to two places."""
+    from .environments import infer_environments
+
+    plain = [
+        (i, lj)
+        for i, lj in enumerate(project.jobs)
+        if lj.job.kind == "k8s_cronjob" and "environment" not in dict(lj.job.extra)
+    ]
+    if len(plain) < 2:
+        return
+    placed = [(lj.job.location.file, lj.job.name, _namespace(lj)) for _i, lj in plain]
+    inferred = infer_environments(placed)
+    for i, lj in plain:
+        environment = inferred.get(lj.job.location.file)
+        if environment is not None:
+            extra = tuple(sorted({**dict(lj.job.extra), "environment": environment}.items()))
+            project.jobs[i].job = replace(lj.job, extra=extra)
+
+
+def _namespace(linked: LinkedJob) -> str | None:
+    namespace = dict(linked.job.extra).get("namespace")
+    return namespace if isinstance(namespace, str) and "{{" not in namespace else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Any
 
 from ..model import Schedule, TargetRef
@@ -144,6 +145,7 @@ def _periodic_task(ctx: FileContext, site: CallSite) -> None:
 
 
 def _signature_target(ctx: FileContext, node: ast.expr, enclosing_class: str | None) -> TargetRef:
+    """The task a signature runs, with the arguments it binds (`add.s(2, 2)`)."""
     if isinstance(node, ast.Call):
         func = dotted_expr(node.func)
         if func and last_part(func) in SIGNATURE_METHODS and "." in func:
@@ -151,14 +153,22 @@ def _signature_target(ctx: FileContext, node: ast.expr, enclosing_class: str | N
                 # app.signature("tasks.add") names the task as a string
                 named = ctx.evaluator.value(node.args[0])
                 if isinstance(named, str):
-                    return TargetRef("string", named)
+                    return _bound(ctx, TargetRef("string", named), node, skip=1)
             assert isinstance(node.func, ast.Attribute)  # a dotted name with a dot
-            return ctx.target_ref(node.func.value, enclosing_class)
+            ref = ctx.target_ref(node.func.value, enclosing_class)
+            return _bound(ctx, ref, node, skip=0)
         if func and last_part(func) == "signature" and node.args:
             named = ctx.evaluator.value(node.args[0])
             if isinstance(named, str):
-                return TargetRef("string", named)
+                return _bound(ctx, TargetRef("string", named), node, skip=1)
     return ctx.target_ref(node, enclosing_class)
+
+
+def _bound(ctx: FileContext, ref: TargetRef, call: ast.Call, skip: int) -> TargetRef:
+    given: list[ast.AST] = [*call.args[skip:], *call.keywords]
+    if not given:
+        return ref
+    return replace(ref, bound=", ".join(ctx.code(arg) for arg in given))
 
 
 def _legacy_periodic_tasks(ctx: FileContext) -> None:

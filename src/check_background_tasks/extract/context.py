@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from ..model import FunctionFacts, RawJob, Schedule, TargetRef
@@ -171,7 +171,15 @@ class FileContext:
         if isinstance(node, ast.Name) and node.id in self.bindings:
             node = self.bindings[node.id]
             enclosing = self.bindings_enclosing
-        node = unwrap_partial(node, self.imports)
+        node, bound = see_through_wrappers(node, self.imports)
+        ref = self._target_ref(node, enclosing_class, enclosing)
+        if bound:
+            return replace(ref, bound=", ".join(self.code(arg) for arg in bound))
+        return ref
+
+    def _target_ref(
+        self, node: ast.expr, enclosing_class: str | None, enclosing: str | None
+    ) -> TargetRef:
         value = self.evaluator.value(node)
         if isinstance(value, str):
             return TargetRef("string", value)
@@ -206,6 +214,10 @@ class FileContext:
         line, column = self.position(node)
         # A decorated function is the job itself; it is declared where the function is.
         enclosing = site.enclosing if isinstance(site, CallSite) else None
+        if isinstance(site, DecoratedSite) and target == TargetRef("local", site.function.qualname):
+            # The definition under the decorator, not whichever function of that name the
+            # module defines first (two `async def _()` are two jobs).
+            kwargs.setdefault("defined_at", (site.function.line, site.function.column))
         job = RawJob(
             kind=kind,
             name=name,
@@ -222,14 +234,37 @@ class FileContext:
         return job
 
 
-def unwrap_partial(node: ast.expr, imports: ImportTable) -> ast.expr:
-    """functools.partial(f, ...) runs f."""
-    if isinstance(node, ast.Call) and node.args:
-        func = imports.resolve(node.func)
-        if func in ("functools.partial", "partial"):
-            first = node.args[0]
-            return first.value if isinstance(first, ast.Starred) else first
-    return node
+# Calls that hand back the callable they are given (or one that runs it), by resolved name:
+# which argument is the callable, and whether the other arguments are bound to its runs.
+CALLABLE_WRAPPERS: dict[str, tuple[int, bool]] = {
+    "typing.cast": (1, False),  # cast(WorkerCoroutine, f): a type checker's note
+    "typing_extensions.cast": (1, False),
+    "functools.partial": (0, True),  # partial(f, 1) runs f(1)
+    "partial": (0, True),
+    "asgiref.sync.sync_to_async": (0, False),  # runs f in a thread
+    "asgiref.sync.async_to_sync": (0, False),
+}
+MAX_WRAPPERS = 5  # cast(T, partial(f, x)) is two
+
+
+def see_through_wrappers(node: ast.expr, imports: ImportTable) -> tuple[ast.expr, list[ast.AST]]:
+    """The callable under `cast(T, f)`, `partial(f, ...)`, `sync_to_async(f)`, with the
+    arguments a partial binds (the same function with other arguments is another job)."""
+    bound: list[ast.AST] = []
+    for _ in range(MAX_WRAPPERS):
+        if not isinstance(node, ast.Call) or not node.args:
+            break
+        wrapper = CALLABLE_WRAPPERS.get(imports.resolve(node.func) or "")
+        if wrapper is None:
+            break
+        index, binds = wrapper
+        given = positional(node, index)
+        if given is None:
+            break
+        if binds:
+            bound = [*node.args[index + 1 :], *node.keywords, *bound]
+        node = given
+    return node, bound
 
 
 def kwarg(call: ast.Call, name: str) -> ast.expr | None:

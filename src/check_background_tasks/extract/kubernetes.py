@@ -38,6 +38,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..model import TEMPLATED, FileFacts, Manifest, Problem, RawJob, Suppression, Workload
 from .autoscalers import apply_autoscalers
+from .kustomize_inline import parse_inline_patches
 from .manifest_objects import IGNORE_ANNOTATION, SCALER_KINDS, WORKLOAD_KINDS, interpret
 from .yaml_plain import PlainConverter, mapping_pairs
 from .yaml_prefilter import KEYWORDS_TEXT as _KEYWORDS_TEXT
@@ -295,7 +296,7 @@ class _Doc:
         keys = None if kind in KEPT_KINDS or kind in (JSON6902, "Compose") else OBJECT_KEYS
         doc, positions = self.plain.convert(root, keys=keys)
         line, column = self.plain.first_key_position(root)
-        return Manifest(kind, doc, positions, line, column)
+        return parse_inline_patches(Manifest(kind, doc, positions, line, column), root, self.plain)
 
     # ------------------------------------------------------------------- resources
 

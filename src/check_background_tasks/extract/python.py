@@ -25,6 +25,7 @@ from . import (
     apscheduler,
     arq,
     asyncio_tasks,
+    branches,
     celery,
     fastapi,
     huey,
@@ -43,6 +44,7 @@ from .context import (
 )
 from .definitions import FunctionEvidence
 from .names import ImportTable, chained_text, dotted_expr, last_part
+from .per_process import per_process_reason
 from .positions import Positions
 
 FRAMEWORKS = (apscheduler, locked_scheduler, celery, asyncio_tasks, taskiq, fastapi, huey, arq)
@@ -144,6 +146,7 @@ class Collector(ast.NodeVisitor):
         self.awaited_calls: set[int] = set()
         # (callee as written, enclosing function, under main guard, call): process_sites.py
         self.call_log: process_sites.CallLog = []
+        self.arms: list[branches.Arm] = []  # arms of if / try / match (branches.py)
 
     # --- scopes ------------------------------------------------------------------
 
@@ -310,6 +313,7 @@ class Collector(ast.NodeVisitor):
 
     def visit_If(self, node: ast.If) -> None:
         guard = _is_main_guard(node.test)
+        self.arms.extend(branches.arms_of(node))
         if not guard:
             self.generic_visit(node)
             return
@@ -319,6 +323,12 @@ class Collector(ast.NodeVisitor):
         self._visit_all(node.body)
         self.main_guard -= 1
         self._visit_all(node.orelse)
+
+    def visit_Try(self, node: ast.stmt) -> None:
+        self.arms.extend(branches.arms_of(node))
+        self.generic_visit(node)
+
+    visit_TryStar = visit_Match = visit_Try
 
     def visit_While(self, node: ast.While) -> None:
         if not self.evidence:
@@ -334,6 +344,9 @@ class Collector(ast.NodeVisitor):
         for evidence, node in self.function_nodes:
             evidence.facts.line, evidence.facts.column = self.ctx.position(node)
             evidence.finish(self.ctx.position)
+            if evidence.facts.loops_forever_with_sleep:
+                assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                evidence.facts.per_process = per_process_reason(node, self.ctx.imports)
 
     # --- calls ---------------------------------------------------------------------
 
@@ -580,6 +593,7 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     for framework in FRAMEWORKS:
         framework.collect(ctx)
     wrappers.follow(ctx)
+    branches.place(ctx.jobs, collector.arms)
     facts.jobs = _unique(ctx.jobs)
     facts.functions = collector.functions
     facts.imports = dict(ctx.imports.names)

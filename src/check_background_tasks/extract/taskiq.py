@@ -89,7 +89,13 @@ def _registry(ctx: FileContext, assign: AssignSite) -> None:
     if isinstance(value, dict):
         entries = [(k if isinstance(k, str) else None, v) for k, v in value.items()]
     elif isinstance(value, list):
-        entries = [(None, v) for v in value]
+        # Each entry of a list is placed at itself: the triggers of one entry share a
+        # place (one declaration), two entries for one task do not.
+        elements = getattr(assign.value, "elts", None)
+        if isinstance(elements, list) and len(elements) == len(value):
+            entries = [(None, DeferredNode(node, node)) for node in elements]
+        else:
+            entries = [(None, v) for v in value]
     for key, raw in entries:
         entry = ctx.evaluator.resolved(raw) if isinstance(raw, DeferredNode) else raw
         if not isinstance(entry, dict) or "schedule" not in entry:

@@ -34,13 +34,30 @@ def follow(ctx: FileContext) -> None:
         framework = BY_KIND.get(job.kind)
         if not wrapper or framework is None or "." in wrapper:
             continue  # only module-level functions are called by a plain name
-        calls = ctx.name_calls.get(wrapper, [])
+        if job.target.value.partition(".")[0] not in ctx.function_params.get(wrapper, ()):
+            # `ss = Searcher(); add_job(ss.run, ...)`: a local the wrapper makes itself is
+            # the same at every call site, and no argument binds it.
+            continue
+        calls = [c for c in ctx.name_calls.get(wrapper, []) if not _shadowed(ctx, c, wrapper)]
         found = []
         for call in calls:
             found.extend(_read_at(ctx, framework, inner, call, wrapper))
         if found:
             ctx.jobs.remove(job)
             ctx.jobs.extend(found)
+
+
+def _shadowed(ctx: FileContext, call: CallSite, name: str) -> bool:
+    """The call names another function of that name: a nested `def start(...)` (or a
+    parameter or local) of a function around the call."""
+    scope = call.enclosing
+    while scope:
+        if name in ctx.function_locals.get(scope, ()) or f"{scope}.<locals>.{name}" in (
+            fn.qualname for fn in ctx.functions
+        ):
+            return True
+        scope = scope.rpartition(".<locals>.")[0] if ".<locals>." in scope else ""
+    return False
 
 
 def _bind(params: list[str], defaults: dict[str, ast.expr], call: ast.Call) -> dict[str, ast.expr]:

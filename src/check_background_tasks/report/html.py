@@ -19,7 +19,9 @@ from typing import Any
 from .. import __version__
 from ..link import Project
 from ..model import Finding
+from ..pileups import describe, describe_environments
 from ..rules import RULES
+from ..rules.schedule_pileup import how_many, label, part_time
 from .timeline import (
     DAY,
     Row,
@@ -105,18 +107,18 @@ def render(
 def _header(timeline: Timeline, rows: list[Row], findings: Sequence[Finding], title: str) -> str:
     periodic = sum(1 for r in rows if r.job.periodic and r.job.schedule is not None)
     unlocked = sum(1 for r in rows if r.unlocked)
-    day = timeline.views[0]
-    peak = max(day.pileups, key=lambda p: len(p[1]), default=None)
+    piles = timeline.piles
+    top = max(piles, key=lambda g: g.stretches[0].peak, default=None)
     stats = [
         ("jobs", len(rows), "", "every job found"),
         ("scheduled", periodic, "", "jobs with a schedule"),
-        ("unlocked", unlocked, "warn" if unlocked else "", "periodic jobs without a lock"),
+        ("unlocked", unlocked, "warn" if unlocked else "", "jobs every replica runs (BGT020)"),
         ("duplicate groups", len(timeline.groups), "bad" if timeline.groups else "", ""),
         (
-            "pile-up minutes / day",
-            len(day.pileups),
-            "bad" if day.pileups else "",
-            f"peak {len(peak[1])} jobs at {_when(timeline, peak[0])}" if peak else "",
+            "pile-ups",
+            len(piles),
+            "bad" if piles else "",
+            f"{how_many(top.stretches[0])}, {describe(top.stretches[0])}" if top else "",
         ),
         ("findings", len(findings), "bad" if findings else "", ""),
     ]
@@ -154,8 +156,8 @@ def _legend(rows: list[Row]) -> str:
     )
     extra = (
         '<span class="key"><i class="band"></i>band: fires every few minutes or faster</span>'
-        '<span class="key"><em class="badge b-unlocked">no lock</em>periodic job without a '
-        "distributed lock</span>"
+        '<span class="key"><em class="badge b-unlocked">no lock</em>in-app job that every '
+        "replica runs (BGT020)</span>"
         '<span class="key"><em class="badge b-dup">A</em>same job scheduled more than once</span>'
     )
     return f'<div class="legend">{items}{extra}</div>'
@@ -296,8 +298,9 @@ def _load_strip(timeline: Timeline, view: View) -> str:
             f'{len(rows)} jobs">{len(rows)}</span>'
             for minute, rows in view.pileups
         )
+    where = " in the busiest environment" if view.environments > 1 else ""
     caption = (
-        f"jobs per minute · peak {view.peak} · threshold {timeline.threshold}"
+        f"jobs per minute{where} · peak {view.peak} · threshold {timeline.threshold}"
         if view.load
         else "no scheduled fires"
     )
@@ -316,25 +319,38 @@ def _load_strip(timeline: Timeline, view: View) -> str:
 
 
 def _pileup_section(timeline: Timeline) -> str:
-    view = timeline.views[-1]
-    if not view.pileups:
+    """One row per BGT033 finding: when (over the reference year), how many, which jobs."""
+    piles = timeline.piles
+    if not piles:
         return ""
-    by_row = {r.index: r for r in timeline.rows}
+    jobs = timeline.jobs
     items = []
-    for minute, indices in view.pileups[:MAX_PILEUP_ROWS]:
-        names = ", ".join(by_row[i].label for i in indices)
-        items.append(
-            f'<tr data-minute="{minute}"><td>{esc(_when(timeline, minute))}</td>'
-            f'<td class="num">{len(indices)}</td><td>{esc(names)}</td></tr>'
+    for group in piles[:MAX_PILEUP_ROWS]:
+        first = jobs[group.first].location
+        whens = "".join(
+            f"<div>{esc(describe(stretch))}{esc(describe_environments(stretch))}</div>"
+            for stretch in group.stretches[:3]
         )
-    more = len(view.pileups) - MAX_PILEUP_ROWS
-    tail = f'<p class="sub">… and {more} more minutes.</p>' if more > 0 else ""
-    span = "week" if view.minutes > DAY else "day"
+        if len(group.stretches) > 3:
+            whens += f'<div class="sub">… and {len(group.stretches) - 3} more</div>'
+        main = group.stretches[0]
+        steady = set(main.steady())
+        # As the finding words it: the jobs in it every day first, then those that join it
+        # on some days, with those days.
+        names = [label(jobs[i]) for i in group.jobs if i in steady or i not in main.jobs]
+        names += [part_time(main, i, jobs) for i in main.jobs if i not in steady]
+        items.append(
+            f'<tr data-first="{esc(first.file)}:{first.line}"><td>{whens}</td>'
+            f'<td class="num">{esc(how_many(main).removesuffix(" jobs"))}</td>'
+            f"<td>{esc(', '.join(names))}</td></tr>"
+        )
+    more = len(piles) - MAX_PILEUP_ROWS
+    tail = f'<p class="sub">… and {more} more pile-ups.</p>' if more > 0 else ""
     return (
         '<section class="card" id="pileups">'
-        f"<h2>Pile-ups <small>{len(view.pileups)} minutes per {span} with more than "
-        f"{timeline.threshold} jobs</small></h2>"
-        '<table class="plain"><thead><tr><th>minute</th><th>jobs</th><th>which</th></tr>'
+        f"<h2>Pile-ups <small>{len(piles)} (BGT033): more than {timeline.threshold} jobs in "
+        "one minute, over a real calendar year</small></h2>"
+        '<table class="plain"><thead><tr><th>when</th><th>jobs</th><th>which</th></tr>'
         f"</thead><tbody>{''.join(items)}</tbody></table>{tail}</section>"
     )
 
@@ -350,7 +366,9 @@ def _lock_cell(row: Row) -> tuple[str, str]:
         return "", "-"
     if job.locked:
         return "yes", esc(f"yes ({job.lock_key})" if job.lock_key else "yes")
-    return "no", '<em class="badge b-unlocked">no lock</em>'
+    if row.unlocked:  # the badge only where check reports it (BGT020)
+        return "no", '<em class="badge b-unlocked">no lock</em>'
+    return "no", "no"
 
 
 def _inventory_section(rows: list[Row], timeline: Timeline) -> str:
@@ -456,9 +474,11 @@ def _data(timeline: Timeline) -> dict[str, Any]:
     for row in timeline.rows:
         job = row.job
         sched = job.schedule
-        lock = {None: "", True: "locked", False: "NO distributed lock"}[job.locked]
+        lock = {None: "", True: "locked", False: "no lock"}[job.locked]
         if job.locked and job.lock_key:
             lock = f"locked ({job.lock_key})"
+        if row.unlocked:
+            lock = "no distributed lock: every replica runs it (BGT020)"
         jobs[str(row.index)] = {
             "name": row.label,
             "kind": kind_label(job.kind),

@@ -1,8 +1,12 @@
 """The data behind the HTML report: fire times, bands, load per minute, duplicate groups.
 
-Everything is computed over a fixed reference window (`schedules.expansion_window`, which
+Everything is drawn over a fixed reference window (`schedules.expansion_window`, which
 starts on Monday 2024-01-01 00:00 UTC), so the same repository always gives the same
 report. Interval schedules have no static anchor: their grid starts at the window start.
+
+The report says what `check` says: pile-ups are `pileups.find`'s, the very groups BGT033
+reports (over the whole reference year, per environment, suspended CronJobs left out), and
+a job is marked "no lock" only where BGT020 reports it.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from .. import schedules
+from .. import pileups, schedules
 from ..link import Project
-from ..model import Finding, Job, Schedule
-from ..rules.schedule_rules import can_pile_up
+from ..model import TEMPLATED, Finding, Job, Location, Schedule
 
 DUPLICATE_CODES = ("BGT001", "BGT002", "BGT003")  # linked rows
+UNLOCKED_CODE = "BGT020"  # the "no lock" badge
+PILEUP_CODE = "BGT033"  # the pile-up card and the red minutes of the load strip
 # A row with more fires than this in a view is drawn as a band, not as single marks.
 BAND_LIMIT = 360
 # An interval with more fires than this in the window is not enumerated (always a band).
@@ -75,10 +80,7 @@ class Row:
     tracks: dict[str, Track]  # view key -> track
     next_fires: list[str]
     group: str | None = None  # duplicate group label ("A", "B", ...)
-
-    @property
-    def unlocked(self) -> bool:
-        return self.job.locked is False and self.job.periodic
+    unlocked: bool = False  # BGT020 reports it: every replica runs it
 
     @property
     def label(self) -> str:
@@ -91,8 +93,9 @@ class View:
     title: str
     minutes: int
     load: list[tuple[int, int, int]]  # (first minute, minutes, jobs firing) runs, count > 0
-    pileups: list[tuple[int, list[int]]]  # (minute, row indices) above the threshold
+    pileups: list[tuple[int, list[int]]]  # (minute, row indices) BGT033 reports
     peak: int
+    environments: int = 1  # load is counted per environment; the strip shows the busiest
 
 
 @dataclass
@@ -109,6 +112,8 @@ class Timeline:
     rows: list[Row]  # display order (duplicates next to each other, unscheduled last)
     views: list[View]
     groups: list[DuplicateGroup]
+    piles: list[pileups.PileUp] = field(default_factory=list)  # the card: BGT033's groups
+    jobs: list[Job] = field(default_factory=list)  # inventory order
 
 
 def _usable(schedule: Schedule | None) -> bool:
@@ -153,6 +158,11 @@ def _track(fires: list[datetime] | None, start: datetime, minutes: int) -> Track
 
 
 def _cadence(schedule: Schedule | None, job: Job) -> str:
+    suspend = dict(job.extra).get("suspend")
+    if suspend is True:
+        return "suspended (suspend: true): never fires"
+    if suspend == TEMPLATED:
+        return "suspend is set by a template: not drawn"
     if schedule is None:
         if job.kind == "create_task":
             return "started by the app, no schedule"
@@ -246,43 +256,57 @@ def _load(
     views: list[tuple[str, str, int]],
     fired: dict[int, list[datetime] | None],
     start: datetime,
-    threshold: int,
-    countable: set[int],
+    firing: dict[str | None, list[int]],
+    piled: dict[int, tuple[int, ...]],
 ) -> list[View]:
-    """Jobs firing per minute; a pile-up counts only the jobs BGT033 counts (`countable`:
-    cron schedules; intervals have no known phase)."""
+    """Jobs firing per minute in the busiest environment (each job once per environment, as
+    BGT033 counts them; `firing`), and the minutes BGT033 reports (`piled`)."""
     minutes_of: dict[int, set[int] | None] = {
         index: None if fires is None else {_minute_of(start, t) for t in fires}
         for index, fires in fired.items()
     }
     out = []
     for key, title, minutes in views:
-        per_minute: dict[int, list[int]] = {}
-        for index, used in minutes_of.items():
-            for minute in range(minutes) if used is None else used:
-                if minute < minutes:
-                    per_minute.setdefault(minute, []).append(index)
+        per_minute: dict[int, int] = {}
+        for members in firing.values():
+            here: dict[int, int] = {}
+            for index in members:
+                used = minutes_of.get(index, set())
+                for minute in range(minutes) if used is None else used:
+                    if minute < minutes:
+                        here[minute] = here.get(minute, 0) + 1
+            for minute, count in here.items():
+                per_minute[minute] = max(per_minute.get(minute, 0), count)
         runs: list[tuple[int, int, int]] = []
-        pileups: list[tuple[int, list[int]]] = []
         for minute in sorted(per_minute):
-            indices = per_minute[minute]
-            count = len(indices)
-            piled = [i for i in indices if i in countable]
-            if len(piled) > threshold:
-                pileups.append((minute, sorted(piled)))
+            count = per_minute[minute]
             last = runs[-1] if runs else None
             if last and last[0] + last[1] == minute and last[2] == count:
                 runs[-1] = (last[0], last[1] + 1, count)
             else:
                 runs.append((minute, 1, count))
+        marked = [(m, sorted(jobs)) for m, jobs in piled.items() if m < minutes]
         peak = max((c for _, _, c in runs), default=0)
-        out.append(View(key, title, minutes, runs, pileups, peak))
+        out.append(View(key, title, minutes, runs, marked, peak, len(firing)))
     return out
+
+
+def _reported(findings: Sequence[Finding], code: str) -> set[tuple[str, int]]:
+    """(file, line) of every location a finding of `code` names (its own and related)."""
+    out: set[tuple[str, int]] = set()
+    for finding in findings:
+        if finding.code == code:
+            out.update((loc.file, loc.line) for loc in (finding.location, *finding.related))
+    return out
+
+
+def _at(location: Location) -> tuple[str, int]:
+    return location.file, location.line
 
 
 def build(project: Project, findings: Sequence[Finding], threshold: int) -> Timeline:
     jobs = [linked.job for linked in project.jobs]
-    usable = [j.schedule for j in jobs if j.schedule and _usable(j.schedule)]
+    usable = [j.schedule for j in jobs if j.schedule and _usable(j.schedule) and pileups.fires(j)]
     start, end = schedules.expansion_window(usable)
     start = start.astimezone(timezone.utc)
     views = [("day", "24 hours", DAY)]
@@ -291,25 +315,43 @@ def build(project: Project, findings: Sequence[Finding], threshold: int) -> Time
     end = start + timedelta(minutes=views[-1][2])
     groups = _groups(jobs, findings)
     group_of = {i: g.label for g in groups for i in g.rows}
+    unlocked = _reported(findings, UNLOCKED_CODE)
     rows: list[Row] = []
     fired: dict[int, list[datetime] | None] = {}
     for index, job in enumerate(jobs):
         schedule = job.schedule
         tracks: dict[str, Track] = {}
         nxt: list[str] = []
-        if schedule is not None and _usable(schedule):
+        if schedule is not None and _usable(schedule) and pileups.fires(job):
             fired[index] = fires = _fires(schedule, start, end)
             tracks = {key: _track(fires, start, minutes) for key, _, minutes in views}
             nxt = _next_fires(fires, schedule)
-        rows.append(Row(index, job, _cadence(schedule, job), tracks, nxt, group_of.get(index)))
+        rows.append(
+            Row(
+                index,
+                job,
+                _cadence(schedule, job),
+                tracks,
+                nxt,
+                group_of.get(index),
+                unlocked=_at(job.location) in unlocked,
+            )
+        )
+    # The pile-ups BGT033 reports: the same computation, kept to the groups it reported.
+    found = pileups.find(jobs, threshold)
+    reported = _reported(findings, PILEUP_CODE)
+    shown = [g for g in found.groups if _at(jobs[g.first].location) in reported]
+    piled = found.minutes(start.date(), views[-1][2] // DAY, shown)
+    firing = pileups.instances(jobs, pileups.environments(jobs), lambda job: True)
+    firing = {env: [i for i in members if i in fired] for env, members in firing.items()}
     return Timeline(
         start=start,
         threshold=threshold,
         rows=_display_order(rows, groups),
-        views=_load(
-            views, fired, start, threshold, {i for i, job in enumerate(jobs) if can_pile_up(job)}
-        ),
+        views=_load(views, fired, start, firing, piled),
         groups=groups,
+        piles=shown,
+        jobs=jobs,
     )
 
 

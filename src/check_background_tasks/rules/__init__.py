@@ -9,6 +9,7 @@ from . import (  # noqa: F401  (registration by import)
     files,
     kubernetes_rules,
     locks,
+    schedule_pileup,
     schedule_rules,
 )
 from .registry import RULES, Rule, rule

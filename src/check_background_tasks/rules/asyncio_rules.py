@@ -60,6 +60,8 @@ def replica_loop(self: Rule, project: Project, config: Config) -> Iterator[Findi
             continue
         if fn.takes_lock or lock_decorated(fn, config.lock_decorators):
             continue
+        if fn.per_process:
+            continue  # a heartbeat or per-process metrics flush: one copy per process is right
         started = _started_at_startup(linked)
         if started is None:
             continue

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..config import Config
-from ..link import LinkedJob, Project
+from ..link import LinkedJob, Project, alternatives, conditional_override
 from ..model import Finding, Location
 from .registry import Rule, rule
 
@@ -88,6 +88,24 @@ def canonical_target(linked: LinkedJob) -> str | None:
         qual = linked.definition.qualname
         return f"{module}.{qual}" if module else qual
     return job.target or None
+
+
+def target_identity(linked: LinkedJob) -> str | None:
+    """What tells two targets apart: the definition, not its name. A module that defines a
+    name twice (two decorated `async def _()`) has two targets of one dotted path."""
+    target = canonical_target(linked)
+    fn, ff = linked.definition, linked.definition_facts
+    if target is None or fn is None or ff is None:
+        return target
+    if sum(other.qualname == fn.qualname for other in ff.functions) > 1:
+        return f"{target}@{fn.line}:{fn.column}"
+    return target
+
+
+def one_job(a: LinkedJob, b: LinkedJob) -> bool:
+    """Two records that never run as two jobs: triggers of one declaration (taskiq's
+    `schedule=[...]`), or alternatives in different arms of one `if` / `try` / `match`."""
+    return (a.job.location == b.job.location and a.job.kind == b.job.kind) or alternatives(a, b)
 
 
 def target_module(linked: LinkedJob) -> str | None:
@@ -289,20 +307,22 @@ def _matches(jobs: list[LinkedJob], project: Project) -> dict[int, dict[int, str
     out: dict[int, dict[int, str]] = defaultdict(dict)
 
     def join(a: int, b: int, reason: str) -> None:
-        if a == b:
+        if a == b or alternatives(jobs[a], jobs[b]):
             return
         for x, y in ((a, b), (b, a)):
             old = out[x].get(y)
             if old is None or REASONS.index(reason) < REASONS.index(old):
                 out[x][y] = reason
 
-    by_target: dict[str, list[int]] = defaultdict(list)
+    by_target: dict[str, list[int]] = defaultdict(list)  # by definition
+    by_path: dict[str, list[int]] = defaultdict(list)  # by dotted path, for commands
     by_name: dict[str, list[int]] = defaultdict(list)
     by_module: dict[str, list[int]] = defaultdict(list)
     for i, lj in enumerate(jobs):
         target = canonical_target(lj)
         if target:
-            by_target[target].append(i)
+            by_target[target_identity(lj) or target].append(i)
+            by_path[target].append(i)
             if module := target_module(lj):
                 by_module[module].append(i)
         for name in job_names(lj):
@@ -320,7 +340,7 @@ def _matches(jobs: list[LinkedJob], project: Project) -> dict[int, dict[int, str
             for j in by_module.get(module, []):
                 join(i, j, "CronJob runs the module")
         for target in refs.targets:
-            for j in by_target.get(target, []):
+            for j in by_path.get(target, []):
                 join(i, j, "CronJob runs the function")
     return out
 
@@ -397,17 +417,35 @@ def duplicate_job_id(self: Rule, project: Project, config: Config) -> Iterator[F
     for key, members in keyed.items():
         if len(members) < 2 or _rescheduled(members):
             continue
-        first, *rest = sorted(members, key=lambda lj: lj.job.location)
+        ordered = sorted(members, key=lambda lj: lj.job.location)
         what = _id_phrase(key)
-        for lj in rest:
+        for i, lj in enumerate(ordered):
+            clashes = [earlier for earlier in ordered[:i] if _id_clash(lj, earlier)]
+            if not clashes:
+                continue
             yield self.finding(
-                f"{what} is already defined at {where(first.job.location)}: one definition "
-                "silently replaces the other (or fails at start-up); give each job its own "
-                "id or delete the duplicate",
+                f"{what} is already defined at {where(clashes[0].job.location)}: one "
+                "definition silently replaces the other (or fails at start-up); give each job "
+                "its own id or delete the duplicate",
                 lj.job.location,
-                related=[m.job.location for m in members],
+                related=[m.job.location for m in (*clashes, lj)],
                 basis="|".join(key),
             )
+
+
+def _id_clash(later: LinkedJob, earlier: LinkedJob) -> bool:
+    """Both definitions of one id take effect, so one of them is lost.
+
+    Not when only one of them runs (different arms of an `if`), and not when the later one
+    is a deliberate override under a condition, for schedulers where a re-definition
+    replaces the first: a beat entry re-assigned, an APScheduler job re-added with
+    `replace_existing=True`. (Without it APScheduler raises ConflictingIdError.)"""
+    if one_job(later, earlier):
+        return False
+    replaces = later.job.kind == "celery_beat" or (
+        dict(later.job.extra).get("replace_existing") is True
+    )
+    return not (replaces and conditional_override(later, earlier))
 
 
 def _rescheduled(members: list[LinkedJob]) -> bool:
@@ -431,9 +469,11 @@ def _id_phrase(key: tuple[str, ...]) -> str:
 # --------------------------------------------------------------------------- BGT003
 
 
-def _args_of(lj: LinkedJob) -> tuple[object, object]:
+def _args_of(lj: LinkedJob) -> tuple[object, object, object]:
+    """The arguments a run gets: `args`/`kwargs`, and what a `partial(f, ...)` or a
+    signature `f.s(...)` binds."""
     extra = dict(lj.job.extra)
-    return (repr(extra.get("args")), repr(extra.get("kwargs")))
+    return (repr(extra.get("args")), repr(extra.get("kwargs")), lj.raw.target.bound)
 
 
 @rule(
@@ -443,29 +483,38 @@ def _args_of(lj: LinkedJob) -> tuple[object, object]:
     "one scheduler schedules the same target twice under different ids",
 )
 def duplicate_schedule_entry(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
-    keyed: dict[tuple[str, str, tuple[object, object]], list[LinkedJob]] = defaultdict(list)
+    keyed: dict[tuple[str, str, tuple[object, ...]], list[LinkedJob]] = defaultdict(list)
     for lj in project.jobs:
         if lj.job.kind not in CALLABLE_KINDS or not lj.job.periodic:
             continue
-        target = canonical_target(lj)
-        if target:
-            keyed[(SCHEDULERS[lj.job.kind], target, _args_of(lj))].append(lj)
-    for (family, target, _args), members in keyed.items():
+        identity = target_identity(lj)
+        if identity:
+            keyed[(SCHEDULERS[lj.job.kind], identity, _args_of(lj))].append(lj)
+    for (family, _identity, _args), members in keyed.items():
         names = {lj.job.name for lj in members}
         if len(members) < 2 or (len(names) == 1 and None not in names):
             continue  # one id used twice is BGT002
-        first, *rest = sorted(members, key=lambda lj: lj.job.location)
-        for lj in rest:
-            if lj.job.name is not None and lj.job.name == first.job.name:
+        ordered = sorted(members, key=lambda lj: lj.job.location)
+        for i, lj in enumerate(ordered):
+            first = next((e for e in ordered[:i] if _both_scheduled(lj, e)), None)
+            if first is None:
                 continue
+            target = canonical_target(lj)
             yield self.finding(
                 f"{family} already schedules `{target}` at {where(first.job.location)}"
                 f"{_as_id(first)}; this second entry{_as_id(lj)} makes it run twice: merge "
                 "the schedules into one entry or delete one",
                 lj.job.location,
-                related=_locations(members),
+                related=_locations(m for m in members if m is lj or not one_job(lj, m)),
                 basis=f"{family}|{target}|{lj.job.name}",
             )
+
+
+def _both_scheduled(later: LinkedJob, earlier: LinkedJob) -> bool:
+    """Two entries that both run (the same id twice is BGT002's)."""
+    if later.job.name is not None and later.job.name == earlier.job.name:
+        return False
+    return not one_job(later, earlier)
 
 
 def _as_id(lj: LinkedJob) -> str:

@@ -1,18 +1,14 @@
 """Schedule rules: invalid schedules (BGT030), missing ids (BGT031), unknown beat tasks
-(BGT032), pile-ups (BGT033)."""
+(BGT032). Pile-ups (BGT033) are in schedule_pileup.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..link import LinkedJob, Project
-from ..model import Finding, Job, Location
+from ..model import Finding
 from .registry import Rule, rule
-
-if TYPE_CHECKING:
-    from datetime import datetime
 
 
 def _label(linked: LinkedJob) -> str:
@@ -125,64 +121,3 @@ def unknown_beat_task(self: Rule, project: Project, config: Config) -> Iterator[
 def _module_scanned(dotted: str, project: Project) -> bool:
     parts = dotted.split(".")
     return any(".".join(parts[:i]) in project.modules for i in range(len(parts) - 1, 0, -1))
-
-
-def can_pile_up(job: Job) -> bool:
-    """A job on a cron schedule that does not fire in every minute anyway.
-
-    Interval jobs are left out: their phase depends on when the scheduler started (or
-    last ran), which no static reading knows, so placing them on the clock would invent
-    pile-ups. A cron job firing every minute is constant load, not a coincidence of
-    round-number schedules; counting it would make every minute a "pile-up".
-    """
-    schedule = job.schedule
-    if not job.periodic or schedule is None or schedule.error or not schedule.resolved:
-        return False
-    return schedule.cron is not None and schedule.cron != "* * * * *"
-
-
-def _minute(dt: datetime) -> str:
-    return dt.strftime("%a %H:%M UTC")
-
-
-@rule(
-    "BGT033",
-    "schedule-pileup",
-    "info",
-    "more than N jobs fire in the same minute",
-)
-def schedule_pileup(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
-    jobs = [lj for lj in project.jobs if can_pile_up(lj.job)]
-    if len(jobs) <= config.pileup_threshold:
-        return
-    plan = [lj.job.schedule for lj in jobs if lj.job.schedule is not None]
-    from .. import schedules  # cronsim and zoneinfo: only when there is a plan to expand
-
-    start, end = schedules.expansion_window(plan)
-    piles = schedules.pileups(plan, config.pileup_threshold, start, end)
-    # One finding per job that opens a pile-up (the first of its jobs by location): the
-    # largest pile-up it opens, and how many other minutes it opens one in.
-    worst: dict[Location, tuple[list[int], datetime]] = {}
-    minutes: dict[Location, int] = {}
-    for minute, indices in piles:
-        first = min(jobs[i].job.location for i in indices)
-        minutes[first] = minutes.get(first, 0) + 1
-        if first not in worst or len(indices) > len(worst[first][0]):
-            worst[first] = (indices, minute)
-    span = "week" if (end - start).days > 1 else "day"
-    for location, (indices, minute) in sorted(worst.items()):
-        chosen = sorted((jobs[i] for i in indices), key=lambda lj: lj.job.location)
-        names = ", ".join(_label(lj) for lj in chosen[:6]) + (" ..." if len(chosen) > 6 else "")
-        others = minutes[location] - 1
-        plural = "s" if others > 1 else ""
-        more = (
-            f", and {others} more pile-up minute{plural} per {span}" if others else f" per {span}"
-        )
-        yield self.finding(
-            f"{len(chosen)} jobs fire in the same minute (at {_minute(minute)}{more}; "
-            f"threshold {config.pileup_threshold}): {names}; stagger their schedules so they "
-            "do not compete for workers and the database",
-            location,
-            related=[lj.job.location for lj in chosen],
-            basis="|".join(sorted(f"{lj.job.kind}:{lj.job.name}:{lj.job.target}" for lj in chosen)),
-        )
