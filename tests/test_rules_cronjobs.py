@@ -231,3 +231,54 @@ def test_copies_in_different_environments_are_not_duplicates(tmp_path: Path) -> 
     found = one([f for f in _rendered(tmp_path, within, owned) if f.code == "BGT002"])
     assert found.location == second
     assert "CronJob 'sync' (environment overlays/prod) is already defined" in found.message
+
+
+# ------------------------------------------------------------ LimitRange defaults
+
+NO_LIMITS = SAFE_CRONJOB.replace("              resources:\n", "").replace(
+    "                limits: {cpu: 500m, memory: 256Mi}\n", ""
+)
+LIMIT_RANGE = """\
+apiVersion: v1
+kind: LimitRange
+metadata:
+  name: defaults
+{namespace}spec:
+  limits:
+    - type: Container
+      default: {{memory: 512Mi}}
+"""
+
+
+def test_limit_range_with_defaults_in_the_namespace_counts(tmp_path: Path) -> None:
+    assert run(tmp_path / "a", {"k8s/cron.yaml": NO_LIMITS}, "BGT012")  # namespace prod
+    elsewhere = {
+        "k8s/cron.yaml": NO_LIMITS,
+        "cluster/prod/limits.yaml": LIMIT_RANGE.format(namespace="  namespace: prod\n"),
+    }
+    assert not run(tmp_path / "b", elsewhere, "BGT012")
+    other = {
+        "k8s/cron.yaml": NO_LIMITS,
+        "cluster/dev/limits.yaml": LIMIT_RANGE.format(namespace="  namespace: dev\n"),
+    }
+    assert run(tmp_path / "c", other, "BGT012")
+    requests_only = LIMIT_RANGE.format(namespace="  namespace: prod\n").replace(
+        "default:", "defaultRequest:"
+    )
+    assert run(tmp_path / "d", {"k8s/cron.yaml": NO_LIMITS, "l.yaml": requests_only}, "BGT012")
+
+
+def test_limit_range_in_the_same_overlay_counts(tmp_path: Path) -> None:
+    cronjob = NO_LIMITS.replace("  namespace: prod\n", "")
+    files = {
+        "base/cronjob.yaml": cronjob,
+        "base/kustomization.yaml": "resources: [cronjob.yaml]\n",
+        "overlays/prod/kustomization.yaml": (
+            "namespace: shop\nresources: [../../base, limits.yaml]\n"
+        ),
+        "overlays/prod/limits.yaml": LIMIT_RANGE.format(namespace=""),
+        "overlays/dev/kustomization.yaml": "namespace: shop-dev\nresources: [../../base]\n",
+    }
+    found = one(run(tmp_path, files, "BGT012"))
+    assert found.location.file == "base/cronjob.yaml"
+    assert found.message.endswith("(deployed in environment overlays/dev)")

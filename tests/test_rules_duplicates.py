@@ -247,11 +247,21 @@ def test_distinct_ids_are_silent(tmp_path: Path) -> None:
 def test_cronjob_same_name_same_namespace(tmp_path: Path) -> None:
     files = {
         "k8s/a.yaml": cronjob('["true"]', name="report", namespace="prod"),
-        "deploy/b.yaml": cronjob('["false"]', name="report", namespace="prod"),
+        "k8s/b.yaml": cronjob('["false"]', name="report", namespace="prod"),
     }
     found = findings(tmp_path, files, code="BGT002")
     assert len(found) == 1
     assert "CronJob 'report' in namespace 'prod'" in found[0].message
+
+
+def test_cronjob_copies_in_sibling_directories_are_environments(tmp_path: Path) -> None:
+    # one name in two directories is taken for two places it is deployed (clusters,
+    # environments): the tool cannot know they meet, so it says nothing
+    files = {
+        "k8s/a.yaml": cronjob('["true"]', name="report", namespace="prod"),
+        "deploy/b.yaml": cronjob('["false"]', name="report", namespace="prod"),
+    }
+    assert findings(tmp_path, files, code="BGT002") == []
 
 
 def test_cronjob_same_name_other_namespace_is_silent(tmp_path: Path) -> None:

@@ -202,3 +202,21 @@ def test_inline_control_actions_write_nothing() -> None:
     )
     assert facts.problems == []
     assert facts.manifests[0].doc["spec"]["timeZone"] == "{{ .timeZone }}"
+
+
+def test_ints_are_read_as_yaml_1_1_reads_them() -> None:
+    facts = facts_of(
+        """
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: x}
+        spec:
+          octal: 0644
+          hex: 0x1F
+          plain: 1_000
+          sexagesimal: 1:30
+          negative: -12
+        """
+    )
+    spec = facts.manifests[0].doc["spec"]
+    assert spec == {"octal": 420, "hex": 31, "plain": 1000, "sexagesimal": 90, "negative": -12}

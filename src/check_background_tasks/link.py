@@ -93,6 +93,8 @@ class Project:
     # Files a renderer stands for (bases, patches, templates): their YAML is judged as
     # rendered, so what reading each alone could not parse is not a problem of its own.
     rendered_files: set[str] = field(default_factory=set)
+    # LimitRanges that give containers default limits (deploy/limit_ranges.py)
+    limit_ranges: list[Any] = field(default_factory=list)
     # The process model (deploy/processes.py): every Python file's module (display path ->
     # module, extracted or not), the imports of modules that were not extracted, and the
     # model the deploy stage builds from them.

@@ -17,21 +17,30 @@ from __future__ import annotations
 from ..config import Config
 from ..link import Project
 from ..model import FileFacts
-from .objects import apply_renders, label_plain_environments
+from .objects import apply_renders, collect_plain_limit_ranges, label_plain_environments
 from .rendered import RenderResult
 
 
 def deploy(project: Project, config: Config) -> Project:
     """The project as deployed; steps are added here in pipeline order."""
     apply_renders(project, render(project.facts))
+    collect_plain_limit_ranges(project)
     label_plain_environments(project)
     _processes(project, config)
     return project
 
 
+KUSTOMIZE_KINDS = frozenset({"Kustomization", "Component"})
+
+
 def render(facts: list[FileFacts]) -> RenderResult:
     """Every renderer whose inputs the facts hold; a renderer is imported only then."""
     result = RenderResult()
+    kinds = {manifest.kind for ff in facts for manifest in ff.manifests}
+    if kinds & KUSTOMIZE_KINDS:
+        from .kustomize import render_kustomize
+
+        result.extend(render_kustomize(facts))
     return result
 
 

@@ -25,7 +25,15 @@ from .located import Map, Seq, copy, locate, mark_open
 from .strategic_merge import DELETE, DIRECTIVE, SCHEMA_KINDS, added, apply
 
 OBJECT_KINDS = frozenset(
-    {"CronJob", "Deployment", "StatefulSet", "DaemonSet", "HorizontalPodAutoscaler", "ScaledObject"}
+    {
+        "CronJob",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "HorizontalPodAutoscaler",
+        "ScaledObject",
+        "LimitRange",
+    }
 )
 JSON6902 = "Json6902Patch"
 # Identity fields a strategic merge never changes (kustomize restores them).

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..link import LinkedJob, PlacedWorkload, Project
 from ..model import FileFacts, Job, Location, Manifest, RawJob
+from .limit_ranges import DefaultLimits, namespace_of, sets_default_limits
 from .rendered import Path, Rendered, RenderResult
 
 # Where a CronJob field lives, keyed like the job's extra.
@@ -48,6 +49,11 @@ def apply_renders(project: Project, result: RenderResult) -> None:
     workloads = [pw for pw in project.workloads if pw.file not in owned]
     rendered_workloads: dict[str, list[PlacedWorkload]] = defaultdict(list)
     for obj in sorted(result.objects, key=_order):
+        if obj.kind == "LimitRange":
+            if sets_default_limits(obj.doc):
+                limits = DefaultLimits(obj.origin, namespace_of(obj.doc), obj.environment)
+                project.limit_ranges.append(limits)
+            continue
         manifest = Manifest(obj.kind, obj.doc, {}, obj.origin.line, obj.origin.column)
         for item in interpret(manifest):
             if isinstance(item, RawJob):
@@ -133,3 +139,16 @@ def label_plain_environments(project: Project) -> None:
 def _namespace(linked: LinkedJob) -> str | None:
     namespace = dict(linked.job.extra).get("namespace")
     return namespace if isinstance(namespace, str) and "{{" not in namespace else None
+
+
+def collect_plain_limit_ranges(project: Project) -> None:
+    """LimitRanges of files no renderer owns, read alone."""
+    for ff in project.facts:
+        if ff.path in project.rendered_files:
+            continue
+        for manifest in ff.manifests:
+            if manifest.kind == "LimitRange" and sets_default_limits(manifest.doc):
+                location = Location(ff.path, manifest.line, manifest.column)
+                project.limit_ranges.append(
+                    DefaultLimits(location, namespace_of(manifest.doc), None)
+                )

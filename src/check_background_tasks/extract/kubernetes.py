@@ -65,6 +65,8 @@ _SAFE_LOADER: Any = yaml.SafeLoader
 # Documents kept as plain manifests for the deploy stage without being objects we judge.
 JSON6902 = "Json6902Patch"
 KEPT_KINDS = frozenset({"Kustomization", "Component"})
+# Objects that change how others run: a LimitRange gives containers default limits.
+CONTEXT_KINDS = frozenset({"LimitRange"})
 # What an object's reading (and a kustomize merge) needs; other top-level keys are data.
 OBJECT_KEYS = frozenset({"apiVersion", "kind", "metadata", "spec", "$patch"})
 
@@ -326,6 +328,9 @@ class _Doc:
         api = self.plain.text(self.get(root, "apiVersion"))
         if kind == "CronJob" and not (api is None or api.startswith("batch/") or "{{" in api):
             return  # a CRD that happens to be called CronJob (another API group)
+        if kind in CONTEXT_KINDS:
+            facts.manifests.append(self.manifest(root, kind))  # read by the rules, not a job
+            return
         if kind != "CronJob" and kind not in WORKLOAD_KINDS and kind not in SCALER_KINDS:
             return
         manifest = self.manifest(root, kind)

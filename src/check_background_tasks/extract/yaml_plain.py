@@ -113,10 +113,7 @@ class PlainConverter:
         if tag == NULL_TAG:
             return None
         if tag == INT_TAG:
-            try:
-                return int(text.replace("_", ""), 0)
-            except ValueError:
-                return text
+            return _yaml11_int(text)
         if tag == BOOL_TAG:
             return text.lower() in _TRUE
         if tag == FLOAT_TAG:
@@ -231,3 +228,22 @@ class PlainConverter:
             if content and not content.startswith("#"):
                 return False
         return False
+
+
+def _yaml11_int(text: str) -> int | str:
+    """An int as YAML 1.1 (PyYAML's resolver, and go-yaml for Kubernetes) reads it:
+    `0644` is octal (420), `0o14`, `0x1F`, `0b101`, `1_000`, `190:20:30` (base 60)."""
+    digits = text.replace("_", "")
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-")
+    try:
+        if ":" in digits:
+            value = 0
+            for part in digits.split(":"):
+                value = value * 60 + int(part)
+            return sign * value
+        if len(digits) > 1 and digits[0] == "0" and digits[1].isdigit():
+            return sign * int(digits, 8)
+        return sign * int(digits, 0)
+    except ValueError:
+        return text

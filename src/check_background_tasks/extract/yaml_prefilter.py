@@ -8,19 +8,17 @@ from __future__ import annotations
 
 from .yaml_text import decode_text, has_wide_bom
 
-KEYWORDS_BYTES = (
+_RESOURCE_KEYWORDS = (
     b"CronJob",
     b"Deployment",
     b"StatefulSet",
     b"DaemonSet",
     b"HorizontalPodAutoscaler",
     b"ScaledObject",
-    b"services:",
-    b'"services"',
+    b"LimitRange",
 )
+KEYWORDS_BYTES = (*_RESOURCE_KEYWORDS, b"services:", b'"services"')
 KEYWORDS_TEXT = tuple(k.decode() for k in KEYWORDS_BYTES)
-# A manifest names its kind; data files that merely mention "Deployment" usually do not.
-_RESOURCE_KEYWORDS = KEYWORDS_BYTES[:6]
 _COMPOSE_KEYWORDS = (b"services:", b'{"services"', b'"services"')
 
 
@@ -29,6 +27,7 @@ def yaml_might_matter(source: bytes) -> bool:
     service? Files for which this is False are never decoded or parsed."""
     if has_wide_bom(source):
         source = decode_text(source).encode("utf-8", errors="replace")
+    # A manifest names its kind; data files that merely mention "Deployment" usually do not.
     if b"kind" in source and any(keyword in source for keyword in _RESOURCE_KEYWORDS):
         return True
     if is_json_patch(source):

@@ -114,6 +114,20 @@ def _where_deployed(claim: _Claim) -> str:
     return f" (deployed in {noun} {shown})"
 
 
+def _defaulted(linked: LinkedJob, extra: dict, project: Project) -> bool:
+    """Does a LimitRange give this CronJob's containers default limits?"""
+    if not project.limit_ranges:
+        return False
+    from ..deploy.limit_ranges import defaults_apply
+
+    namespace = extra.get("namespace")
+    namespace = namespace if isinstance(namespace, str) and "{{" not in namespace else None
+    environment = extra.get("environment")
+    environment = environment if isinstance(environment, str) else None
+    found = defaults_apply(project.limit_ranges, namespace, environment, linked.job.location.file)
+    return found is not None
+
+
 def _at(linked: LinkedJob, field_name: str) -> Location:
     """Where a finding about one field points: the patch or values entry that set it,
     else the object itself."""
@@ -228,7 +242,7 @@ def cronjob_missing_limits(self: Rule, project: Project, config: Config) -> Iter
         ):
             missing.append("activeDeadlineSeconds")
             why.append(_HUNG_RUN.get(policy, "a hung run is never stopped"))
-        if extra.get("has_resource_limits") is False:
+        if extra.get("has_resource_limits") is False and not _defaulted(linked, extra, project):
             names = [n for n in extra.get("containers_without_limits") or [] if n]
             if names:
                 which = ", ".join(f"'{n}'" for n in names)
