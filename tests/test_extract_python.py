@@ -672,7 +672,7 @@ def test_locked_decided_through_definition_in_another_file(tmp_path):
     )
     got = {r["name"]: (r["locked"], r["lock_key"]) for r in recs}
     assert got == {
-        "a": (True, None),
+        "a": (True, "a"),  # the lock decorator's name argument
         "b": (True, "manual-key"),
         "c": (True, "nx-key"),
         "d": (False, None),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -531,8 +532,23 @@ def test_patch_naming_a_dummy_kind_is_not_read_so_its_targets_are_unknown() -> N
     result = render_kustomize(facts)
     assert the(result, "Deployment", "api").doc["spec"] == {"replicas": 2, OPEN: True}
     assert OPEN not in the(result, "CronJob", "job").doc["spec"]
-    [(_file, problem)] = result.notes
-    assert problem.line == 3
+    assert result.notes == []  # a workload's unknown fields are not worth a note
+    cronjob_too = [
+        replace(ff, manifests=[replace(m, doc=_retarget(m.doc)) for m in ff.manifests])
+        if ff.path == "k/kustomization.yaml"
+        else ff
+        for ff in facts
+    ]
+    [(_file, problem)] = render_kustomize(cronjob_too).notes
+    assert problem.line == 3 and "node-selector.yaml is not read here" in problem.message
+
+
+def _retarget(doc: dict) -> dict:
+    """The kustomization above with its first patch aimed at every kind."""
+    patches = [
+        dict(p, target={"name": ".*"}) if i == 0 else p for i, p in enumerate(doc["patches"])
+    ]
+    return dict(doc, patches=patches)
 
 
 def test_json_patch_that_does_not_apply_makes_the_object_unknown() -> None:

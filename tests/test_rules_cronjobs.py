@@ -282,3 +282,10 @@ def test_limit_range_in_the_same_overlay_counts(tmp_path: Path) -> None:
     found = one(run(tmp_path, files, "BGT012"))
     assert found.location.file == "base/cronjob.yaml"
     assert found.message.endswith("(deployed in environment overlays/dev)")
+
+
+def test_twice_a_day_overlap_is_info_hourly_is_a_warning(tmp_path: Path) -> None:
+    twice = BAD_CRONJOB.replace('"*/5 * * * *"', '"0 */12 * * *"')
+    assert one(run(tmp_path / "a", {"k8s/cron.yaml": twice}, "BGT011")).severity == "info"
+    hourly = BAD_CRONJOB.replace('"*/5 * * * *"', '"0 * * * *"')
+    assert one(run(tmp_path / "b", {"k8s/cron.yaml": hourly}, "BGT011")).severity == "warning"

@@ -18,6 +18,7 @@ from .model import (
     TargetRef,
     Workload,
 )
+from .scheduler_config import SchedulerConfigs, apply_time_zones, collect_configs, job_scheduler_key
 
 # Kinds whose periodic jobs run inside every app replica unless a lock is in the way.
 IN_APP_PERIODIC = frozenset({"apscheduler", "celery_beat", "taskiq", "huey", "arq"})
@@ -35,6 +36,7 @@ class LinkedJob:
     # like the job's extra (`concurrency_policy`, ...), so a finding points at the patch
     # or values entry that made the problem, not only at the base.
     field_locations: dict[str, Location] = field(default_factory=dict)
+    scheduler_key: str | None = None  # project-wide name of the scheduler that declares it
 
     @property
     def enclosing(self) -> FunctionFacts | None:
@@ -95,6 +97,7 @@ class Project:
     rendered_files: set[str] = field(default_factory=set)
     # LimitRanges that give containers default limits (deploy/limit_ranges.py)
     limit_ranges: list[Any] = field(default_factory=list)
+    schedulers: SchedulerConfigs = field(default_factory=SchedulerConfigs)
     # The process model (deploy/processes.py): every Python file's module (display path ->
     # module, extracted or not), the imports of modules that were not extracted, and the
     # model the deploy stage builds from them.
@@ -206,7 +209,10 @@ def link(facts: list[FileFacts], config: Config) -> Project:
                 # JobSpec(task="name") runs the function registered under that name.
                 raw = replace(raw, target=TargetRef("import", registered[raw.target.value]))
             linked.append(_link_job(raw, kind, ff, table, config))
+            linked[-1].scheduler_key = job_scheduler_key(raw, ff, table.follow)
     linked.sort(key=lambda lj: (lj.job.location, lj.job.kind, lj.job.name or ""))
+    schedulers = collect_configs(facts, table.follow)
+    apply_time_zones(linked, schedulers)
     return Project(
         facts=facts,
         jobs=linked,
@@ -214,6 +220,7 @@ def link(facts: list[FileFacts], config: Config) -> Project:
         functions=table.functions,
         celery_task_names=set(table.task_names),
         modules=table.modules,
+        schedulers=schedulers,
     )
 
 
@@ -320,13 +327,10 @@ def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
             target = resolve_target(raw.target, ff, table)
             if raw.target.how in ("command", "unknown", "variable"):
                 continue
-            parts = target.split(".")
-            for i in range(len(parts) - 1, 0, -1):
-                module = ".".join(parts[:i])
-                if module in known_modules:
-                    if module not in extracted:
-                        wanted.add(module)
-                    break
+            module = _defining_module(target, known_modules)
+            if module is not None:
+                if module not in extracted:
+                    wanted.add(module)
             else:
                 # Written against another import root (import_roots.py): every candidate
                 # is read, and linking keeps the one that defines the target.
@@ -338,4 +342,30 @@ def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
                         module = module.rpartition(".")[0]
                     if module and module not in extracted:
                         wanted.add(module)
+            for dotted in _helpers_called(table.functions.get(target)):
+                module = _defining_module(dotted, known_modules)
+                if module is not None and module not in extracted:
+                    wanted.add(module)
     return wanted
+
+
+def _defining_module(dotted: str, known_modules: set[str]) -> str | None:
+    parts = dotted.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:i])
+        if module in known_modules:
+            return module
+    return None
+
+
+def _helpers_called(found: tuple[FunctionFacts, FileFacts] | None) -> list[str]:
+    """Imported functions an async job calls without awaiting: BGT040 looks into them."""
+    if found is None or not found[0].is_async:
+        return []
+    imports = found[1].imports
+    out = []
+    for callee, _line, _column in found[0].calls:
+        head, _, rest = callee.partition(".")
+        if head in imports:
+            out.append(imports[head] + (f".{rest}" if rest else ""))
+    return out

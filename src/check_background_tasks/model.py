@@ -100,12 +100,16 @@ class FunctionFacts:
     lock_key: str | None = None
     loops_forever_with_sleep: bool = False
     blocking_calls: list[tuple[str, int, int]] = field(default_factory=list)
+    # (callee as written, line, column) of calls a coroutine makes without awaiting them
+    calls: list[tuple[str, int, int]] = field(default_factory=list)
     celery_task_name: str | None = None  # explicit name= of a task decorator
     is_celery_task: bool = False
     is_startup_hook: bool = False  # lifespan, on_event("startup"), ...
     # Why a forever-loop must run in every process (a heartbeat, per-process metrics):
     # the evidence as a phrase, or None (BGT022).
     per_process: str | None = None
+    # (receiver, line, column) of a `.start()` of an APScheduler scheduler in this body
+    starts_scheduler: tuple[str, int, int] | None = None
 
     def __reduce__(self) -> tuple[type[FunctionFacts], tuple[Any, ...]]:
         # A cache index holds thousands of these: rebuilt from a tuple of values they
@@ -225,6 +229,15 @@ class FileFacts:
     workloads: list[Workload] = field(default_factory=list)
     # (line, column, receiver, scheduler class) of scheduler.start() at import (BGT023)
     scheduler_starts: list[tuple[int, int, str, str]] = field(default_factory=list)
+    # (line, column, callee as written) of calls made by module-level statements, outside
+    # `if __name__ == "__main__":`: what runs at import (`scheduler = Scheduler()`)
+    import_calls: list[tuple[int, int, str]] = field(default_factory=list)
+    # (owner, key, value, line): what a scheduler gives all its jobs, e.g. its time zone
+    # and job stores (extract/scheduler_settings.py documents the rows)
+    scheduler_settings: list[tuple[str, str, Any, int]] = field(default_factory=list)
+    # (what, receiver, value, line, column): APScheduler job ids declared and referred to,
+    # and how each job is added (extract/job_calls.py documents the rows)
+    job_calls: list[tuple[str, str, Any, int, int]] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     processes: ProcessFacts | None = None  # start sites, launches ... (Python files only)

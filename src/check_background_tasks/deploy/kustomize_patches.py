@@ -196,7 +196,7 @@ def _unreadable(patch: Patch, objects: list[Obj], notes: Notes) -> None:
         mark_open(obj.body)
         obj.unknown = True
         obj.touched_by(patch.file)
-    if selected:
+    if any(obj.kind == "CronJob" for obj in selected):
         notes.add(
             patch.where,
             f"not analysed: the patch {patch.file} is not read here (it names no kind"
@@ -313,6 +313,8 @@ def _build_from_target(
 def _note_unknown_base(
     patch: Patch, kind: str, name: str, partial: list[str], notes: Notes
 ) -> None:
+    if kind != "CronJob":
+        return  # only a job's own fields are worth a note; a workload's are rarely read
     why = partial[0] if partial else "no resource of the build has this kind and name"
     notes.add(
         patch.where,
@@ -339,6 +341,8 @@ def _apply_json(
             except (PatchError, IndexError) as exc:
                 mark_open(obj.body)
                 obj.unknown = True
+                if obj.kind != "CronJob":
+                    break
                 notes.add(
                     Location(patch.file, at.line, at.column) if at.line else patch.where,
                     f"not analysed: this JSON patch operation does not apply to {obj.kind}"

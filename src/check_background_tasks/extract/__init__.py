@@ -34,6 +34,22 @@ PYTHON_KEYWORDS = (
     b".task ",
     b"locked_scheduler",
     b"apscheduler",  # a module that only builds the scheduler other modules add jobs to
+    # settings every job of a scheduler inherits (extract/scheduler_settings.py): Celery's
+    # and Django's time zone, a Celery config module's bare `timezone = ...`, huey's `utc=`
+    b"TIME_ZONE",
+    b"CELERY_TIMEZONE",
+    b"enable_utc",
+    b"conf.timezone",
+    b"\ntimezone =",
+    b"\ntimezone=",
+    b"Huey(",
+    b"SCHEDULER_",  # Flask-APScheduler's SCHEDULER_TIMEZONE / _JOBSTORES and its JOBS
+    # a job referred to by id (BGT036), possibly far from where it is added
+    b"modify_job",
+    b"pause_job",
+    b"resume_job",
+    b"remove_job",
+    b"get_job(",
 )
 
 # `scheduler.start()` at import (BGT023), `scheduler.schedule(JobSpec(...))`,
@@ -69,8 +85,20 @@ def _own_name(source: bytes, name: bytes, followed_by: tuple[bytes, ...]) -> boo
 
 
 # Every keyword and scheduler name above contains one of these. Most files contain none,
-# and six scans of them cost a quarter of the keywords' twenty-two.
-COMMON_PARTS = (b"task", b"ched", b"CHED", b"add_job", b"ensure_future", b"cron")
+# and scanning for these few costs far less than scanning for all the keywords.
+COMMON_PARTS = (
+    b"task",
+    b"ched",
+    b"CHED",
+    b"ensure_future",
+    b"cron",
+    b"ZONE",
+    b"_utc",
+    b"conf.timezone",
+    b"\ntimezone",
+    b"Huey(",
+    b"_job",
+)
 
 
 # A taskiq registry (`SCHEDULED_TASKS = [{"task": ..., "schedule": [...]}]`): an upper-case

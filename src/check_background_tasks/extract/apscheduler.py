@@ -57,6 +57,8 @@ def collect(ctx: FileContext) -> None:
             _add_job(ctx, site, func_index=0, trigger_index=1, v4=True)
         elif method == "start" and site.enclosing is None and not site.under_main_guard:
             _started_at_import(ctx, site)
+        elif method == "start" and site.enclosing is not None:
+            _started_in_function(ctx, site)
     for deco in ctx.decorated:
         _decorator(ctx, deco)
 
@@ -67,6 +69,20 @@ def _started_at_import(ctx: FileContext, site: CallSite) -> None:
         receiver = site.receiver_text or ""
         line, column = ctx.position(site.node)
         ctx.starts.append((line, column, receiver, ctx.receiver_classes.get(receiver, "")))
+
+
+def _started_in_function(ctx: FileContext, site: CallSite) -> None:
+    """`def __init__(self): ... self.scheduler.start()`: remembered on the function, so a
+    module-level `Scheduler()` or `start_scheduler()` is known to start one (BGT023)."""
+    kind, pending = _scheduler_kind(ctx, site.receiver_text)
+    if not (kind or pending) or kind == "apscheduler4":
+        return
+    receiver = site.receiver_text or ""
+    if ctx.receiver_classes.get(receiver, "").endswith("BlockingScheduler"):
+        return  # a dedicated clock process: starting it is the function's purpose
+    for fn in ctx.functions:
+        if fn.qualname == site.enclosing and fn.starts_scheduler is None:
+            fn.starts_scheduler = (receiver, *ctx.position(site.node))
 
 
 def _scheduler_kind(ctx: FileContext, receiver: str | None) -> tuple[str | None, str | None]:
@@ -190,7 +206,7 @@ def _emit(
         periodic=periodic,
         locked=True if job_kind == "locked_scheduler" else None,
         lock_key=claim_key(ctx, receiver_text, job_id) if job_kind == "locked_scheduler" else None,
-        scheduler=getattr(where, "receiver_text", None),
+        scheduler=receiver_text,
         extra=extra,
     )
 

@@ -66,6 +66,7 @@ class CallSite:
     discarded: bool  # the call is a bare expression statement
     awaited: bool
     under_main_guard: bool = False  # inside `if __name__ == "__main__":`
+    job_guarded: bool = False  # inside `if ...get_job(...)` or a try that catches lookups
 
     @property
     def method(self) -> str:
@@ -130,6 +131,11 @@ class FileContext:
     bindings: dict[str, ast.expr] = field(default_factory=dict)
     jobs: list[RawJob] = field(default_factory=list)
     starts: list[tuple[int, int, str, str]] = field(default_factory=list)
+    import_calls: list[tuple[int, int, str]] = field(default_factory=list)
+    # (owner, key, value, line): time zones and job stores (scheduler_settings.py)
+    scheduler_settings: list[tuple[str, str, Any, int]] = field(default_factory=list)
+    # (what, receiver, value, line, column): job ids declared and referred to (job_calls.py)
+    job_calls: list[tuple[str, str, Any, int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.evaluator = Evaluator(self.imports, self.constants)

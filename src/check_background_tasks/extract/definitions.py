@@ -6,34 +6,9 @@ import ast
 from collections.abc import Callable
 
 from ..model import FunctionFacts
+from .blocking import blocking_name, client_family
 from .lock_calls import is_lock_call, sql_takes_lock
 from .names import ImportTable, chained_text, dotted_expr, last_part, resolves_into
-
-# Calls that block the event loop when made from a coroutine.
-BLOCKING_CALLS = (
-    "time.sleep",
-    "requests.get",
-    "requests.post",
-    "requests.put",
-    "requests.patch",
-    "requests.delete",
-    "requests.head",
-    "requests.request",
-    "httpx.get",
-    "httpx.post",
-    "httpx.put",
-    "httpx.patch",
-    "httpx.delete",
-    "httpx.request",
-    "urllib.request.urlopen",
-    "socket.create_connection",
-    "subprocess.run",
-    "subprocess.call",
-    "subprocess.check_call",
-    "subprocess.check_output",
-    "os.system",
-    "open",
-)
 
 SLEEPS = ("asyncio.sleep", "time.sleep", "anyio.sleep", "trio.sleep", "gevent.sleep")
 
@@ -49,6 +24,10 @@ class FunctionEvidence:
         self.imports = imports
         # (name, node) of blocking calls; positions are known once the visit is over
         self.blocking: list[tuple[str, ast.Call]] = []
+        # (callee as written, node) of calls a coroutine makes without awaiting them:
+        # BGT040 follows them one level into the project's own sync functions
+        self.sync_calls: list[tuple[str, ast.Call]] = []
+        self.clients: dict[str, str] = {}  # local name -> package of a sync client
         self.forever_depth = 0
         self.decorator_calls: set[int] = set()  # ids of the function's decorator calls
 
@@ -60,14 +39,20 @@ class FunctionEvidence:
         if _is_forever(test):
             self.forever_depth -= 1
 
-    def call(self, node: ast.Call, resolved: str | None) -> None:
+    def call(self, node: ast.Call, resolved: str | None, awaited: bool, deferred: bool) -> None:
+        """`deferred`: inside a lambda, which runs when (and where) it is called."""
         if not resolved:
             return
         if self.forever_depth and (resolved in SLEEPS or last_part(resolved) == "sleep"):
             self.facts.loops_forever_with_sleep = True
-        if self.facts.is_async and resolved in BLOCKING_CALLS:
-            if resolved != "open" or "open" not in self.imports.names:
-                self.blocking.append((resolved, node))
+        # Kept for sync functions too: a coroutine that calls one blocks as well.
+        blocking = None if deferred else blocking_name(resolved, self.clients)
+        if blocking is not None and (resolved != "open" or "open" not in self.imports.names):
+            self.blocking.append((blocking, node))
+        elif self.facts.is_async and not awaited and not deferred:
+            written = dotted_expr(node.func)
+            if written is not None:
+                self.sync_calls.append((written, node))
         method = last_part(resolved)
         if method == "acquire" and "lock" in resolved.lower():
             self._took_lock(None)
@@ -86,6 +71,18 @@ class FunctionEvidence:
 
     def finish(self, position: Callable[[ast.AST], tuple[int, int]]) -> None:
         self.facts.blocking_calls = [(name, *position(node)) for name, node in self.blocking]
+        self.facts.calls = [(name, *position(node)) for name, node in self.sync_calls]
+
+    def assigned(self, name: str, value: ast.expr) -> None:
+        """`s3 = boto3.client("s3")`: calls on `s3` do network I/O."""
+        if isinstance(value, ast.Call):
+            func = value.func
+            text = dotted_expr(func)
+            if text is None and isinstance(func, ast.Attribute):
+                text = chained_text(func)
+            family = client_family(self.imports.resolve_text(text) if text else None)
+            if family is not None:
+                self.clients[name] = family
 
     def with_item(self, item: ast.Call) -> None:
         func = item.func
@@ -99,8 +96,18 @@ class FunctionEvidence:
         if resolves_into(resolved, *LOCAL_LOCKS):
             return
         name = last_part(resolved)
-        if name == "lock" or name.endswith("Lock") or name.endswith("_lock"):
-            self._took_lock(_first_string(item))
+        if name in ("lock", "lock_task") or name.endswith("Lock") or name.endswith("_lock"):
+            self._took_lock(_first_string(item))  # lock_task: huey's, also a context manager
+
+    def decorator(self, node: ast.expr) -> None:
+        """`@huey.lock_task("name")`, `@distributed_lock("name")`: the lock's name.
+
+        Whether a decorator locks is decided at link time (`lock-decorators` in the
+        configuration); the name is kept for every decorator that looks like a lock."""
+        if isinstance(node, ast.Call) and "lock" in last_part(dotted_expr(node.func)).lower():
+            key = _first_string(node)
+            if key and not self.facts.lock_key:
+                self.facts.lock_key = key
 
     def _took_lock(self, key: str | None) -> None:
         self.facts.takes_lock = True

@@ -46,4 +46,5 @@ def _decorated(ctx: FileContext, deco: DecoratedSite) -> None:
         TargetRef("local", deco.function.qualname),
         schedule,
         site=deco,
+        scheduler=receiver,
     )

@@ -170,7 +170,14 @@ class Evaluator:
     def _binary(self, node: ast.BinOp, depth: int) -> Any:
         left = self.value(node.left, depth + 1)
         right = self.value(node.right, depth + 1)
-        op = node.op
+        if isinstance(left, EnvValue) or isinstance(right, EnvValue):
+            # Arithmetic on a setting's default gives what runs when nobody sets it:
+            # `(int(os.environ.get("LIMIT", 2100)) + 300) // 60` is 40 unconfigured.
+            result = self._arithmetic(strip_env(left), strip_env(right), node.op)
+            return UNKNOWN if result is UNKNOWN else EnvValue(result)
+        return self._arithmetic(left, right, node.op)
+
+    def _arithmetic(self, left: Any, right: Any, op: ast.operator) -> Any:
         if not (isinstance(left, int | float) and isinstance(right, int | float)):
             if isinstance(left, str) and isinstance(right, str) and isinstance(op, ast.Add):
                 return left + right

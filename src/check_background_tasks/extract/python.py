@@ -29,8 +29,10 @@ from . import (
     celery,
     fastapi,
     huey,
+    job_calls,
     locked_scheduler,
     process_sites,
+    scheduler_settings,
     taskiq,
     wrappers,
 )
@@ -48,9 +50,13 @@ from .per_process import per_process_reason
 from .positions import Positions
 
 FRAMEWORKS = (apscheduler, locked_scheduler, celery, asyncio_tasks, taskiq, fastapi, huey, arq)
+# Passes that read what the frameworks' jobs inherit or refer to, not jobs themselves.
+SETTINGS = (scheduler_settings, job_calls)
 
 # Method or function names any framework asks about; other calls are not kept.
-INTERESTING_CALLS = frozenset(name for framework in FRAMEWORKS for name in framework.CALL_NAMES)
+INTERESTING_CALLS = frozenset(
+    name for framework in (*FRAMEWORKS, *SETTINGS) for name in framework.CALL_NAMES
+)
 
 STARTUP_EVENT_NAMES = ("startup", "on_startup")
 
@@ -143,6 +149,10 @@ class Collector(ast.NodeVisitor):
         self.evidence: list[FunctionEvidence] = []
         self.discarded_calls: set[int] = set()
         self.main_guard = 0  # depth inside `if __name__ == "__main__":`
+        # depth inside code that checks for a job first: `if scheduler.get_job(id):`, or a
+        # `try:` whose handler catches JobLookupError / ConflictingIdError / Exception
+        self.job_guard = 0
+        self.lambdas = 0  # depth inside lambdas, whose calls run later and elsewhere
         self.awaited_calls: set[int] = set()
         # (callee as written, enclosing function, under main guard, call): process_sites.py
         self.call_log: process_sites.CallLog = []
@@ -202,6 +212,7 @@ class Collector(ast.NodeVisitor):
         self.function_nodes.append((evidence, node))
         for dec in node.decorator_list:
             self.ctx.decorated.append(DecoratedSite(Decorator(dec), facts, node))
+            evidence.decorator(dec)
         self._note_parameters(facts.qualname, node.args)
         self._enter("function", node.name)
         returns = [node.returns] if node.returns is not None else []
@@ -263,8 +274,11 @@ class Collector(ast.NodeVisitor):
             elif self.evidence and isinstance(target, ast.Name):
                 qualname = self.evidence[-1].facts.qualname
                 self.ctx.function_locals.setdefault(qualname, set()).add(text)
+                self.evidence[-1].assigned(text, value)
             factory = value.value if isinstance(value, ast.Await) else value
             if isinstance(factory, ast.Call):
+                if module_level:
+                    self._note_import_call(factory)
                 self._note_receiver(text, factory.func)
                 if text in self.ctx.receivers:
                     self.ctx.receiver_calls[text] = factory
@@ -295,6 +309,8 @@ class Collector(ast.NodeVisitor):
         if isinstance(item, ast.Call):
             if self.evidence:
                 self.evidence[-1].with_item(item)
+                if isinstance(node.optional_vars, ast.Name):
+                    self.evidence[-1].assigned(node.optional_vars.id, item)
             if isinstance(node.optional_vars, ast.Name):
                 self._note_receiver(node.optional_vars.id, item.func)
         self.generic_visit(node)
@@ -304,7 +320,17 @@ class Collector(ast.NodeVisitor):
     def visit_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Call):
             self.discarded_calls.add(id(node.value))
+            self._note_import_call(node.value)
         self.generic_visit(node)
+
+    def _note_import_call(self, call: ast.Call) -> None:
+        """A module-level statement's call runs at import (BGT023 follows it one level)."""
+        if self.scope or self.main_guard:
+            return
+        callee = dotted_expr(call.func)
+        if callee is not None:
+            line, column = self.ctx.position(call)
+            self.ctx.import_calls.append((line, column, callee))
 
     def visit_Await(self, node: ast.Await) -> None:
         if isinstance(node.value, ast.Call):
@@ -313,22 +339,38 @@ class Collector(ast.NodeVisitor):
 
     def visit_If(self, node: ast.If) -> None:
         guard = _is_main_guard(node.test)
+        checks_job = _asks_for_job(node.test)
         self.arms.extend(branches.arms_of(node))
+        self.job_guard += checks_job
         if not guard:
             self.generic_visit(node)
-            return
-        # only the body runs as a script; `else:` runs when the module is imported
-        self.visit(node.test)
-        self.main_guard += 1
-        self._visit_all(node.body)
-        self.main_guard -= 1
-        self._visit_all(node.orelse)
+        else:
+            # only the body runs as a script; `else:` runs when the module is imported
+            self.visit(node.test)
+            self.main_guard += 1
+            self._visit_all(node.body)
+            self.main_guard -= 1
+            self._visit_all(node.orelse)
+        self.job_guard -= checks_job
 
-    def visit_Try(self, node: ast.stmt) -> None:
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.lambdas += 1
+        self.generic_visit(node)
+        self.lambdas -= 1
+
+    def visit_Try(self, node: ast.Try) -> None:
+        self.arms.extend(branches.arms_of(node))
+        catches = any(_catches_job_errors(handler.type) for handler in node.handlers)
+        self.job_guard += catches
+        self._visit_all(node.body)
+        self.job_guard -= catches
+        self._visit_all(node.handlers, node.orelse, node.finalbody)
+
+    visit_TryStar = visit_Try
+
+    def visit_Match(self, node: ast.Match) -> None:
         self.arms.extend(branches.arms_of(node))
         self.generic_visit(node)
-
-    visit_TryStar = visit_Match = visit_Try
 
     def visit_While(self, node: ast.While) -> None:
         if not self.evidence:
@@ -357,7 +399,8 @@ class Collector(ast.NodeVisitor):
             func_text = chained_text(node.func)
         resolved = self.ctx.imports.resolve_text(func_text) if func_text else None
         if self.evidence:
-            self.evidence[-1].call(node, resolved)
+            awaited = id(node) in self.awaited_calls
+            self.evidence[-1].call(node, resolved, awaited, self.lambdas > 0)
         if func_text is not None:
             self.call_log.append((func_text, self._enclosing_function(), self.main_guard > 0, node))
         if func_text is not None and last_part(func_text) in INTERESTING_CALLS:
@@ -380,6 +423,7 @@ class Collector(ast.NodeVisitor):
             discarded=id(node) in self.discarded_calls,
             awaited=id(node) in self.awaited_calls,
             under_main_guard=self.main_guard > 0,
+            job_guarded=self.job_guard > 0,
         )
 
     def _note_task_call_form(self, node: ast.Call) -> None:
@@ -418,6 +462,28 @@ class Collector(ast.NodeVisitor):
 def _arguments(call: ast.Call) -> list[ast.expr]:
     """Argument values in source order, whether passed by position or by name."""
     return [*call.args, *(keyword.value for keyword in call.keywords)]
+
+
+JOB_LOOKUPS = frozenset({"get_job", "get_jobs", "get_schedule", "get_schedules"})
+JOB_ERRORS = frozenset(
+    {"JobLookupError", "ConflictingIdError", "Exception", "BaseException", "LookupError"}
+)
+
+
+def _asks_for_job(test: ast.expr) -> bool:
+    """`if scheduler.get_job("x"):`, `if not any(j.id == "x" for j in s.get_jobs()):`"""
+    return any(
+        isinstance(node, ast.Call) and last_part(dotted_expr(node.func)) in JOB_LOOKUPS
+        for node in ast.walk(test)
+    )
+
+
+def _catches_job_errors(kind: ast.expr | None) -> bool:
+    if kind is None:
+        return True  # a bare `except:`
+    if isinstance(kind, ast.Tuple):
+        return any(_catches_job_errors(element) for element in kind.elts)
+    return last_part(dotted_expr(kind)) in JOB_ERRORS
 
 
 def _is_main_guard(test: ast.expr) -> bool:
@@ -594,11 +660,16 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
         framework.collect(ctx)
     wrappers.follow(ctx)
     branches.place(ctx.jobs, collector.arms)
+    for reader in SETTINGS:
+        reader.collect(ctx)
     facts.jobs = _unique(ctx.jobs)
     facts.functions = collector.functions
     facts.imports = dict(ctx.imports.names)
     facts.receivers = {k: v for k, v in ctx.receivers.items() if "." not in k}
     facts.scheduler_starts = ctx.starts
+    facts.import_calls = ctx.import_calls
+    facts.scheduler_settings = ctx.scheduler_settings
+    facts.job_calls = ctx.job_calls
     facts.suppressions = scan_suppressions(source)
     facts.processes = process_sites.collect(
         ctx,

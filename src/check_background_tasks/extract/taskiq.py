@@ -36,8 +36,17 @@ def _decorated(ctx: FileContext, deco: DecoratedSite) -> None:
     name_node = arg_value(expr, 0, "task_name")
     name = ctx.evaluator.value(name_node) if name_node is not None else None
     target = TargetRef("local", deco.function.qualname)
+    broker = (dotted_expr(expr.func) or "").rpartition(".")[0] or None
     for item in items:
-        _emit(ctx, deco.decorator, target, item, name if isinstance(name, str) else None, deco)
+        _emit(
+            ctx,
+            deco.decorator,
+            target,
+            item,
+            name if isinstance(name, str) else None,
+            deco,
+            broker,
+        )
 
 
 def _is_schedule_list(ctx: FileContext, items: Any) -> bool:
@@ -53,9 +62,26 @@ def _emit(
     item: dict[str, Any],
     name: str | None,
     site: DecoratedSite | None,
+    broker: str | None = None,
 ) -> None:
     schedule, periodic = _item_schedule(ctx, item)
-    ctx.add("taskiq", node, target, schedule, name=name, site=site, periodic=periodic)
+    extra = {}
+    offset = item.get("cron_offset")
+    given = isinstance(offset, DeferredNode) and ctx.evaluator.resolved(offset) is not None
+    if given and schedule.timezone is None:
+        assert isinstance(offset, DeferredNode)
+        extra["cron_offset"] = ctx.code(offset.node)  # timedelta(hours=9): a fixed offset
+    ctx.add(
+        "taskiq",
+        node,
+        target,
+        schedule,
+        name=name,
+        site=site,
+        periodic=periodic,
+        scheduler=broker,
+        extra=extra,
+    )
 
 
 def _item_schedule(ctx: FileContext, item: dict[str, Any]) -> tuple[Schedule, bool]:

@@ -5,12 +5,17 @@ from __future__ import annotations
 from . import (  # noqa: F401  (registration by import)
     asyncio_rules,
     cronjob_rules,
+    cron_shape,
     duplicates,
     files,
+    job_references,
+    job_store,
     kubernetes_rules,
+    lock_names,
     locks,
     schedule_pileup,
     schedule_rules,
+    time_zones,
 )
 from .registry import RULES, Rule, rule
 

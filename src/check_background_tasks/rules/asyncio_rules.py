@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..config import Config
 from ..link import LinkedJob, Project, lock_decorated
-from ..model import Finding, Location
+from ..model import FileFacts, Finding, FunctionFacts, Location
 from .registry import Rule, rule
 
 
@@ -94,6 +94,10 @@ def _where_it_runs(project: Project, linked: LinkedJob) -> str | None:
 
 BLOCKING_ADVICE = {
     "time.sleep": "use `await asyncio.sleep(...)`",
+    "boto3": "use aioboto3 / aiobotocore, or `await asyncio.to_thread(...)`",
+    "urllib3": "use an async client (httpx.AsyncClient, aiohttp)",
+    "os": "use `await asyncio.to_thread(...)` (or aiofiles.os)",
+    "shutil": "use `await asyncio.to_thread(...)`",
     "open": "use `await asyncio.to_thread(...)` or aiofiles",
     "subprocess": "use `asyncio.create_subprocess_exec(...)`",
     "os.system": "use `asyncio.create_subprocess_shell(...)`",
@@ -109,10 +113,17 @@ ASYNC_JOB_KINDS = frozenset(
 
 
 def _advice(call: str) -> str:
-    for prefix in (call, call.split(".")[0]):
+    family, _, written = call.rpartition(":")  # "boto3:s3.upload_file": a client's call
+    for prefix in (family, written, written.split(".")[0]):
         if prefix in BLOCKING_ADVICE:
             return BLOCKING_ADVICE[prefix]
     return "use `await asyncio.to_thread(...)`"
+
+
+def _shown(call: str) -> str:
+    """`s3.upload_file` (a boto3 client) for a client's call, else the call itself."""
+    family, _, written = call.rpartition(":")
+    return f"`{written}` (a {family} client)" if family else f"`{call}`"
 
 
 def _definition_location(linked: LinkedJob) -> Location:
@@ -147,10 +158,71 @@ def blocking_call_in_async_job(self: Rule, project: Project, config: Config) -> 
         label = f"'{first.name}'" if first.name else f"`{first.target}`"
         more = f" and {len(jobs) - 1} more" if len(jobs) > 1 else ""
         yield self.finding(
-            f"`{call}` blocks the event loop in async job {label} ({first.kind} at "
+            f"{_shown(call)} blocks the event loop in async job {label} ({first.kind} at "
             f"{first.location.file}:{first.location.line}{more}): while it waits no other "
             f"task runs; {_advice(call)}",
             location,
             related=[lj.job.location for lj in jobs],
             basis=f"{qualname}|{call}",
+        )
+    yield from _blocking_helpers(self, project)
+
+
+def _helper(
+    project: Project, fn: FunctionFacts, ff: FileFacts, callee: str
+) -> tuple[FunctionFacts, FileFacts] | None:
+    """The project's own function `callee` names inside `fn` (one re-export hop)."""
+    head, _, rest = callee.partition(".")
+    if head == "self":
+        owner = fn.qualname.rpartition(".")[0]
+        if not owner or "<locals>" in owner or not ff.module:
+            return None
+        dotted = f"{ff.module}.{owner}.{rest}"
+    elif head in ff.imports:
+        dotted = ff.imports[head] + (f".{rest}" if rest else "")
+    elif ff.module:
+        dotted = f"{ff.module}.{callee}"
+    else:
+        return None
+    found = project.functions.get(dotted)
+    if found is None:
+        module, _, name = dotted.rpartition(".")
+        defining = project.modules.get(module)
+        if defining is not None and name in defining.imports:
+            found = project.functions.get(defining.imports[name])
+    return found
+
+
+def _blocking_helpers(self: Rule, project: Project) -> Iterator[Finding]:
+    """A coroutine that calls the project's own sync function, which blocks: one level."""
+    calls: dict[Location, tuple[str, FunctionFacts, FileFacts, list[LinkedJob]]] = {}
+    for linked in project.jobs:
+        fn, ff = linked.definition, linked.definition_facts
+        if fn is None or ff is None or not fn.is_async or not fn.calls:
+            continue
+        if linked.job.kind not in ASYNC_JOB_KINDS:
+            continue
+        for callee, line, column in fn.calls:
+            found = _helper(project, fn, ff, callee)
+            if found is None or found[0].is_async or not found[0].blocking_calls:
+                continue
+            location = Location(ff.path, line, column)
+            entry = calls.setdefault(location, (callee, found[0], found[1], []))
+            entry[3].append(linked)
+    for location, (callee, helper, helper_facts, jobs) in sorted(calls.items()):
+        first = jobs[0].job
+        label = f"'{first.name}'" if first.name else f"`{first.target}`"
+        more = f" and {len(jobs) - 1} more" if len(jobs) > 1 else ""
+        blocking, line, column = helper.blocking_calls[0]
+        others = len(helper.blocking_calls) - 1
+        also = f" and {others} more blocking call{'s' if others > 1 else ''}" if others else ""
+        name = callee.rpartition(".")[2]
+        yield self.finding(
+            f"`{callee}()` blocks the event loop in async job {label} ({first.kind} at "
+            f"{first.location.file}:{first.location.line}{more}): it is a sync function that "
+            f"calls {_shown(blocking)} ({helper_facts.path}:{line}){also}, and while it runs "
+            f"no other task does; call it in a thread (`await asyncio.to_thread({name}, ...)`)",
+            location,
+            related=[Location(helper_facts.path, line, column)],
+            basis=f"{helper.qualname}|{callee}",
         )

@@ -173,11 +173,12 @@ def _scheduler_kind(receiver: str, ff: FileFacts, project: Project) -> tuple[boo
     "scheduler.start() runs at module import, so every worker process starts its own",
 )
 def scheduler_started_at_import(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
-    schedulers = project.processes
     for ff in project.facts:
         if ff.processes is None:
             continue
         for site in ff.processes.starts:
+            if site.enclosing is not None:
+                continue  # started by a call at import: _started_by_import_call says so
             if "import" not in site.contexts or site.paused or site.gate:
                 continue  # a gated start runs the jobs in the elected process only
             if site.scheduler_class.endswith("BlockingScheduler"):
@@ -188,29 +189,64 @@ def scheduler_started_at_import(self: Rule, project: Project, config: Config) ->
                 is_scheduler, _kind = _scheduler_kind(site.receiver, ff, project)
             if not is_scheduler:
                 continue
+            verdict = _import_verdict(project, ff)
+            if verdict is not None and verdict.status == "one":
+                continue  # safe while the module is imported by one process only
             module = ff.module or ff.path
-            verdict = None
-            if schedulers is not None and ff.module:
-                verdict = schedulers.verdict([Placement(ff.module, "import")])
-                if verdict.status == "one":
-                    continue  # safe while it runs as one process
-            when = "at import time"
-            if site.enclosing:
-                via = f"{site.via}, " if site.via else ""
-                when = f"at import time ({via}in `{site.enclosing}`)"
-            if verdict is not None and verdict.status == "many":
-                who = (
-                    f"{module} is imported in {verdict.describe()}, and each process starts "
-                    "its own"
-                )
-            else:
-                who = (
-                    f"every process that imports {module} (each web or Celery worker, tests, "
-                    "scripts) starts its own"
-                )
             yield self.finding(
-                f"Scheduler `{site.receiver}` is started {when}: {who}; call start() from the "
-                "app's start-up hook (lifespan) or a dedicated process",
+                f"Scheduler `{site.receiver}` is started at import time: "
+                f"{_who_imports(module, verdict)}; call start() from the app's start-up hook "
+                "(lifespan) or a dedicated process",
                 Location(ff.path, site.line, site.column),
                 basis=f"{module}|{site.receiver}",
             )
+        yield from _started_by_import_call(self, ff, project)
+
+
+def _gated(ff: FileFacts, line: int) -> bool:
+    """Is the start() at `line` of `ff` gated by a leader election (or started paused)?"""
+    starts = ff.processes.starts if ff.processes is not None else []
+    return any(site.line == line and (site.gate or site.paused) for site in starts)
+
+
+def _import_verdict(project: Project, ff: FileFacts) -> Verdict | None:
+    """How many processes import `ff` (deploy/processes.py), when the model knows it."""
+    schedulers = project.processes
+    if schedulers is None or not ff.module:
+        return None
+    verdict: Verdict = schedulers.verdict([Placement(ff.module, "import")])
+    return verdict
+
+
+def _who_imports(module: str, verdict: Verdict | None) -> str:
+    runs = verdict.runs() if verdict is not None else None
+    if runs is not None:
+        return f"{module} {runs.replace('runs in', 'is imported in', 1)}, each starting its own"
+    return (
+        f"every process that imports {module} (each web or Celery worker, tests, scripts) "
+        "starts its own"
+    )
+
+
+def _started_by_import_call(self: Rule, ff: FileFacts, project: Project) -> Iterator[Finding]:
+    """`scheduler = Scheduler()` at module level, whose __init__ starts one (or a function
+    called at module level that does): one call deep, through the project's own code."""
+    from .import_time import import_time_starts  # the lookup lives with its own tests
+
+    for line, column, callee, fn, defined_in in import_time_starts(ff, project):
+        assert fn.starts_scheduler is not None
+        receiver, start_line, start_column = fn.starts_scheduler
+        if _gated(defined_in, start_line):
+            continue  # a leader election decides which process runs the jobs
+        verdict = _import_verdict(project, ff)
+        if verdict is not None and verdict.status == "one":
+            continue  # safe while the module is imported by one process only
+        yield self.finding(
+            f"`{callee}()` runs at import time and starts scheduler `{receiver}` "
+            f"({fn.qualname} calls start() at {defined_in.path}:{start_line}): "
+            f"{_who_imports(ff.module or ff.path, verdict)}; call start() from the app's "
+            "start-up hook (lifespan) or a dedicated process",
+            Location(ff.path, line, column),
+            related=[Location(defined_in.path, start_line, start_column)],
+            basis=f"{ff.module or ff.path}|{callee}()",
+        )

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..link import LinkedJob, Project
@@ -42,24 +44,51 @@ def invalid_schedule(self: Rule, project: Project, config: Config) -> Iterator[F
     "an APScheduler job has no explicit `id`",
 )
 def missing_job_id(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    from .job_store import job_store  # what a restart does depends on the job store
+
     for linked in project.jobs:
         job = linked.job
         if job.name is not None or not job.periodic:
             continue  # a one-off (date) job has nothing to replace on the next start
         if job.kind == "locked_scheduler":
             # locked_scheduler derives a stable id from module.qualname; only a callable
-            # without a stable name (a lambda, an expression) needs one.
+            # without a stable name (a lambda, an expression) needs one, and it refuses
+            # those.
             if linked.raw.target.how != "unknown":
                 continue
-        elif job.kind != "apscheduler":
+            lam = (job.target or "").startswith("lambda")
+            consequence = (
+                "a lambda has none, so registering it raises ValueError"
+                if lam
+                else "without one (a lambda, a partial) registering it raises ValueError"
+            )
+            yield self.finding(
+                f"locked_scheduler job `{job.target or '?'}` has no explicit id, and its id is "
+                f"derived from the callable's module and qualified name: {consequence}; "
+                "pass id='...'",
+                job.location,
+                basis=f"{job.kind}|{job.target}",
+            )
             continue
-        yield self.finding(
+        if job.kind != "apscheduler":
+            continue
+        state, _name, _where, _alias = job_store(linked, project)
+        if state == "persistent":
+            continue  # the copy per restart is BGT025's (an error), not said twice
+        # In memory the random id costs no duplicate: only a stable name to refer to.
+        restart = (
+            ""
+            if state == "memory"
+            else "; if its job store is persistent, each restart also adds a copy"
+        )
+        finding = self.finding(
             f"APScheduler job `{job.target or '?'}` has no explicit id: it gets a random one "
-            "on every start, so a persistent job store adds a copy per restart; pass "
-            "id='...' with replace_existing=True",
+            "at every start, so logs, remove_job/reschedule_job and locks have no stable "
+            f"name for it{restart}; pass id='...'",
             job.location,
             basis=f"{job.kind}|{job.target}",
         )
+        yield replace(finding, severity="info")
 
 
 def _project_has_celery(project: Project) -> bool:

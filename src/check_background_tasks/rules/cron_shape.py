@@ -1,0 +1,51 @@
+"""Crons that do not do what they seem to say: bursts and uneven steps (BGT034)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from ..config import Config
+from ..cron_patterns import shapes
+from ..link import Project
+from ..model import Finding, Job
+from .registry import Rule, rule
+
+
+@rule(
+    "BGT034",
+    "bursting-or-uneven-cron",
+    "warning",
+    "every minute inside restricted hours/days (`* */6 * * *`), or a step that does not "
+    "divide its range (`*/40`)",
+)
+def bursting_or_uneven_cron(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    seen: set[tuple[object, str]] = set()
+    for linked in project.jobs:
+        job = linked.job
+        schedule = job.schedule
+        if schedule is None or not schedule.cron or schedule.error or not schedule.resolved:
+            continue
+        if never_fires(job):
+            continue  # a suspended CronJob: what its schedule would do is not happening
+        if (job.location, schedule.cron) in seen:
+            continue  # one decorator with the same cron twice is one finding
+        seen.add((job.location, schedule.cron))
+        found = shapes(schedule.cron, schedule.text)
+        if not found:
+            continue
+        label = f"'{job.name}'" if job.name else f"`{job.target or '?'}`"
+        parts = [f"{shape.pattern}: {shape.advice}" for shape in found]
+        finding = self.finding(
+            f"Schedule `{schedule.text}` of job {label} " + "; it also ".join(parts),
+            job.location,
+            basis=f"{job.kind}|{job.name}|{job.target}|{schedule.cron}",
+        )
+        # `*/7` minutes (gaps of 7, then 4): true, but seldom worth changing
+        yield replace(finding, severity="info") if all(s.mild for s in found) else finding
+
+
+def never_fires(job: Job) -> bool:
+    """A CronJob suspended where it is declared (or in what the deploy stage rendered)."""
+    extra = dict(job.extra)
+    return extra.get("suspend") is True or extra.get("suspended") is True
