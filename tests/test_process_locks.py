@@ -286,3 +286,27 @@ def test_a_job_that_returns_when_disabled_is_not_elected(tmp_path: Path) -> None
             print("cleaning")
         """
     assert len(bgt020(tmp_path, tree(jobs))) == 1
+
+
+def test_a_helper_whose_bytes_take_no_lock_is_not_parsed(tmp_path: Path, monkeypatch) -> None:
+    from check_background_tasks import engine
+
+    parsed: list[str] = []
+    real = engine._extract_safely
+
+    def counting(task, source):  # type: ignore[no-untyped-def]
+        parsed.append(task.display)
+        return real(task, source)
+
+    monkeypatch.setattr(engine, "_extract_safely", counting)
+    files = tree(JOB_CALLING_HELPER, **{"app/helpers.py": HELPER_WITHOUT_LOCK})
+    assert len(bgt020(tmp_path, files)) == 1
+    assert not any(path.endswith("app/helpers.py") for path in parsed)
+    parsed.clear()
+    assert (
+        bgt020(
+            tmp_path / "locked", tree(JOB_CALLING_HELPER, **{"app/helpers.py": HELPER_WITH_LOCK})
+        )
+        == []
+    )
+    assert any(path.endswith("app/helpers.py") for path in parsed)

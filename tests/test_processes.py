@@ -8,6 +8,7 @@ say how it runs change.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from helpers import findings, records
@@ -525,3 +526,48 @@ def test_blocking_scheduler_in_its_own_process_stays_silent(tmp_path: Path) -> N
         "BackgroundScheduler", "BlockingScheduler"
     )
     assert bgt020(tmp_path, files) == []
+
+
+def test_a_script_without_extension_the_image_runs(tmp_path: Path) -> None:
+    boot = "#!/usr/bin/env bash\nset -e\nexec gunicorn --workers 3 app.main:app\n"
+    files = tree(Dockerfile=dockerfile('CMD ["./bin/boot"]'), **{"bin/boot": boot})
+    assert processes(tmp_path, files)["count"] == 3
+
+
+def test_a_file_without_extension_and_without_a_shell_line_is_no_script(tmp_path: Path) -> None:
+    files = tree(Dockerfile=dockerfile('CMD ["./bin/boot"]'), **{"bin/boot": "exec gunicorn\n"})
+    assert processes(tmp_path, files)["count"] is None
+
+
+def test_import_lines_read_for_the_model_are_cached(tmp_path: Path, monkeypatch) -> None:
+    """A warm run reads no Python file: the import lines of modules between the entry and
+    the scheduler (not parsed: no job in them) come from the cache."""
+    from check_background_tasks import engine
+    from check_background_tasks.config import Config
+
+    files = tree(
+        Dockerfile=dockerfile('CMD ["gunicorn", "-w", "2", "app.web:app"]'),
+        **{
+            "app/web.py": "from app.routes import router\napp = object()\n",
+            "app/routes.py": "from app.main import app as inner\nrouter = None\n",
+        },
+    )
+    from helpers import write_tree
+
+    write_tree(tmp_path / "t", files)
+    for path in (tmp_path / "t").rglob("*"):
+        if path.is_file():  # old files are trusted on size and mtime (the cache's fast path)
+            os.utime(path, (1_600_000_000, 1_600_000_000))
+    cache = tmp_path / "cache"
+
+    def run() -> dict:
+        project = engine.scan([str(tmp_path / "t")], Config(), jobs=1, cache_dir=cache).project
+        return next(lj.job.record() for lj in project.jobs if lj.job.name == "cleanup")
+
+    first = run()
+    assert first["processes"]["count"] == 2  # web -> routes -> main (lifespan) -> scheduler
+    reads: list[str] = []
+    real = engine.read_source
+    monkeypatch.setattr(engine, "read_source", lambda path: reads.append(path) or real(path))
+    assert run() == first
+    assert [path for path in reads if path.endswith(".py")] == []

@@ -179,6 +179,9 @@ class ProcessFacts:
     leader_checks: dict[str, int] = field(default_factory=dict)  # qualname -> line of the check
     settings: dict[str, Any] = field(default_factory=dict)  # a gunicorn config file's settings
     imports: list[str] = field(default_factory=list)  # modules imported (absolute, dotted)
+    # Only `imports` is known: the file was not parsed, its import lines were read for the
+    # process model (engine.py caches them so a warm run does not read the file again).
+    imports_only: bool = False
 
 
 @dataclass

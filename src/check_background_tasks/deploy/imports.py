@@ -19,18 +19,29 @@ def parents_and_self(dotted: str, known: set[str]) -> Iterable[str]:
 
 
 def closure(
-    entry: str, imports_of: Callable[[str], list[str] | None], known: set[str]
+    entry: str,
+    imports_of: Callable[[str], list[str] | None],
+    known: set[str],
+    wanted: set[str] | None = None,
 ) -> tuple[set[str], bool]:
     """(modules loaded when `entry` runs, complete?). `imports_of` gives a module's imports
-    (None when it cannot be read); `known` is every project module."""
+    (None when it cannot be read); `known` is every project module. With `wanted`, the walk
+    stops once it has seen all of them (then it is not complete, and need not be: what it
+    was asked about is found)."""
     seen: set[str] = set()
     todo = list(parents_and_self(entry, known))
     complete = True
+    missing = set(wanted) if wanted is not None else None
+    loads: dict[str, tuple[str, ...]] = {}  # an imported name -> the modules it loads
     while todo:
         module = todo.pop()
         if module in seen:
             continue
         seen.add(module)
+        if missing is not None:
+            missing.discard(module)
+            if not missing:
+                return seen, False
         if len(seen) > MAX_MODULES:
             return seen, False
         imported = imports_of(module)
@@ -38,7 +49,8 @@ def closure(
             complete = False
             continue
         for dotted in imported:
-            for name in parents_and_self(dotted, known):
-                if name not in seen:
-                    todo.append(name)
+            names = loads.get(dotted)
+            if names is None:
+                names = loads[dotted] = tuple(parents_and_self(dotted, known))
+            todo.extend(name for name in names if name not in seen)
     return seen, complete

@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,6 +215,8 @@ class ProjectIndex:
             self.workloads_by_file.setdefault(pw.file, []).append(pw.workload)
         self._closures: dict[str, tuple[set[str], bool]] = {}
         self._names: set[str] | None = None
+        self._by_name: dict[str, list[str]] | None = None
+        self._module_names: dict[tuple[str, str], str | None] = {}
 
     # --- paths ---------------------------------------------------------------------
 
@@ -230,7 +232,9 @@ class ProjectIndex:
             return None
         parts = wanted.split("/")
         candidates: list[tuple[int, str]] = []
-        for path in self._paths(accept):
+        for path in self._named(parts[-1]):
+            if not accept(path):
+                continue
             path_parts = path.split("/")
             for k in range(len(parts), 0, -1):
                 tail = parts[-k:]
@@ -248,21 +252,25 @@ class ProjectIndex:
         near_top = [p for p in top if _within(p, near)]
         return near_top[0] if len(near_top) == 1 else None
 
-    def _paths(self, accept: Callable[[str], bool]) -> Iterable[str]:
-        seen = set()
-        for path in self.python_files:
-            if accept(path):
-                seen.add(path)
-                yield path
-        for path in self.by_path:
-            if path not in seen and accept(path):
-                yield path
+    def _named(self, name: str) -> list[str]:
+        """Project files called `name` (Python files, and every file that was read)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for path in dict.fromkeys([*self.python_files, *self.by_path]):
+                self._by_name.setdefault(path.rpartition("/")[2], []).append(path)
+        return self._by_name.get(name, [])
 
     def module_of_path(self, path: str | None) -> str | None:
         return self.python_files.get(path) if path else None
 
     def module_named(self, dotted: str, near: str) -> str | None:
         """A module named in a command (`src.khoj.main`, `app`) -> the project module."""
+        key = (dotted, near)
+        if key not in self._module_names:
+            self._module_names[key] = self._module_named(dotted, near)
+        return self._module_names[key]
+
+    def _module_named(self, dotted: str, near: str) -> str | None:
         dotted = dotted.strip()
         if not dotted or not all(p.isidentifier() for p in dotted.split(".")):
             return None
@@ -1119,10 +1127,9 @@ def roots_index(project: Project) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def wanted_files(project: Project) -> tuple[set[str], set[str]]:
+def wanted_files(model: Definitions) -> tuple[set[str], set[str]]:
     """(modules, script paths) the model would like extracted: entry modules a command
     names, configuration modules, scripts an image runs."""
-    model = Definitions(ProjectIndex(project))
     modules: set[str] = set(model.wanted_modules)
     for defs in model.systems().values():
         for definition in defs:

@@ -125,7 +125,7 @@ class Schedulers:
             return f"leader election: {text} ({where.file}:{where.line})", None
         fn, ff = linked.definition, linked.definition_facts
         target = (linked.job.target or "").rpartition(".")[2]
-        from ..extract.lock_calls import is_lock_call
+        from ..lock_calls import is_lock_call
 
         if is_lock_call(target):
             return f"runs through `{target}`", None
@@ -174,7 +174,7 @@ def locked_one_call_deep(
     project: Project, ff: FileFacts, qualname: str, config: Config
 ) -> tuple[str, str | None] | None:
     """The job's function calls a project helper that takes a lock, or a lock wrapper."""
-    from ..extract.lock_calls import is_lock_call
+    from ..lock_calls import is_lock_call
 
     assert ff.processes is not None
     for callee in ff.processes.calls.get(qualname, []):

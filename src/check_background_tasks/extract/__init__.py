@@ -202,25 +202,34 @@ def extract(
     return extract_process_file(path, source)
 
 
-def extract_process_file(path: str, source: bytes, as_script: bool = False) -> FileFacts:
-    """Dockerfiles, supervisord/uWSGI INI files and shell scripts (the process model).
-    `as_script`: a file a Dockerfile or compose service runs, whatever its name."""
+def extract_process_file(path: str, source: bytes) -> FileFacts:
+    """Dockerfiles, supervisord/uWSGI INI files and shell scripts (the process model); a
+    script a Dockerfile runs may have any name (`bin/boot_server`): its `#!` line says."""
     name = path.rsplit("/", 1)[-1]
-    from .dockerfile import dockerfile_name
+    lower = name.lower()
+    if lower.startswith(("dockerfile", "containerfile")) or lower.endswith(
+        (".dockerfile", ".containerfile")
+    ):
+        from .dockerfile import dockerfile_name, extract_dockerfile
 
-    if dockerfile_name(name):
-        from .dockerfile import extract_dockerfile
-
-        return extract_dockerfile(path, source)
+        return extract_dockerfile(path, source) if dockerfile_name(name) else FileFacts(path)
     if name.endswith((".conf", ".ini")):
         from .ini_programs import extract_ini
 
         return extract_ini(path, source)
-    if name.endswith(".sh") or as_script:
+    if name.endswith(".sh") or _shell_shebang(source):
         from .shell_script import extract_script
 
         return extract_script(path, source)
     return FileFacts(path=path)
+
+
+def _shell_shebang(source: bytes) -> bool:
+    """`#!/bin/sh`, `#!/usr/bin/env bash` ...: a shell script whatever its name."""
+    if not source.startswith(b"#!"):
+        return False
+    first = source[:100].split(b"\n", 1)[0]
+    return any(shell in first for shell in (b"sh", b"bash", b"dash", b"zsh"))
 
 
 def _wide_yaml(name: str, source: bytes) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ..model import FunctionFacts
 from .blocking import blocking_name, client_family
-from .lock_calls import is_lock_call, sql_takes_lock
+from ..lock_calls import is_lock_call, sql_takes_lock
 from .names import ImportTable, chained_text, dotted_expr, last_part, resolves_into
 
 SLEEPS = ("asyncio.sleep", "time.sleep", "anyio.sleep", "trio.sleep", "gevent.sleep")

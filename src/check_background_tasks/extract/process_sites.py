@@ -49,13 +49,15 @@ STARTUP_METHODS = frozenset({"ready"})
 
 
 class _Call:
-    __slots__ = ("context", "enclosing", "node", "text")
+    __slots__ = ("callee", "context", "enclosing", "local", "node", "text")
 
     def __init__(self, text: str, enclosing: str | None, main: bool, node: ast.Call) -> None:
         self.text = text
         self.enclosing = enclosing
         self.context = "main" if main else "import"  # when enclosing is None
         self.node = node
+        self.local: str | None = None  # a function of this file it runs (qualname)
+        self.callee: str | None = None  # a project function it runs (dotted)
 
 
 CallLog = list[tuple[str, str | None, bool, ast.Call]]
@@ -124,11 +126,13 @@ class _FilePass:
         return None
 
     def _local_callers(self) -> dict[str, list[_Call]]:
+        """Each call's callees, worked out once; local callee -> its calls."""
         out: dict[str, list[_Call]] = {}
         for call in self.calls:
-            callee = self._local_callee(call)
-            if callee is not None:
-                out.setdefault(callee, []).append(call)
+            call.local = self._local_callee(call)
+            if call.local is not None:
+                out.setdefault(call.local, []).append(call)
+            call.callee = self._project_callee(call)
         return out
 
     def context_of(self, qualname: str | None, main: bool = False, depth: int = 0):  # type: ignore[no-untyped-def]
@@ -330,7 +334,7 @@ class _FilePass:
 
     def _project_callee(self, call: _Call) -> str | None:
         """Dotted name of a project function `call` runs (same top package or this file)."""
-        local = self._local_callee(call)
+        local = call.local
         if local is not None:
             return self.prefix + local
         text = call.text.replace("().", ".")
@@ -346,10 +350,8 @@ class _FilePass:
     def project_calls(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for call in self.calls:
-            if call.enclosing is None:
-                continue
-            callee = self._project_callee(call)
-            if callee is None:
+            callee = call.callee
+            if call.enclosing is None or callee is None:
                 continue
             listed = out.setdefault(call.enclosing, [])
             if callee not in listed and len(listed) < MAX_CALLS_PER_FUNCTION:
@@ -360,10 +362,8 @@ class _FilePass:
         """Callees in other modules run at import / under main / at start-up."""
         out: dict[str, list[str]] = {}
         for call in self.calls:
-            if self._local_callee(call) is not None:
-                continue
-            callee = self._project_callee(call)
-            if callee is None:
+            callee = call.callee
+            if call.local is not None or callee is None:
                 continue
             contexts, _, _ = self.context_of(call.enclosing, call.context == "main")
             for context in contexts - {"function"}:
@@ -488,7 +488,21 @@ ONE_PROCESS_SERVERS = {
 }
 
 
+LAUNCH_NAMES = frozenset(
+    {
+        "run",
+        "Server",
+        "serve",
+        "run_app",
+        "run_simple",
+        *(n.rpartition(".")[2] for n in ONE_PROCESS_SERVERS),
+    }
+)
+
+
 def _launch(ctx: FileContext, call: _Call) -> Launch | None:
+    if call.text.rpartition(".")[2] not in LAUNCH_NAMES:
+        return None  # nearly every call
     text = ctx.imports.resolve_text(call.text) if "(" not in call.text else call.text
     node = call.node
     line, _ = ctx.position(node)

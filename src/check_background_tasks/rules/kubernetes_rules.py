@@ -12,6 +12,7 @@ unknown count (templated replicas, a Procfile without a formation) is silent.
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -107,6 +108,7 @@ _CELERY_WORKER_VALUE_LETTERS = frozenset("AbflsSQXIcnPO")
 _HUEY_VALUE_LETTERS = frozenset("wkdmbcsLl")
 
 
+@functools.lru_cache(maxsize=4096)
 def _tokens(text: str) -> list[str]:
     """Shell words of a command line, with operators (``&&``, ``;``, ``|``) as words."""
     lexer = shlex.shlex(text, posix=True, punctuation_chars=True)

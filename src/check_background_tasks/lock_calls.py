@@ -1,6 +1,9 @@
 """Calls that take a lock shared by every process, recognised by name.
 
-`FunctionEvidence` (definitions.py) already sees `with x.lock(...)`, `lock.acquire()` and
+Outside `extract/`: the deploy stage asks too (a job that runs through `run_with_lock`), and
+a cached run must not import the extractors.
+
+`FunctionEvidence` (extract/definitions.py) already sees `with x.lock(...)`, `lock.acquire()` and
 Redis `SET ... NX`. These are the other common forms:
 
 - a project's lock wrapper: `ProcessLockAdapters.run_with_lock(func, ...)`,
