@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+from ..lock_calls import is_lock_call, sql_takes_lock
 from ..model import FunctionFacts
 from .blocking import blocking_name, client_family
-from ..lock_calls import is_lock_call, sql_takes_lock
 from .names import ImportTable, chained_text, dotted_expr, last_part, resolves_into
 
 SLEEPS = ("asyncio.sleep", "time.sleep", "anyio.sleep", "trio.sleep", "gevent.sleep")
