@@ -373,7 +373,7 @@ def scan(
         cache.save()  # before linking: nothing downstream may mutate what we store
     from .deploy import deploy
 
-    return Scan(project=deploy(link(facts, config), config), errors=errors)
+    return Scan(project=deploy(link(facts, config), config, cache), errors=errors)
 
 
 def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> list[FileFacts]:
