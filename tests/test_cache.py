@@ -409,7 +409,7 @@ def test_a_warm_run_reuses_the_render_until_an_input_changes(tmp_path, capsys):
     # the first run renders the chart; the second finds the render in the cache
     assert probe_runs(tmp_path, args, probe, runs=2) == ["True", "False"]
     warm = json.loads((tmp_path / "out.json").read_text())
-    code, out, _err = run_cli(["chart", "--no-cache", "--format", "json"], capsys)
+    _code, out, _err = run_cli(["chart", "--no-cache", "--format", "json"], capsys)
     assert warm == json.loads(out)
     assert not [f for f in warm if f["code"] == "BGT011"]
     # a values change is a new input: rendered again, and the finding follows it
