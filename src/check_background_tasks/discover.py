@@ -32,7 +32,9 @@ SKIP_DIRS = frozenset(
         "site-packages",
     }
 )
-SOURCE_SUFFIXES = (".py", ".yaml", ".yml", ".json")
+# `.tpl`: Helm's named templates (`_helpers.tpl`); the prefilter keeps those under a
+# chart's `templates/` directory only.
+SOURCE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".tpl")
 # Package-manager lock files: large, generated, never manifests.
 LOCK_FILES = frozenset({"pnpm-lock.yaml", "package-lock.json", "Pipfile.lock", "composer.json"})
 

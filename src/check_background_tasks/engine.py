@@ -59,10 +59,11 @@ class Scan:
     errors: list[str] = field(default_factory=list)  # one-line usage errors (missing paths)
 
 
-def might_matter(name: str, source: bytes) -> bool:
+def might_matter(path: str, source: bytes) -> bool:
+    """The prefilter; the path matters for Helm files (under a chart's `templates/`)."""
     from .extract import might_matter as prefilter
 
-    return prefilter(name, source)
+    return prefilter(path, source)
 
 
 # For the test suite only: `abort:FILE` kills the process at FILE the way a parser crash
@@ -282,14 +283,13 @@ class _Planner:
         except OSError:
             self.tasks.append(task)  # run_task reports it
             return task
-        name = os.path.basename(path)
         if cache is not None:
             digest = sha256(source)
             entry = cache.lookup_hash(path, task.display, module, is_package, digest)
             if entry is not None and self._reuse(task, entry):
                 cache.refresh_stat(entry, stat, checked_ns)
                 return None
-            candidate = might_matter(name, source)
+            candidate = might_matter(task.display, source)
             entry = Entry(
                 task.display,
                 module,
@@ -304,7 +304,7 @@ class _Planner:
             self.entries[path] = entry
             cache.store(path, entry)
         else:
-            candidate = might_matter(name, source)
+            candidate = might_matter(task.display, source)
         if not candidate:
             return None
         task = replace(task, source=source)
@@ -406,7 +406,7 @@ def scan(
     project.scan_roots = sorted(
         {os.path.basename(os.path.realpath(root)) for root in {f.root for f in files}}
     )
-    return Scan(project=deploy(project, config), errors=errors)
+    return Scan(project=deploy(project, config, cache), errors=errors)
 
 
 def _extract_for_processes(

@@ -122,8 +122,10 @@ def python_might_matter(source: bytes) -> bool:
     )
 
 
-def might_matter(name: str, source: bytes) -> bool:
-    """The byte-level prefilter for any file: False means it is never decoded or parsed."""
+def might_matter(path: str, source: bytes) -> bool:
+    """The byte-level prefilter for any file (``path`` or its bare name): False means it
+    is never decoded or parsed."""
+    name = path.rsplit("/", 1)[-1]
     if name.endswith(".py"):
         if "gunicorn" in name and b"workers" in source:
             return True  # a gunicorn configuration file (the process model reads it)
@@ -135,7 +137,11 @@ def might_matter(name: str, source: bytes) -> bool:
     if name.endswith((".yaml", ".yml", ".json")) or name == "Kustomization":
         from .yaml_prefilter import KUSTOMIZATION_NAMES, yaml_worth_loading
 
-        return name in KUSTOMIZATION_NAMES or yaml_worth_loading(source)
+        if name in KUSTOMIZATION_NAMES or yaml_worth_loading(source):
+            return True
+        return _helm_input(path, source)
+    if name.endswith(".tpl"):
+        return _helm_input(path, source)
     if name.endswith((".conf", ".ini")):
         from .ini_programs import ini_might_matter
 
@@ -145,6 +151,13 @@ def might_matter(name: str, source: bytes) -> bool:
 
         return script_might_matter(source)
     return True  # Procfiles and Dockerfiles are small
+
+
+def _helm_input(path: str, source: bytes) -> bool:
+    """Chart files, values, helmfiles, Argo/Flux releases: by name and cheap byte tests."""
+    from .helm_prefilter import might_matter as helm_might_matter
+
+    return helm_might_matter(path, source)
 
 
 def extract(
@@ -184,6 +197,7 @@ def extract(
 
         return extract_app_json(path, source)
     if name.endswith((".yaml", ".yml", ".json")) or name == "Kustomization":
+        from .helm_files import add_helm_inputs
         from .kubernetes import extract_yaml
 
         facts = extract_yaml(path, source)
@@ -194,7 +208,11 @@ def extract(
             from .yaml_text import decode_text
 
             add_compose_details(facts, decode_text(source))
-        return facts
+        return add_helm_inputs(path, source, facts)
+    if name.endswith(".tpl"):
+        from .helm_files import add_helm_inputs
+
+        return add_helm_inputs(path, source, FileFacts(path=path))
     if name == "Procfile" or name.startswith("Procfile."):
         from .procfile import extract_procfile
 

@@ -10,6 +10,9 @@ from ..link import Project
 from ..model import Finding, Location
 from .registry import Rule, rule
 
+# Problems of reading one file alone, which its render (kustomize, Helm) replaces.
+READ_ALONE = ("YAML error", "Helm template not analysed alone")
+
 
 @rule(
     "BGT900",
@@ -20,7 +23,7 @@ from .registry import Rule, rule
 def unreadable_file(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
     problems = [(ff.path, problem) for ff in project.facts for problem in ff.problems]
     for path, problem in problems + project.notes:
-        if path in project.rendered_files and problem.message.startswith("YAML error"):
+        if path in project.rendered_files and problem.message.startswith(READ_ALONE):
             continue  # a template or patch read alone; its render is what is deployed
         location = Location(path, problem.line, problem.column)
         finding = self.finding(f"Cannot analyse this file: {problem.message}", location)
