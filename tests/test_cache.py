@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -377,3 +378,47 @@ def test_a_link_is_checked_by_its_target_not_by_the_link(tmp_path, capsys):
     target.write_text(target.read_text().replace("def cleanup():", "@only_one\ndef cleanup():"))
     os.utime(target, (OLD + 10, OLD + 10))
     assert "BGT020" not in json_of(["svc"], capsys)
+
+
+CHART = {
+    "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    "chart/values.yaml": "cleanup:\n  schedule: '*/5 * * * *'\n  policy: Forbid\n",
+    "chart/templates/cron.yaml": """
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata:
+          name: cleanup
+        spec:
+          schedule: {{ .Values.cleanup.schedule | quote }}
+          concurrencyPolicy: {{ .Values.cleanup.policy }}
+          jobTemplate:
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: c
+                      image: app
+        """,
+}
+
+
+def test_a_warm_run_reuses_the_render_until_an_input_changes(tmp_path, capsys):
+    write(tmp_path, CHART)
+    probe = "'check_background_tasks.deploy.helm' in sys.modules"
+    args = ["chart", "--format", "json", "-o", "out.json"]
+    # the first run renders the chart; the second finds the render in the cache
+    assert probe_runs(tmp_path, args, probe, runs=2) == ["True", "False"]
+    warm = json.loads((tmp_path / "out.json").read_text())
+    _code, out, _err = run_cli(["chart", "--no-cache", "--format", "json"], capsys)
+    assert warm == json.loads(out)
+    assert not [f for f in warm if f["code"] == "BGT011"]
+    # a values change is a new input: rendered again, and the finding follows it
+    (tmp_path / "chart/values.yaml").write_text("cleanup:\n  schedule: '*/5 * * * *'\n")
+    assert probe_runs(tmp_path, args, probe) == ["True"]
+    found = json.loads((tmp_path / "out.json").read_text())
+    assert [f["code"] for f in found if f["code"] == "BGT011"] == ["BGT011"]
+    # a corrupt or foreign render file is ignored (and never unpickled into code)
+    (renders,) = (tmp_path / ".check_background_tasks_cache").glob("renders-*.pickle")
+    renders.write_bytes(pickle.dumps({"key": "x", "result": os.system}))
+    assert probe_runs(tmp_path, args, probe) == ["True"]
+    assert json.loads((tmp_path / "out.json").read_text()) == found

@@ -289,3 +289,19 @@ def test_twice_a_day_overlap_is_info_hourly_is_a_warning(tmp_path: Path) -> None
     assert one(run(tmp_path / "a", {"k8s/cron.yaml": twice}, "BGT011")).severity == "info"
     hourly = BAD_CRONJOB.replace('"*/5 * * * *"', '"0 * * * *"')
     assert one(run(tmp_path / "b", {"k8s/cron.yaml": hourly}, "BGT011")).severity == "warning"
+
+
+def test_one_template_named_per_release_is_one_claim(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"chart/templates/cron.yaml": SAFE_CRONJOB})
+    template = Location("chart/templates/cron.yaml", 1, 1)
+    objects = []
+    for release in ("production", "staging"):
+        doc = _cronjob_doc(None, 600)
+        doc["metadata"]["name"] = f"{release}-sync"
+        objects.append(Rendered("CronJob", doc, {}, template, f"release {release}"))
+    found = [f for f in _rendered(tmp_path, objects, {"chart/templates/cron.yaml"})]
+    finding = one([f for f in found if f.code == "BGT011"])
+    assert finding.message.startswith("CronJob 'production-sync' / 'staging-sync' has no")
+    assert finding.message.endswith(
+        "(deployed in environments release production, release staging)"
+    )

@@ -115,11 +115,14 @@ _MODEL_CLASSES = frozenset(
         "ClassShape",
         "FileFacts",
         "FunctionFacts",
+        "Launch",
         "Location",
         "Manifest",
         "Problem",
+        "ProcessFacts",
         "RawJob",
         "Schedule",
+        "StartSite",
         "Suppression",
         "TargetRef",
         "TaskCall",
@@ -131,14 +134,27 @@ _MODEL_CLASSES = frozenset(
 
 
 class _SafeUnpickler(pickle.Unpickler):
+    admitted: frozenset[tuple[str, str]] = frozenset()
+
     def find_class(self, module: str, name: str) -> Any:
         # Our facts' own classes by exact name: `find_class` resolves dotted names, so a
         # module-wide rule would reach `__builtins__` through the module and run code.
         if module == "check_background_tasks.model" and name in _MODEL_CLASSES:
             return super().find_class(module, name)
-        if (module, name) in _ALLOWED:
+        if (module, name) in _ALLOWED or (module, name) in self.admitted:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"refusing {module}.{name}")
+
+
+class _RenderUnpickler(_SafeUnpickler):
+    """Also the deploy stage's rendered objects (see Cache.load_renders)."""
+
+    admitted = frozenset(
+        {
+            ("check_background_tasks.deploy.rendered", "Rendered"),
+            ("check_background_tasks.deploy.rendered", "RenderResult"),
+        }
+    )
 
 
 def _tool_fingerprint() -> str:
@@ -268,6 +284,42 @@ class Cache:
         self.seen.add(path)
         self.hits += 1
         return entry
+
+    # --- rendered objects (deploy stage) -----------------------------------------------
+
+    @property
+    def renders_path(self) -> Path:
+        return self.directory / f"renders-{INTERPRETER}-{self.key[:16]}.pickle"
+
+    def digests(self) -> dict[str, str]:
+        """Display path -> content hash of every file the index knows."""
+        return {entry.display: entry.sha256 for entry in self.entries.values()}
+
+    def load_renders(self, key: str) -> Any:
+        """What the deploy stage rendered from inputs with this digest, or None.
+
+        Rendering a Helm chart for each of its environments costs far more than reading
+        the index (0.5 s on a chart with seven environments), so a warm run reuses it."""
+        try:
+            data = self.renders_path.read_bytes()
+            loaded = _RenderUnpickler(io.BytesIO(data)).load()
+        except Exception:  # absent, corrupt or foreign: render again
+            return None
+        if isinstance(loaded, dict) and loaded.get("key") == key:
+            return loaded.get("result")
+        return None
+
+    def save_renders(self, key: str, result: Any) -> None:
+        """Keep one render (the latest inputs); a failure to write is never an error."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            payload = pickle.dumps({"key": key, "result": result}, protocol=4)
+            _write_bytes_atomic(self.renders_path, payload)
+            for other in self.directory.glob(f"renders-{INTERPRETER}-*.pickle"):
+                if other != self.renders_path:
+                    other.unlink(missing_ok=True)
+        except (OSError, pickle.PicklingError, RecursionError):
+            pass
 
     # --- writing ---------------------------------------------------------------------
 

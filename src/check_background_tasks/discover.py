@@ -61,6 +61,11 @@ def display_path(path: str, cwd: str) -> str:
     return rel.replace(os.sep, "/")
 
 
+# Files that tell how many processes run the code (deploy/processes.py), besides
+# manifests: scripts, supervisord/uWSGI INI files, Dockerfiles.
+PROCESS_SUFFIXES = (".sh", ".conf", ".ini", ".dockerfile", ".Dockerfile", ".containerfile")
+
+
 def is_candidate_name(name: str) -> bool:
     if name in LOCK_FILES:
         return False
@@ -68,6 +73,11 @@ def is_candidate_name(name: str) -> bool:
         name.endswith(SOURCE_SUFFIXES)
         or name in ("Procfile", "Kustomization")
         or name.startswith("Procfile.")
+        or name.endswith(PROCESS_SUFFIXES)
+        or (
+            name.startswith(("Dockerfile", "Containerfile", "dockerfile"))
+            and not name.endswith(".dockerignore")
+        )
     )
 
 

@@ -333,7 +333,30 @@ class _Planner:
         entry = self.entries.get(task.path)
         if entry is None or self.cache is None:
             return None
-        return self.cache.facts_of(entry)
+        facts = self.cache.facts_of(entry)
+        if facts is not None and facts.processes is not None and facts.processes.imports_only:
+            return None  # only its import lines were read (imports_of): not extracted
+        return facts
+
+    def imports_of(self, task: Task) -> list[str] | None:
+        """The modules `task` imports, read from its bytes once and kept in the cache."""
+        entry = self.entries.get(task.path)
+        if entry is not None and self.cache is not None:
+            facts = self.cache.facts_of(entry)
+            if facts is not None and facts.processes is not None:
+                return facts.processes.imports
+        from .extract.import_scan import imported_modules  # only when a file is read
+        from .model import ProcessFacts
+
+        try:
+            source = task.source if task.source is not None else read_source(task.path)
+        except OSError:
+            return None
+        found = imported_modules(source, task.module, task.is_package)
+        if entry is not None and self.cache is not None and entry.facts is None:
+            processes = ProcessFacts(imports=found, imports_only=True)
+            self.cache.set_facts(entry, FileFacts(task.display, task.module, processes=processes))
+        return found
 
     def record(self, tasks: list[Task], facts: list[FileFacts]) -> None:
         if self.cache is None:
@@ -377,12 +400,100 @@ def scan(
     planner.record(planner.tasks, extracted)
     facts = planner.cached + extracted
     facts = _extract_targets(facts, planner, workers)
+    python_files = {t.display: t.module for t in planner.python if t.module}
+    facts, module_imports = _extract_for_processes(
+        facts, planner, workers, python_files, cwd, files
+    )
     facts.sort(key=lambda ff: ff.path)
     if cache is not None:
         cache.save()  # before linking: nothing downstream may mutate what we store
     from .deploy import deploy
 
-    return Scan(project=deploy(link(facts, config), config), errors=errors)
+    project = link(facts, config)
+    project.python_files = python_files
+    project.module_imports = module_imports
+    project.scan_roots = sorted(
+        {os.path.basename(os.path.realpath(root)) for root in {f.root for f in files}}
+    )
+    return Scan(project=deploy(project, config, cache), errors=errors)
+
+
+def _extract_for_processes(
+    facts: list[FileFacts],
+    planner: _Planner,
+    jobs: int,
+    python_files: dict[str, str],
+    cwd: Path | None,
+    files: list[SourceFile],
+) -> tuple[list[FileFacts], dict[str, list[str]]]:
+    """Read what the process model needs (deploy/prepare.py): entry modules and scripts a
+    command names, modules a job's function calls, and the imports on the way from an
+    entry module to a scheduler."""
+    from .deploy.prepare import Preparation, may_take_lock
+
+    if not any(ff.workloads or ff.jobs for ff in facts):
+        return facts, {}
+    preparation = Preparation(python_files)
+    by_module = {t.module: t for t in planner.python if t.module}
+    base = str(cwd or Path.cwd())
+    no_lock: set[str] = set()  # helpers whose bytes take no lock: not parsed
+    for _ in range(MAX_LINK_ROUNDS):
+        facts.sort(key=lambda ff: ff.path)  # what is wanted must not hang on reading order
+        modules, callees, scripts = preparation.wanted(facts)
+        read = {ff.path for ff in facts}
+        for module in sorted(callees - modules - no_lock):
+            task = by_module.get(module)
+            if task is not None and task.display not in read:
+                if planner.cached_facts(task) is None and not may_take_lock(_bytes(task)):
+                    no_lock.add(module)
+        modules |= callees - no_lock
+        more = [by_module[m] for m in sorted(modules) if m in by_module]
+        more = [t for t in more if t.display not in read]
+        new_scripts = sorted(s for s in scripts if s not in read)
+        if not more and not new_scripts:
+            break
+        cached = [planner.cached_facts(t) for t in more]
+        todo = [t for t, ff in zip(more, cached, strict=True) if ff is None]
+        known = len(planner.cached)
+        todo += _script_tasks(planner, base, new_scripts, files)
+        fresh = extract_all(todo, jobs)
+        planner.record(todo, fresh)
+        new = [ff for ff in cached if ff is not None] + fresh + planner.cached[known:]
+        preparation.read(new, bool(new_scripts) or bool({t.module for t in more} - callees))
+        facts = facts + new
+
+    def read_imports(module: str) -> list[str] | None:
+        task = by_module.get(module)
+        return planner.imports_of(task) if task is not None else None
+
+    if not any(ff.workloads for ff in facts):
+        return facts, {}
+    return facts, preparation.import_graph(facts, read_imports)
+
+
+def _bytes(task: Task) -> bytes:
+    try:
+        return task.source if task.source is not None else read_source(task.path)
+    except OSError:
+        return b""
+
+
+def _script_tasks(
+    planner: _Planner, base: str, scripts: list[str], files: list[SourceFile]
+) -> list[Task]:
+    """Script files a command runs, whatever their name (not discovery candidates), as
+    planned tasks: read through the cache like any file, never outside the scanned trees."""
+    roots = {os.path.realpath(root): root for root in {f.root for f in files}}
+    out = []
+    for display in scripts:
+        full = os.path.realpath(os.path.join(base, display))
+        root = next((r for real, r in roots.items() if full.startswith(real + os.sep)), None)
+        if root is None or not os.path.isfile(full):
+            continue
+        task = planner.add(SourceFile(full, display, root), None, False)
+        if task is not None:
+            out.append(task)
+    return out
 
 
 def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> list[FileFacts]:

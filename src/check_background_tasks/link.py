@@ -101,6 +101,13 @@ class Project:
     # LimitRanges that give containers default limits (deploy/limit_ranges.py)
     limit_ranges: list[Any] = field(default_factory=list)
     schedulers: SchedulerConfigs = field(default_factory=SchedulerConfigs)
+    # The process model (deploy/processes.py): every Python file's module (display path ->
+    # module, extracted or not), the imports of modules that were not extracted, and the
+    # model the deploy stage builds from them.
+    python_files: dict[str, str] = field(default_factory=dict)
+    module_imports: dict[str, list[str]] = field(default_factory=dict)
+    scan_roots: list[str] = field(default_factory=list)  # names of the scanned directories
+    processes: Any = None
 
     def definition(self, dotted: str | None) -> tuple[FunctionFacts, FileFacts] | None:
         if not dotted:

@@ -142,6 +142,55 @@ class Workload:
 
 
 @dataclass
+class StartSite:
+    """A `scheduler.start()` call, with what decides which processes make it (deploy/)."""
+
+    line: int
+    column: int
+    receiver: str  # as written, e.g. ``self._scheduler``
+    scheduler: str | None  # project-wide identity (dotted), None when not knowable
+    scheduler_class: str  # dotted factory when known, else ""
+    # When the call runs: "import" (module level, or a function/constructor called there),
+    # "main" (under `if __name__ == "__main__"`), "startup" (an app's start-up hook),
+    # "function" (some other function, known only through its callers)
+    contexts: tuple[str, ...]
+    enclosing: str | None = None  # qualname of the function holding the call
+    via: str | None = None  # how the context was found, e.g. "Scheduler() at line 16"
+    callers: tuple[str, ...] = ()  # dotted names other modules call to reach it
+    paused: bool = False  # start(paused=True)
+    gate: str | None = None  # the leader election deciding whether this process runs jobs
+    gate_line: int = 0
+
+
+@dataclass
+class Launch:
+    """A server started from Python code (`uvicorn.run(...)`, `Server(Config(...)).run()`)."""
+
+    kind: str  # uvicorn.run | uvicorn.Server | hypercorn | waitress | flask | aiohttp | ...
+    line: int
+    workers: Any  # int; None: not given; "many": more than one, how many unknown; "?": unknown
+    import_string: str | None  # uvicorn.run("pkg.main:app", ...): the workers import this
+    contexts: tuple[str, ...]  # as for StartSite
+
+
+@dataclass
+class ProcessFacts:
+    """What one Python file tells the process model (deploy/processes.py)."""
+
+    starts: list[StartSite] = field(default_factory=list)
+    job_schedulers: list[tuple[int, int, str]] = field(default_factory=list)  # (line, col, id)
+    roots: dict[str, list[str]] = field(default_factory=dict)  # context -> dotted callees
+    launches: list[Launch] = field(default_factory=list)
+    calls: dict[str, list[str]] = field(default_factory=dict)  # qualname -> project callees
+    leader_checks: dict[str, int] = field(default_factory=dict)  # qualname -> line of the check
+    settings: dict[str, Any] = field(default_factory=dict)  # a gunicorn config file's settings
+    imports: list[str] = field(default_factory=list)  # modules imported (absolute, dotted)
+    # Only `imports` is known: the file was not parsed, its import lines were read for the
+    # process model (engine.py caches them so a warm run does not read the file again).
+    imports_only: bool = False
+
+
+@dataclass
 class Manifest:
     """One YAML document the deploy stage may render, as plain data (see extract/yaml_plain.py).
 
@@ -266,6 +315,7 @@ class FileFacts:
     task_flow: TaskFlow | None = None
     suppressions: list[Suppression] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    processes: ProcessFacts | None = None  # start sites, launches ... (Python files only)
     manifests: list[Manifest] = field(default_factory=list)  # YAML documents to render
 
 

@@ -147,6 +147,8 @@ def might_matter(path: str, source: bytes) -> bool:
     is never decoded or parsed."""
     name = path.rsplit("/", 1)[-1]
     if name.endswith(".py"):
+        if "gunicorn" in name and b"workers" in source:
+            return True  # a gunicorn configuration file (the process model reads it)
         return python_might_matter(source)
     if name == "app.json":
         from .procfile import app_json_might_matter
@@ -160,7 +162,15 @@ def might_matter(path: str, source: bytes) -> bool:
         return _helm_input(path, source)
     if name.endswith(".tpl"):
         return _helm_input(path, source)
-    return True  # Procfiles are tiny
+    if name.endswith((".conf", ".ini")):
+        from .ini_programs import ini_might_matter
+
+        return ini_might_matter(source)
+    if name.endswith(".sh"):
+        from .shell_script import script_might_matter
+
+        return script_might_matter(source)
+    return True  # Procfiles and Dockerfiles are small
 
 
 def _helm_input(path: str, source: bytes) -> bool:
@@ -213,6 +223,11 @@ def extract(
         facts = extract_yaml(path, source)
         if name.endswith(".json") and not facts.jobs and not facts.workloads:
             facts.problems = []  # a JSON data file (JSON Lines, fixtures) is not ours to judge
+        if any(w.kind == "compose" for w in facts.workloads):
+            from .compose_details import add_compose_details
+            from .yaml_text import decode_text
+
+            add_compose_details(facts, decode_text(source))
         return add_helm_inputs(path, source, facts)
     if name.endswith(".tpl"):
         from .helm_files import add_helm_inputs
@@ -222,7 +237,37 @@ def extract(
         from .procfile import extract_procfile
 
         return extract_procfile(path, source)
+    return extract_process_file(path, source)
+
+
+def extract_process_file(path: str, source: bytes) -> FileFacts:
+    """Dockerfiles, supervisord/uWSGI INI files and shell scripts (the process model); a
+    script a Dockerfile runs may have any name (`bin/boot_server`): its `#!` line says."""
+    name = path.rsplit("/", 1)[-1]
+    lower = name.lower()
+    if lower.startswith(("dockerfile", "containerfile")) or lower.endswith(
+        (".dockerfile", ".containerfile")
+    ):
+        from .dockerfile import dockerfile_name, extract_dockerfile
+
+        return extract_dockerfile(path, source) if dockerfile_name(name) else FileFacts(path)
+    if name.endswith((".conf", ".ini")):
+        from .ini_programs import extract_ini
+
+        return extract_ini(path, source)
+    if name.endswith(".sh") or _shell_shebang(source):
+        from .shell_script import extract_script
+
+        return extract_script(path, source)
     return FileFacts(path=path)
+
+
+def _shell_shebang(source: bytes) -> bool:
+    """`#!/bin/sh`, `#!/usr/bin/env bash` ...: a shell script whatever its name."""
+    if not source.startswith(b"#!"):
+        return False
+    first = source[:100].split(b"\n", 1)[0]
+    return any(shell in first for shell in (b"sh", b"bash", b"dash", b"zsh"))
 
 
 def _wide_yaml(name: str, source: bytes) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+from ..lock_calls import is_lock_call, sql_takes_lock
 from ..model import FunctionFacts
 from .blocking import blocking_name, client_family
 from .names import ImportTable, chained_text, dotted_expr, last_part, resolves_into
@@ -28,6 +29,7 @@ class FunctionEvidence:
         self.sync_calls: list[tuple[str, ast.Call]] = []
         self.clients: dict[str, str] = {}  # local name -> package of a sync client
         self.forever_depth = 0
+        self.decorator_calls: set[int] = set()  # ids of the function's decorator calls
 
     def enter_while(self, test: ast.expr) -> None:
         if _is_forever(test):
@@ -57,6 +59,15 @@ class FunctionEvidence:
         elif method == "set" and _has_true_kwarg(node, "nx"):
             # SET key value NX EX ttl: the usual home-made Redis lock.
             self._took_lock(_first_string(node))
+        elif (
+            is_lock_call(method)
+            and not resolves_into(resolved, *LOCAL_LOCKS)
+            and id(node) not in self.decorator_calls  # a lock decorator counts as such
+        ):
+            # run_with_lock(...), pg_try_advisory_lock(...), select_for_update()
+            self._took_lock(_first_string(node))
+        elif method == "execute" and sql_takes_lock(node):
+            self._took_lock(None)
 
     def finish(self, position: Callable[[ast.AST], tuple[int, int]]) -> None:
         self.facts.blocking_calls = [(name, *position(node)) for name, node in self.blocking]

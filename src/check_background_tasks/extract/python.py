@@ -34,6 +34,7 @@ from . import (
     huey,
     job_calls,
     locked_scheduler,
+    process_sites,
     repeat_every,
     scheduler_settings,
     taskiq,
@@ -213,6 +214,8 @@ class Collector(ast.NodeVisitor):
         self.awaited_calls: set[int] = set()
         self.assigned_calls: dict[int, str] = {}  # id(call) -> the plain name bound to it
         self.stored_calls: set[int] = set()  # calls whose value an assignment stores
+        # (callee as written, enclosing function, under main guard, call): process_sites.py
+        self.call_log: process_sites.CallLog = []
         self.arms: list[branches.Arm] = []  # arms of if / try / match (branches.py)
 
     # --- scopes ------------------------------------------------------------------
@@ -265,6 +268,7 @@ class Collector(ast.NodeVisitor):
         facts.is_startup_hook = _looks_like_startup(node, self.ctx)
         self.functions.append(facts)
         evidence = FunctionEvidence(facts, self.ctx.imports)
+        evidence.decorator_calls = {id(d) for d in node.decorator_list}
         self.evidence.append(evidence)
         self.function_nodes.append((evidence, node))
         for dec in node.decorator_list:
@@ -422,11 +426,17 @@ class Collector(ast.NodeVisitor):
     def visit_If(self, node: ast.If) -> None:
         guard = _is_main_guard(node.test)
         checks_job = _asks_for_job(node.test)
-        self.main_guard += guard
         self.arms.extend(branches.arms_of(node))
         self.job_guard += checks_job
-        self.generic_visit(node)
-        self.main_guard -= guard
+        if not guard:
+            self.generic_visit(node)
+        else:
+            # only the body runs as a script; `else:` runs when the module is imported
+            self.visit(node.test)
+            self.main_guard += 1
+            self._visit_all(node.body)
+            self.main_guard -= 1
+            self._visit_all(node.orelse)
         self.job_guard -= checks_job
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
@@ -477,6 +487,8 @@ class Collector(ast.NodeVisitor):
         if self.evidence:
             awaited = id(node) in self.awaited_calls
             self.evidence[-1].call(node, resolved, awaited, self.lambdas > 0)
+        if func_text is not None:
+            self.call_log.append((func_text, self._enclosing_function(), self.main_guard > 0, node))
         if func_text is not None and last_part(func_text) in INTERESTING_CALLS:
             self.ctx.calls.append(self._site(node, func_text, resolved))
         if (node.args or node.keywords) and func_text is not None:
@@ -758,6 +770,15 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     facts.scheduler_settings = ctx.scheduler_settings
     facts.job_calls = ctx.job_calls
     facts.suppressions = scan_suppressions(source)
+    facts.processes = process_sites.collect(
+        ctx,
+        collector.functions,
+        collector.function_nodes,
+        collector.call_log,
+        tree,
+        source,
+        is_package,
+    )
     return facts
 
 

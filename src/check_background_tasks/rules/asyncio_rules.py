@@ -119,9 +119,12 @@ def replica_loop(self: Rule, project: Project, config: Config) -> Iterator[Findi
             what = "Thread"
             if linked.raw.enclosing is None:
                 started = "at module level (at import, in every process that imports it)"
+        runs = _where_it_runs(project, linked)
+        if runs is None:
+            continue  # one process: the loop runs once
         yield self.finding(
             f"{what} `{job.target}` loops forever with a sleep and is started {started}: a "
-            "home-made scheduler that runs on every replica; schedule it once (locked_scheduler"
+            f"home-made scheduler that {runs}; schedule it once (locked_scheduler"
             " or a distributed lock inside the loop) or run it in one dedicated process",
             job.location,
             related=[_definition_location(linked)],
@@ -148,14 +151,31 @@ def _repeat_every_started(self: Rule, project: Project, config: Config) -> Itera
             else f"is started by the start-up hook `{started_by}`"
         )
         decorator = dict(job.extra).get("decorator", "repeat_every").rpartition(".")[2]
+        runs = _where_it_runs(project, linked)
+        if runs is None:
+            continue  # one process: the loop runs once
         yield self.finding(
             f"`{job.target}` repeats {every} (`@{decorator}`) and {how}: a home-made "
-            "scheduler that runs on every replica; schedule it once (locked_scheduler or a "
+            f"scheduler that {runs}; schedule it once (locked_scheduler or a "
             "distributed lock inside the function) or run it in one dedicated process",
             job.location,
             related=[_definition_location(linked)],
             basis=f"{job.target}",
         )
+
+
+def _where_it_runs(project: Project, linked: LinkedJob) -> str | None:
+    """`runs on every replica`, `runs in 4 processes: ...`, or None when one process runs it
+    (deploy/processes.py)."""
+    schedulers = project.processes
+    if schedulers is None:
+        return "runs on every replica"
+    from ..deploy.schedulers import task_context
+
+    verdict = schedulers.task_verdict(linked, task_context(linked) or "function")
+    if verdict.status == "one":
+        return None
+    return verdict.runs() or "runs on every replica"
 
 
 BLOCKING_ADVICE = {

@@ -36,9 +36,16 @@ def _cronjobs(project: Project) -> Iterator[tuple[LinkedJob, dict]]:
                 yield linked, extra
 
 
-def _label(linked: LinkedJob) -> str:
-    name = linked.job.name
-    return f"CronJob '{name}'" if name else "CronJob"
+# Where a message names its CronJob. One template or base deployed to several
+# environments is one claim, though a release may name each copy differently
+# (`production-sync`, `staging-sync`): the label lists every name.
+LABEL = "\x00label\x00"
+
+
+def _label(names: set[str]) -> str:
+    if not names:
+        return "CronJob"
+    return "CronJob " + " / ".join(f"'{name}'" for name in sorted(names))
 
 
 def _basis(linked: LinkedJob, extra: dict, *more: str) -> str:
@@ -71,6 +78,7 @@ class _Claim:
     basis: str
     severity: str
     environments: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
     everywhere: bool = False  # also true of a copy read alone (no environment)
 
 
@@ -86,6 +94,8 @@ class Claims:
         claim = self.claims.get(key)
         if claim is None:
             claim = self.claims[key] = _Claim(message, location, basis, severity)
+        if linked.job.name:
+            claim.names.add(linked.job.name)
         environment = dict(linked.job.extra).get("environment")
         if isinstance(environment, str) and environment:
             claim.environments.add(environment)
@@ -96,8 +106,9 @@ class Claims:
 
     def findings(self) -> Iterator[Finding]:
         for claim in self.claims.values():
+            message = claim.message.replace(LABEL, _label(claim.names))
             finding = self.rule.finding(
-                claim.message + _where_deployed(claim), claim.location, basis=claim.basis
+                message + _where_deployed(claim), claim.location, basis=claim.basis
             )
             if claim.severity != finding.severity:
                 finding = replace(finding, severity=claim.severity)
@@ -158,7 +169,7 @@ def kubernetes_cronjob(self: Rule, project: Project, config: Config) -> Iterator
         runs = f" runs `{_short(command)}`" if command else ""
         claims.add(
             linked,
-            f"{_label(linked)}{runs} outside the application's scheduler, against this "
+            f"{LABEL}{runs} outside the application's scheduler, against this "
             "project's in-app scheduling policy (it bypasses the app's locks and can duplicate "
             "an in-app job); move it into the app's scheduler behind a distributed lock (e.g. "
             f"locked_scheduler) {way_out}",
@@ -203,7 +214,7 @@ def cronjob_concurrency_policy(self: Rule, project: Project, config: Config) -> 
         severity = "info" if gap is not None and gap >= RARE_OVERLAP else "warning"
         claims.add(
             linked,
-            f"{_label(linked)} {what}: a run that {longer} overlaps the next one and both work "
+            f"{LABEL} {what}: a run that {longer} overlaps the next one and both work "
             "on the same data; set concurrencyPolicy: Forbid (or Replace)",
             location,
             _basis(linked, extra),
@@ -262,7 +273,7 @@ def cronjob_missing_limits(self: Rule, project: Project, config: Config) -> Iter
         listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + f" or {missing[-1]}"
         claims.add(
             linked,
-            f"{_label(linked)} has no {listed}: {'; '.join(why)}; "
+            f"{LABEL} has no {listed}: {'; '.join(why)}; "
             f"set {'it' if len(missing) == 1 else 'them'}",
             linked.job.location,
             _basis(linked, extra, *missing),

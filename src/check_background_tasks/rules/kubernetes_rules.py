@@ -12,6 +12,7 @@ unknown count (templated replicas, a Procfile without a formation) is silent.
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -107,6 +108,7 @@ _CELERY_WORKER_VALUE_LETTERS = frozenset("AbflsSQXIcnPO")
 _HUEY_VALUE_LETTERS = frozenset("wkdmbcsLl")
 
 
+@functools.lru_cache(maxsize=4096)
 def _tokens(text: str) -> list[str]:
     """Shell words of a command line, with operators (``&&``, ``;``, ``|``) as words."""
     lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
@@ -376,11 +378,13 @@ def _copies(pw: PlacedWorkload, project: Project) -> Copies | None:
 WORKLOAD_TITLES = {"compose": "docker-compose service", "Procfile": "Procfile process type"}
 
 
-def _commands(pw: PlacedWorkload) -> list[str]:
-    commands = pw.workload.extra.get("commands")
-    if isinstance(commands, list) and commands:
-        return [c for c in commands if isinstance(c, str)]
-    return [pw.workload.command]
+def _commands(pw: PlacedWorkload, project: Project) -> list[tuple[str, tuple[str, Location] | None]]:
+    """The workload's command lines and those they hand over to (supervisord programs,
+    an entrypoint script's exec, the CMD of the image a compose service builds), each with
+    where it was handed over (None: the workload's own)."""
+    from ..deploy.processes import expanded_commands
+
+    return expanded_commands(project, pw)
 
 
 @rule(
@@ -392,11 +396,10 @@ def _commands(pw: PlacedWorkload) -> list[str]:
 )
 def scaled_scheduler_process(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
     for pw in project.workloads:
-        processes: list[Process] = []
-        for command in _commands(pw):
+        processes: dict[Process, tuple[str, Location] | None] = {}
+        for command, origin in _commands(pw, project):
             for process in scheduler_processes(command):
-                if process not in processes:
-                    processes.append(process)
+                processes.setdefault(process, origin)
         if not processes:
             continue
         copies = _copies(pw, project)
@@ -404,12 +407,13 @@ def scaled_scheduler_process(self: Rule, project: Project, config: Config) -> It
             continue
         workload = pw.workload
         title = WORKLOAD_TITLES.get(workload.kind, workload.kind)
-        for process in processes:
+        for process, origin in processes.items():
+            via = f" ({origin[0]}, {origin[1].file}:{origin[1].line})" if origin else ""
             yield self.finding(
-                f"{title} '{workload.name}' runs {process.label} {copies.how}: every "
+                f"{title} '{workload.name}' runs {process.label}{via} {copies.how}: every "
                 f"{copies.copy} sends every periodic task, so each one runs several times; "
                 + process.advice.format(unit=copies.unit),
                 pw.location,
-                related=copies.related,
+                related=(*copies.related, *([origin[1]] if origin else [])),
                 basis=f"{workload.kind}|{workload.namespace or ''}|{workload.name}|{process.label}",
             )

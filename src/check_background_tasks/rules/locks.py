@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..config import Config
-from ..link import Project
+from ..deploy.processes import Placement, Verdict
+from ..link import LinkedJob, Project
 from ..model import FileFacts, Finding, Location
 from .registry import Rule, rule
 
@@ -15,6 +17,7 @@ from .registry import Rule, rule
 # consumer (scaling it is BGT024).
 IN_PROCESS_KINDS = frozenset({"apscheduler", "apscheduler4"})
 SCHEDULER_KINDS = frozenset({"apscheduler", "apscheduler4", "locked_scheduler"})
+SCHEDULER_PACKAGES = ("apscheduler", "locked_scheduler")
 
 
 @rule(
@@ -24,6 +27,8 @@ SCHEDULER_KINDS = frozenset({"apscheduler", "apscheduler4", "locked_scheduler"})
     "an in-app periodic job has no distributed lock, so every replica runs it",
 )
 def unlocked_periodic_job(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
+    schedulers = project.processes
+    unlocked: list[LinkedJob] = []
     for linked in project.jobs:
         job = linked.job
         if job.kind not in IN_PROCESS_KINDS or not job.periodic or job.locked is not False:
@@ -32,18 +37,115 @@ def unlocked_periodic_job(self: Rule, project: Project, config: Config) -> Itera
             continue  # a wrapper's parameter: the jobs are at its call sites
         if str(dict(job.extra).get("scheduler_class", "")).endswith("BlockingScheduler"):
             continue  # a dedicated clock process (Heroku's clock.py), not the web app
-        label = f"'{job.name}'" if job.name else f"`{job.target}`"
-        func = (job.target or "?").rpartition(".")[2]
-        if linked.definition is None:
-            why = f"{func} is not defined in the scanned code, so no lock could be seen"
-        else:
-            why = f"{func} takes no distributed lock"
-        yield self.finding(
-            f"Job {label} runs on every replica: {why}; register it with locked_scheduler "
-            "(one run per tick) or guard it with a distributed lock (`with redis.lock(...)`)",
-            job.location,
-            basis=f"{job.kind}|{job.name}|{job.target}",
-        )
+        if _suppressed(project, job.location, self.code):
+            continue  # accepted at its own line
+        unlocked.append(linked)
+    groups: dict[str, list[LinkedJob]] = {}
+    for linked in unlocked:
+        scheduler = schedulers.scheduler_of(linked) if schedulers is not None else None
+        if scheduler is not None:
+            key = scheduler.identity
+        else:  # a scheduler handed in as a parameter: the same name in the same function
+            raw = linked.raw
+            key = f"local:{linked.facts.path}|{raw.enclosing}|{raw.scheduler or id(linked)}"
+        groups.setdefault(key, []).append(linked)
+    for key, jobs in groups.items():
+        verdict = schedulers.job_verdict(jobs[0]) if schedulers is not None else None
+        if verdict is not None and verdict.status == "one":
+            continue  # safe while it runs as one process (the inventory says why)
+        every = _periodic_jobs_of(project, schedulers, key)
+        if len(jobs) >= 2 and len(jobs) == len(every):
+            yield _scheduler_finding(self, project, key, jobs, verdict)
+            continue
+        for linked in jobs:
+            yield _job_finding(self, linked, verdict)
+
+
+def _why(linked: LinkedJob) -> str:
+    func = (linked.job.target or "?").rpartition(".")[2]
+    if linked.definition is None:
+        return f"{func} is not defined in the scanned code, so no lock could be seen"
+    return f"{func} takes no distributed lock"
+
+
+FIX = (
+    "register it with locked_scheduler (one run per tick) or guard it with a distributed "
+    "lock (`with redis.lock(...)`)"
+)
+
+
+def _label(linked: LinkedJob) -> str:
+    job = linked.job
+    return f"'{job.name}'" if job.name else f"`{job.target}`"
+
+
+def _job_finding(self: Rule, linked: LinkedJob, verdict: Verdict | None) -> Finding:
+    job = linked.job
+    runs = verdict.runs() if verdict is not None else None
+    if verdict is not None and verdict.status == "many":
+        runs = f"{runs}, so each tick runs it {verdict.count_text()}"
+    elif runs is None:
+        runs = "runs on every replica"
+    return self.finding(
+        f"Job {_label(linked)} {runs}: {_why(linked)}; {FIX}",
+        job.location,
+        basis=f"{job.kind}|{job.name}|{job.target}",
+    )
+
+
+def _scheduler_finding(
+    self: Rule, project: Project, key: str, jobs: list[LinkedJob], verdict: Verdict | None
+) -> Finding:
+    schedulers = project.processes
+    scheduler = schedulers.by_identity.get(key) if schedulers is not None else None
+    starts = scheduler.running_starts() if scheduler is not None else []
+    receiver = starts[0][1].receiver if starts else (jobs[0].raw.scheduler or "scheduler")
+    known = [(ff, site) for ff, site in starts if set(site.contexts) - {"function"}]
+    if len(known) == 1:  # where it is started at import, as a script or at start-up
+        starts = known
+    if len(starts) == 1:
+        ff, site = starts[0]
+        location = Location(ff.path, site.line, site.column)
+    else:
+        location = jobs[0].job.location
+    names = ", ".join(_label(linked) for linked in jobs[:6])
+    if len(jobs) > 6:
+        names += f" and {len(jobs) - 6} more"
+    runs = verdict.runs() if verdict is not None else None
+    if verdict is not None and verdict.status == "many":
+        runs = f"{runs}, so each tick runs every job {verdict.count_text()}"
+    elif runs is None:
+        runs = "runs on every replica (and in every worker process) that starts it"
+    return self.finding(
+        f"Scheduler `{receiver}` {runs}, and none of its {len(jobs)} periodic jobs takes a "
+        f"distributed lock ({names}); register them with locked_scheduler (one run per "
+        "tick) or guard each with a distributed lock (`with redis.lock(...)`)",
+        location,
+        related=[linked.job.location for linked in jobs],
+        basis=f"scheduler|{key}",
+    )
+
+
+def _periodic_jobs_of(project: Project, schedulers: Any, key: str) -> list[LinkedJob]:
+    """Every periodic job of the scheduler `key` names, locked or not."""
+    out = []
+    for linked in project.jobs:
+        if linked.job.kind not in IN_PROCESS_KINDS or not linked.job.periodic:
+            continue
+        scheduler = schedulers.scheduler_of(linked) if schedulers is not None else None
+        if scheduler is not None:
+            if scheduler.identity == key:
+                out.append(linked)
+        elif key == f"local:{linked.facts.path}|{linked.raw.enclosing}|{linked.raw.scheduler}":
+            out.append(linked)
+    return out
+
+
+def _suppressed(project: Project, location: Location, code: str) -> bool:
+    for ff in project.facts:
+        if ff.path == location.file:
+            return any(s.line == location.line and code in s.codes for s in ff.suppressions)
+    return False
 
 
 def _scheduler_kind(receiver: str, ff: FileFacts, project: Project) -> tuple[bool, str | None]:
@@ -72,21 +174,58 @@ def _scheduler_kind(receiver: str, ff: FileFacts, project: Project) -> tuple[boo
 )
 def scheduler_started_at_import(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
     for ff in project.facts:
-        for line, column, receiver, scheduler_class in ff.scheduler_starts:
-            if scheduler_class.endswith("BlockingScheduler"):
+        if ff.processes is None:
+            continue
+        for site in ff.processes.starts:
+            if site.enclosing is not None:
+                continue  # started by a call at import: _started_by_import_call says so
+            if "import" not in site.contexts or site.paused or site.gate:
+                continue  # a gated start runs the jobs in the elected process only
+            if site.scheduler_class.endswith("BlockingScheduler"):
                 continue  # a dedicated clock process: starting it is the module's purpose
-            is_scheduler, _kind = _scheduler_kind(receiver, ff, project)
+            if site.scheduler_class:
+                is_scheduler = any(k in site.scheduler_class for k in SCHEDULER_PACKAGES)
+            else:
+                is_scheduler, _kind = _scheduler_kind(site.receiver, ff, project)
             if not is_scheduler:
                 continue
+            verdict = _import_verdict(project, ff)
+            if verdict is not None and verdict.status == "one":
+                continue  # safe while the module is imported by one process only
+            module = ff.module or ff.path
             yield self.finding(
-                f"Scheduler `{receiver}` is started at import time: every process that imports "
-                f"{ff.module or ff.path} (each web or Celery worker, tests, scripts) starts its "
-                "own; call start() from the app's start-up hook (lifespan) or a dedicated "
-                "process",
-                Location(ff.path, line, column),
-                basis=f"{ff.module or ff.path}|{receiver}",
+                f"Scheduler `{site.receiver}` is started at import time: "
+                f"{_who_imports(module, verdict)}; call start() from the app's start-up hook "
+                "(lifespan) or a dedicated process",
+                Location(ff.path, site.line, site.column),
+                basis=f"{module}|{site.receiver}",
             )
         yield from _started_by_import_call(self, ff, project)
+
+
+def _gated(ff: FileFacts, line: int) -> bool:
+    """Is the start() at `line` of `ff` gated by a leader election (or started paused)?"""
+    starts = ff.processes.starts if ff.processes is not None else []
+    return any(site.line == line and (site.gate or site.paused) for site in starts)
+
+
+def _import_verdict(project: Project, ff: FileFacts) -> Verdict | None:
+    """How many processes import `ff` (deploy/processes.py), when the model knows it."""
+    schedulers = project.processes
+    if schedulers is None or not ff.module:
+        return None
+    verdict: Verdict = schedulers.verdict([Placement(ff.module, "import")])
+    return verdict
+
+
+def _who_imports(module: str, verdict: Verdict | None) -> str:
+    runs = verdict.runs() if verdict is not None else None
+    if runs is not None:
+        return f"{module} {runs.replace('runs in', 'is imported in', 1)}, each starting its own"
+    return (
+        f"every process that imports {module} (each web or Celery worker, tests, scripts) "
+        "starts its own"
+    )
 
 
 def _started_by_import_call(self: Rule, ff: FileFacts, project: Project) -> Iterator[Finding]:
@@ -97,12 +236,16 @@ def _started_by_import_call(self: Rule, ff: FileFacts, project: Project) -> Iter
     for line, column, callee, fn, defined_in in import_time_starts(ff, project):
         assert fn.starts_scheduler is not None
         receiver, start_line, start_column = fn.starts_scheduler
+        if _gated(defined_in, start_line):
+            continue  # a leader election decides which process runs the jobs
+        verdict = _import_verdict(project, ff)
+        if verdict is not None and verdict.status == "one":
+            continue  # safe while the module is imported by one process only
         yield self.finding(
             f"`{callee}()` runs at import time and starts scheduler `{receiver}` "
-            f"({fn.qualname} calls start() at {defined_in.path}:{start_line}): every process "
-            f"that imports {ff.module or ff.path} (each web or Celery worker, tests, scripts) "
-            "starts its own; call start() from the app's start-up hook (lifespan) or a "
-            "dedicated process",
+            f"({fn.qualname} calls start() at {defined_in.path}:{start_line}): "
+            f"{_who_imports(ff.module or ff.path, verdict)}; call start() from the app's "
+            "start-up hook (lifespan) or a dedicated process",
             Location(ff.path, line, column),
             related=[Location(defined_in.path, start_line, start_column)],
             basis=f"{ff.module or ff.path}|{callee}()",
