@@ -231,7 +231,7 @@ def test_local_repeat_every_started_from_the_lifespan(tmp_path):
     found = findings(tmp_path, files, code="BGT022")
     assert [(f.location.file, f.location.line) for f in found] == [("app/main.py", 8)]
     assert "repeats every 300 s (`@repeat_every`)" in found[0].message
-    assert "started by the start-up hook `app.main.lifespan`" in found[0].message
+    assert "started by the start-up code `app.main.lifespan`" in found[0].message
     repeats = [r for r in records(tmp_path / "again", files) if r["kind"] == "repeat_every"]
     assert [(r["target"], r["interval_seconds"], r.get("started_by")) for r in repeats] == [
         ("app.main.post_group_webhooks", 300.0, "app.main.lifespan"),
@@ -363,3 +363,29 @@ def test_thread_loop_of_a_script_main_is_listed_not_reported(tmp_path):
     }
     assert findings(tmp_path, files, code="BGT022") == []
     assert [r["kind"] for r in records(tmp_path / "again", files)] == ["loop"]
+
+
+def test_repeat_every_started_by_a_start_method_with_a_module_interval(tmp_path):
+    files = {
+        "app/__init__.py": "",
+        "app/runner.py": RUNNER,
+        "app/service.py": """
+            from app.runner import repeat_every
+
+            MINUTES_HOUR = 60
+
+            class SchedulerService:
+                @staticmethod
+                async def start():
+                    await run_hourly()
+
+            @repeat_every(minutes=MINUTES_HOUR)
+            def run_hourly():
+                ...
+            """,
+    }
+    found = findings(tmp_path, files, code="BGT022")
+    assert [f.message.split(":")[0] for f in found] == [
+        "`app.service.run_hourly` repeats every 3600 s (`@repeat_every`) and is started by the"
+        " start-up code `app.service.SchedulerService.start`"
+    ]

@@ -39,6 +39,8 @@ LIBRARY_DECORATORS = (
 )
 LIBRARY_INTERVAL = ("seconds", 1.0)
 TASK_STARTERS = frozenset({"create_task", "ensure_future"})
+# Start-up code besides the hooks, as BGT022 counts it (rules/asyncio_rules.py)
+STARTUP_NAMES = frozenset({"__init__", "start", "startup", "__aenter__"})
 UNKNOWN_INTERVAL = ("", 0.0)
 # A decorator imported from elsewhere is only a candidate when a number is given under
 # one of these names (`@repeat_every(minutes=5)`, not `@lru_cache(maxsize=128)`).
@@ -52,7 +54,7 @@ def collect(ctx: FileContext) -> None:
     for deco in ctx.decorated:
         _use(ctx, deco, local)
     for fn in ctx.functions:
-        if fn.is_startup_hook:
+        if fn.is_startup_hook or fn.qualname.rpartition(".")[2] in STARTUP_NAMES:
             fn.startup_calls = _calls_of(ctx, fn)
 
 

@@ -144,11 +144,12 @@ def _repeat_every_started(self: Rule, project: Project, config: Config) -> Itera
         if fn is not None and (fn.takes_lock or lock_decorated(fn, config.lock_decorators)):
             continue
         seconds = job.schedule.interval_seconds if job.schedule else None
-        every = f"every {seconds:g} s" if seconds else "forever"
+        written = job.schedule.text if job.schedule else ""
+        every = f"every {seconds:g} s" if seconds else f"(`{written}`)"
         how = (
             "is itself a start-up hook"
             if started_by == job.target
-            else f"is started by the start-up hook `{started_by}`"
+            else f"is started by the start-up code `{started_by}`"
         )
         decorator = dict(job.extra).get("decorator", "repeat_every").rpartition(".")[2]
         runs = _where_it_runs(project, linked)
