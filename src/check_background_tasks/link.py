@@ -338,6 +338,8 @@ def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
             target = resolve_target(raw.target, ff, table)
             if raw.target.how in ("command", "unknown", "variable"):
                 continue
+            if raw.target.how == "local" and "<locals>" in raw.target.value:
+                continue  # a function nested in one of the declaring module's own
             module = _defining_module(target, known_modules)
             if module is not None:
                 if module not in extracted:

@@ -483,12 +483,9 @@ def base_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
     types, transitively (a mixin such as `CoreSysAttributes` often lives in a file the
     prefilter skipped), so the method can be looked up. Nothing when no file returns a
     task it starts."""
-    if not any(ff.task_flow and any(r.creates for r in ff.task_flow.returns) for ff in facts):
+    names = _factory_names(facts)
+    if not names:
         return set()
-    from .link import SymbolTable
-
-    table = SymbolTable(facts)
-    names = {f.rpartition(".")[2] for f in find_factories(facts, table, ClassIndex(facts, table))}
     shapes: dict[str, ClassShape] = {}
     todo: list[str] = []
     for ff in facts:
@@ -521,6 +518,29 @@ def base_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
             continue
         todo += [*known.bases, *(t for t in known.attributes.values() if t)]
     return wanted
+
+
+def _factory_names(facts: list[FileFacts]) -> set[str]:
+    """Names that may be factories: those returning a start, and by name alone those
+    returning what one of them returns (more than find_factories says: this only decides
+    which files to read, cheaply, in every round)."""
+    names: set[str] = set()
+    chained: list[tuple[str, str]] = []
+    for ff in facts:
+        if ff.task_flow is None:
+            continue
+        for ret in ff.task_flow.returns:
+            name = ret.function.rpartition(".")[2]
+            if ret.creates:
+                names.add(name)
+            elif ret.callee:
+                chained.append((name, ret.callee.rpartition(".")[2]))
+    for _ in range(MAX_ROUNDS):
+        more = {name for name, callee in chained if callee in names and name not in names}
+        if not more:
+            break
+        names |= more
+    return names
 
 
 def _module_of(dotted: str, known_modules: set[str]) -> str | None:
