@@ -102,6 +102,37 @@ def test_one_python_process_in_a_dockerfile_is_silent(tmp_path: Path) -> None:
     assert got["count"] == 1 and any("Dockerfile:4" in e for e in got["evidence"])
 
 
+RUN_SCRIPT = """
+    import uvicorn
+
+    from app.main import app
+
+    if __name__ == "__main__":
+        uvicorn.run(app, host="0.0.0.0")
+    """
+
+
+def test_a_python_script_named_by_a_path_of_the_image_alone(tmp_path: Path) -> None:
+    """`git clone ... /opt/svc` in the image, then `python3 /opt/svc/run.py`: the one
+    project file called run.py is the script (Mylar's Dockerfile)."""
+    files = tree(
+        Dockerfile='FROM python:3.12-slim\nCMD ["python3", "/opt/svc/run.py"]\n',
+        **{"run.py": RUN_SCRIPT},
+    )
+    assert bgt020(tmp_path, files) == []
+    assert processes(tmp_path / "inv", files)["count"] == 1
+
+
+def test_a_script_name_two_project_files_share_stays_unknown(tmp_path: Path) -> None:
+    files = tree(
+        Dockerfile='FROM python:3.12-slim\nCMD ["python3", "/opt/svc/run.py"]\n',
+        **{"run.py": RUN_SCRIPT, "tools/run.py": "print('another')\n"},
+    )
+    found = bgt020(tmp_path, files)
+    assert len(found) == 1 and found[0].severity == "warning"
+    assert processes(tmp_path / "inv", files)["count"] is None
+
+
 def test_shell_form_cmd_and_web_concurrency(tmp_path: Path) -> None:
     files = tree(
         Dockerfile=dockerfile(

@@ -821,7 +821,9 @@ class Definitions:
             if module is None:
                 module = self.index.module_named(program.module, context)
         elif program.script:
-            path = self.index.find_path(program.script, context, lambda p: p.endswith(".py"))
+            path = self.index.find_path(
+                program.script, context, lambda p: p.endswith(".py"), by_name=True
+            )
             module = self.index.module_of_path(path)
         runner = Runner(
             "script",
