@@ -8,7 +8,10 @@ function that starts a scheduler (or a task loop): each way up ends
 - at a call made under a switch: gated;
 - under `if __name__ == "__main__"` of a script: a process someone starts on purpose;
 - anywhere else (module level, a start-up hook, a function nothing in the project calls,
-  a chain too long to follow): ungated.
+  a public method, which other modules may call on an instance, a function whose callers
+  were not all looked for, a chain too long to follow): ungated.
+
+Calls in test files are no way in: no deployment runs them.
 
 A start is *switch-gated* when no way up is ungated and at least one passes a switch: the
 deployment decides which processes set it (deploy/processes.py reads its value where a

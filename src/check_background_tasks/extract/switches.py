@@ -34,7 +34,7 @@ from .context import FileContext
 from .names import dotted_expr, resolves_into
 
 CONFIG_WORDS = frozenset({"settings", "config", "conf", "cfg", "configuration", "configs"})
-ENV_READS = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__"})
+ENV_READS = frozenset({"os.getenv", "os.environ.get"})
 MAPPING_METHODS = frozenset({"get", "getboolean", "getbool", "get_bool", "getint", "bool"})
 CONVERSIONS = frozenset({"bool", "int", "str", "float"})
 FOLDS = frozenset({"lower", "upper", "casefold"})
@@ -150,7 +150,7 @@ class SwitchReader:
     def _call_reading(self, node: ast.Call, depth: int) -> Reading | None:
         func = node.func
         resolved = self._resolved(func) or ""
-        if resolved in ENV_READS or resolved == "os.environ.get":
+        if resolved in ENV_READS:
             key = _string(node.args[0]) if node.args else None
             return self._named(key, "raw") if key else None
         if resolved == "decouple.config":
