@@ -123,6 +123,7 @@ _MODEL_CLASSES = frozenset(
         "Schedule",
         "StartSite",
         "Suppression",
+        "Switch",
         "TargetRef",
         "Workload",
     }

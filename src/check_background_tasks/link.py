@@ -112,6 +112,8 @@ class Project:
     module_imports: dict[str, list[str]] = field(default_factory=dict)
     scan_roots: list[str] = field(default_factory=list)  # names of the scanned directories
     processes: Any = None
+    # functions whose callers were looked for in every file (deploy/switches.py)
+    switch_searched: set[str] = field(default_factory=set)
 
     def definition(self, dotted: str | None) -> tuple[FunctionFacts, FileFacts] | None:
         if not dotted:
