@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import jsonschema
-from test_cli import SERVICE, run_cli, write
+from test_cli import DEPLOYED, SERVICE, run_cli, write
 
 from check_background_tasks.baseline import fingerprints, normalize_basis
 from check_background_tasks.model import Finding, Location
@@ -46,7 +46,7 @@ def test_baseline_survives_line_shifts_and_unrelated_renames(tmp_path, capsys):
 
 
 def test_only_new_findings_fail(tmp_path, capsys):
-    write(tmp_path, SERVICE)
+    write(tmp_path, DEPLOYED)
     run_cli(["svc", "--write-baseline", "b.json"], capsys)
     scheduler = tmp_path / "svc/scheduler.py"
     scheduler.write_text(scheduler.read_text() + SECOND_JOB)

@@ -34,6 +34,10 @@ SERVICE = {
         scheduler.add_job(refresh, "cron", hour=3, id="refresh")
         """,
 }
+# The same, deployed by a command the process model cannot read: how many processes run
+# the scheduler is unknown, and the unlocked job is a warning (with no deployment
+# description at all, as in SERVICE, it is info).
+DEPLOYED = {**SERVICE, "svc/Dockerfile": 'FROM python:3.12-slim\nCMD ["serve-the-app"]\n'}
 
 CLEAN = {
     "svc/__init__.py": "",
@@ -62,7 +66,7 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 
 def test_check_text_finds_the_unlocked_job(tmp_path, capsys):
-    write(tmp_path, SERVICE)
+    write(tmp_path, DEPLOYED)
     code, out, _ = run_cli(["svc", "--no-cache"], capsys)
     assert code == 1
     assert "svc/scheduler.py:5:1: BGT020" in out
@@ -118,7 +122,7 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path, capsys, args, said):
 
 
 def test_options_may_come_before_between_and_after_paths(tmp_path, capsys):
-    write(tmp_path, SERVICE)
+    write(tmp_path, DEPLOYED)
     (tmp_path / "more").mkdir()
     (tmp_path / "more/jobs.py").write_text(
         "from apscheduler.schedulers.background import BackgroundScheduler\n"
@@ -162,7 +166,7 @@ def test_help_lists_the_commands(capsys):
 
 
 def test_json_is_the_finding_contract(tmp_path, capsys):
-    write(tmp_path, SERVICE)
+    write(tmp_path, DEPLOYED)
     code, out, _ = run_cli(["svc", "--format", "json"], capsys)
     assert code == 1
     records = json.loads(out)
@@ -172,14 +176,14 @@ def test_json_is_the_finding_contract(tmp_path, capsys):
 
 
 def test_output_file_is_written(tmp_path, capsys):
-    write(tmp_path, SERVICE)
+    write(tmp_path, DEPLOYED)
     code, out, _ = run_cli(["svc", "--format", "json", "-o", "report.json"], capsys)
     assert code == 1 and out == ""
     assert json.loads((tmp_path / "report.json").read_text())[0]["code"] == "BGT020"
 
 
 def test_markdown_format(tmp_path, capsys):
-    write(tmp_path, SERVICE)
+    write(tmp_path, DEPLOYED)
     _, out, _ = run_cli(["svc", "--format", "markdown"], capsys)
     assert out.startswith("### check-background-tasks: 1 finding (1 warning)")
     assert "| Severity | Code | Location | Message |" in out
@@ -299,7 +303,7 @@ def test_output_to_a_fifo_is_written_through_not_replaced(tmp_path, capsys):
     import stat
     import threading
 
-    write(tmp_path, SERVICE)
+    write(tmp_path, DEPLOYED)
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received: list[bytes] = []

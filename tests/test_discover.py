@@ -128,3 +128,31 @@ def test_module_names_follow_packages_and_src_layouts(tmp_path):
     assert name("src/pkg/sub/__init__.py") == ("pkg.sub", True)
     assert name("scripts/tool.py") == ("scripts.tool", False)
     assert name("top.py") == ("top", False)
+
+
+VENDORED = {
+    "app/jobs.py": JOB,
+    # `pip install --target libs`: third-party code, each package beside its dist-info
+    "libs/engineio/async_client.py": JOB,
+    "libs/python_engineio-4.9.0.dist-info/METADATA": "Name: python-engineio\n",
+    "libs/six.py": JOB,
+    # a project's own package directory named like it, without installed metadata
+    "lib/tasks.py": JOB,
+}
+
+
+def test_installed_packages_vendored_into_the_project_are_not_read(tmp_path):
+    write_tree(tmp_path, VENDORED)
+    assert _names(tmp_path) == ["app/jobs.py", "lib/tasks.py"]
+
+
+def test_installed_packages_are_not_read_in_a_git_work_tree_either(tmp_path):
+    write_tree(tmp_path, VENDORED)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-A"], check=True)
+    assert _names(tmp_path) == ["app/jobs.py", "lib/tasks.py"]
+    # asked for by name, the directory is read: it is what the user wants checked
+    assert [f.display for f in discover([str(tmp_path / "libs")], [], cwd=tmp_path)[0]] == [
+        "libs/engineio/async_client.py",
+        "libs/six.py",
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_cli import SERVICE, run_cli, write
+from test_cli import DEPLOYED, run_cli, write
 
 from check_background_tasks.model import Finding, Location
 from check_background_tasks.report.github import annotation, escape_data, escape_property
@@ -40,7 +40,7 @@ def test_severity_levels():
 
 
 def test_cli_github_format(tmp_path, capsys):
-    write(tmp_path, SERVICE)
+    write(tmp_path, DEPLOYED)
     code, out, _ = run_cli(["svc", "--format", "github"], capsys)
     assert code == 1
     lines = out.splitlines()

@@ -397,3 +397,17 @@ def test_two_hundred_cron_jobs_are_quick() -> None:
     elapsed = time.perf_counter() - started
     assert found.groups
     assert elapsed < 0.5  # about 15 ms; this catches an expansion that lists every fire
+
+
+def test_per_component_overlays_of_one_environment_meet() -> None:
+    # thoth-style trees: <component>/overlays/<env>, one cluster per env
+    jobs = [
+        cron_job(f"c{i}", "0 0 1 * *", environment=f"component{i}/overlays/stage") for i in range(6)
+    ]
+    assert set(pileups.environments(jobs)) == {"overlays/stage"}
+    assert len(groups(jobs)) == 1
+    apart = [
+        *jobs[:3],
+        *(cron_job(f"p{i}", "0 0 1 * *", environment=f"c{i}/overlays/prod") for i in range(3)),
+    ]
+    assert groups(apart) == []

@@ -18,6 +18,11 @@ from pathlib import Path
 import pytest
 from helpers import SMALL_SERVICE
 
+# Deployed by a command the process model cannot read: how many processes run the
+# scheduler is unknown and its unlocked job is a warning (with no deployment description
+# at all, BGT020 would be info and the hook would pass).
+SERVICE = {**SMALL_SERVICE, "svc/Dockerfile": 'FROM python:3.12-slim\nCMD ["serve-the-app"]\n'}
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_PATHS = (
     "pyproject.toml",
@@ -143,8 +148,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory, hook_repo: Path, pre_commit_h
     of its own (it ignores PRE_COMMIT_HOME), and `install-hooks` fills the shared store
     that the `pre-commit run` tests below use."""
     base = tmp_path_factory.mktemp("projects")
-    check_project = project(base / "check", SMALL_SERVICE)
-    inventory_project = project(base / "inventory", {**SMALL_SERVICE, INVENTORY: "kind,name\n"})
+    check_project = project(base / "check", SERVICE)
+    inventory_project = project(base / "inventory", {**SERVICE, INVENTORY: "kind,name\n"})
     installer = project(base / "installer", {"x.py": ""}, hook_repo)
     procs = {
         "check": _pre_commit(
@@ -188,7 +193,7 @@ def test_try_repo_inventory_hook(runs):
 def test_check_hook_judges_the_whole_repository(tmp_path, runs, hook_repo, pre_commit_home):
     """Given only jobs.py, the hook still reads scheduler.py, where the job is declared."""
     assert runs["install"].returncode == 0, runs["install"].stdout + runs["install"].stderr
-    root = project(tmp_path / "p", SMALL_SERVICE, hook_repo)
+    root = project(tmp_path / "p", SERVICE, hook_repo)
     result = run_hook(root, pre_commit_home, "check-background-tasks", "svc/jobs.py")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "svc/scheduler.py:5:1: BGT020" in result.stdout
@@ -207,7 +212,7 @@ def test_check_hook_judges_the_whole_repository(tmp_path, runs, hook_repo, pre_c
 
 def test_inventory_hook_lifecycle(tmp_path, runs, hook_repo, pre_commit_home):
     assert runs["install"].returncode == 0
-    root = project(tmp_path / "p", SMALL_SERVICE, hook_repo)
+    root = project(tmp_path / "p", SERVICE, hook_repo)
     result = run_hook(root, pre_commit_home, "background-tasks-inventory")
     assert result.returncode == 1
     assert f"{INVENTORY} does not exist" in result.stdout

@@ -161,10 +161,23 @@ def test_heroku_may_set_web_concurrency_for_a_server_without_workers(tmp_path: P
     assert "Heroku" in found[0].message
 
 
-def test_bgt022_unknown_deployment_warns_as_before(tmp_path: Path) -> None:
+def test_bgt022_without_a_deployment_says_the_count_is_not_stated(tmp_path: Path) -> None:
     files = {"app/__init__.py": "", "app/main.py": LOOP_APP}
     found = findings(tmp_path, files, code="BGT022")
-    assert len(found) == 1 and "runs on every replica" in found[0].message
+    assert len(found) == 1 and found[0].severity == "info"
+    assert "runs in every process that starts it" in found[0].message
+    assert "not stated in this repository (no Dockerfile" in found[0].message
+
+
+def test_bgt022_with_a_deployment_the_model_cannot_read_still_warns(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/main.py": LOOP_APP,
+        "Dockerfile": 'FROM python:3.12\nCMD ["./start-the-app"]\n',
+    }
+    found = findings(tmp_path, files, code="BGT022")
+    assert len(found) == 1 and found[0].severity == "warning"
+    assert "could not be worked out: Dockerfile runs ./start-the-app" in found[0].message
 
 
 # ------------------------------------------------------------------------- BGT024

@@ -102,6 +102,37 @@ def test_one_python_process_in_a_dockerfile_is_silent(tmp_path: Path) -> None:
     assert got["count"] == 1 and any("Dockerfile:4" in e for e in got["evidence"])
 
 
+RUN_SCRIPT = """
+    import uvicorn
+
+    from app.main import app
+
+    if __name__ == "__main__":
+        uvicorn.run(app, host="0.0.0.0")
+    """
+
+
+def test_a_python_script_named_by_a_path_of_the_image_alone(tmp_path: Path) -> None:
+    """`git clone ... /opt/svc` in the image, then `python3 /opt/svc/run.py`: the one
+    project file called run.py is the script (Mylar's Dockerfile)."""
+    files = tree(
+        Dockerfile='FROM python:3.12-slim\nCMD ["python3", "/opt/svc/run.py"]\n',
+        **{"run.py": RUN_SCRIPT},
+    )
+    assert bgt020(tmp_path, files) == []
+    assert processes(tmp_path / "inv", files)["count"] == 1
+
+
+def test_a_script_name_two_project_files_share_stays_unknown(tmp_path: Path) -> None:
+    files = tree(
+        Dockerfile='FROM python:3.12-slim\nCMD ["python3", "/opt/svc/run.py"]\n',
+        **{"run.py": RUN_SCRIPT, "tools/run.py": "print('another')\n"},
+    )
+    found = bgt020(tmp_path, files)
+    assert len(found) == 1 and found[0].severity == "warning"
+    assert processes(tmp_path / "inv", files)["count"] is None
+
+
 def test_shell_form_cmd_and_web_concurrency(tmp_path: Path) -> None:
     files = tree(
         Dockerfile=dockerfile(
@@ -123,7 +154,10 @@ def test_workers_on_the_command_line_win_over_web_concurrency(tmp_path: Path) ->
 def test_a_command_the_model_cannot_read_is_unknown(tmp_path: Path) -> None:
     files = tree(Dockerfile=dockerfile('CMD ["./start-the-app"]'))
     found = bgt020(tmp_path, files)
-    assert len(found) == 1 and "runs on every replica" in found[0].message
+    assert len(found) == 1 and found[0].severity == "warning"
+    message = found[0].message
+    assert "runs in every process that starts it" in message and "every replica" not in message
+    assert "could not be worked out: Dockerfile runs ./start-the-app" in message
     assert processes(tmp_path / "inv", files)["count"] is None
 
 
@@ -133,7 +167,8 @@ def test_an_entry_that_does_not_load_the_scheduler_says_nothing_of_it(tmp_path: 
         **{"app/other.py": "print('hello')\n"},
     )
     found = bgt020(tmp_path, files)
-    assert len(found) == 1 and "every replica" in found[0].message  # unknown, not "one"
+    assert len(found) == 1 and found[0].severity == "warning"  # unknown, not "one"
+    assert "none of the processes the repository defines was seen to start it" in (found[0].message)
 
 
 # --------------------------------------------------------------- entry scripts
@@ -321,7 +356,8 @@ def test_kubernetes_replicas_times_gunicorn_config_workers(tmp_path: Path) -> No
 def test_kubernetes_args_only_leave_the_command_unknown(tmp_path: Path) -> None:
     files = tree(**{"deploy/web.yaml": deployment(3, None)})
     found = bgt020(tmp_path, files)
-    assert len(found) == 1 and "every replica" in found[0].message
+    assert len(found) == 1 and found[0].severity == "warning"
+    assert "Deployment 'web' runs the image's command" in found[0].message
 
 
 def test_cpu_count_workers_are_more_than_one(tmp_path: Path) -> None:

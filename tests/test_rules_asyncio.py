@@ -92,7 +92,7 @@ def test_replica_loop_started_at_startup_cross_file(tmp_path: Path, shape: str) 
     assert len(found) == 1, shape
     assert found[0].location.file == "app/main.py"
     assert "app.tasks.refresh_cache_forever" in found[0].message
-    assert "every replica" in found[0].message
+    assert "runs in every process that starts it" in found[0].message
     assert found[0].related[0].file == "app/tasks.py"
 
 

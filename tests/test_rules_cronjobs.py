@@ -305,3 +305,34 @@ def test_one_template_named_per_release_is_one_claim(tmp_path: Path) -> None:
     assert finding.message.endswith(
         "(deployed in environments release production, release staging)"
     )
+
+
+def test_replace_ends_a_hung_run_only_as_soon_as_the_next_tick(tmp_path: Path) -> None:
+    # a weekly backup under Replace: a hung dump runs for a week, with nothing to alert on
+    text = cron(
+        **{
+            "  concurrencyPolicy:__Forbid": "  concurrencyPolicy: Replace",
+            "      activeDeadlineSeconds:__600": "",
+        }
+    ).replace('"*/5 * * * *"', '"0 3 * * 0"')
+    found = one(run(tmp_path, {"k8s/cron.yaml": text}, "BGT012"))
+    assert "a hung run goes on until the next tick replaces it, 7 days later" in found.message
+    assert found.severity == "warning"
+
+
+def test_init_containers_need_limits_too(tmp_path: Path) -> None:
+    text = SAFE_CRONJOB.replace(
+        "          restartPolicy: Never\n",
+        "          restartPolicy: Never\n"
+        "          initContainers:\n"
+        "            - name: fetch\n"
+        "              image: curl:1\n",
+    )
+    found = one(run(tmp_path, {"k8s/cron.yaml": text}, "BGT012"))
+    assert "has no resources.limits (init container 'fetch'):" in found.message
+
+
+def test_a_monthly_gap_is_measured_over_february(tmp_path: Path) -> None:
+    text = BAD_CRONJOB.replace('"*/5 * * * *"', '"0 5 3 * *"')
+    found = one(run(tmp_path, {"k8s/cron.yaml": text}, "BGT011"))
+    assert "takes longer than 29 days" in found.message  # Feb 3 to Mar 3, 2024

@@ -126,3 +126,34 @@ def test_an_unknown_call_is_not_seen_through(tmp_path: Path) -> None:
     files = {"app/__init__.py": "", "app/sched.py": WRAPPED.format(wrapped="make_job(sync)")}
     [record] = records(tmp_path, files)
     assert record["target"] == "app.sched.make_job"
+
+
+def test_a_method_of_an_instance_built_in_place_is_its_class_method(tmp_path: Path) -> None:
+    files = {
+        "svc/__init__.py": "",
+        "svc/service.py": """
+            class BackgroundService:
+                def __init__(self, app):
+                    self.app = app
+
+                def process_future_tasks(self):
+                    return 1
+            """,
+        "svc/sched.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+            from svc.service import BackgroundService
+
+            scheduler = BackgroundScheduler()
+            scheduler.add_job(BackgroundService(None).process_future_tasks, "interval", seconds=5)
+            scheduler.add_job(make_service(None).process_future_tasks, "interval", seconds=5)
+            """,
+    }
+    targets = [r["target"] for r in records(tmp_path, files)]
+    # a class (capitalised) built for the job names its method; another call's result
+    # (a factory that may return anything) stays as written
+    assert targets == [
+        "svc.service.BackgroundService.process_future_tasks",
+        "make_service(None).process_future_tasks",
+    ]
+    messages = [f.message for f in findings(tmp_path, {}, code="BGT020")]
+    assert not any("BackgroundService" in m and "not defined" in m for m in messages)

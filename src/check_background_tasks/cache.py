@@ -124,6 +124,7 @@ _MODEL_CLASSES = frozenset(
         "Schedule",
         "StartSite",
         "Suppression",
+        "Switch",
         "TargetRef",
         "TaskCall",
         "TaskFlow",

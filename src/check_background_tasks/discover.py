@@ -94,6 +94,31 @@ def _skipped_name(name: str) -> bool:
     return name in SKIP_DIRS or name.endswith(".egg-info")
 
 
+def _is_dist_info(name: str) -> bool:
+    return name.endswith(".dist-info")
+
+
+def _installed_package_dirs(names: list[str]) -> set[str]:
+    """Directories below the root that hold installed packages: third-party code vendored
+    with `pip install --target`, whose findings no one here can act on (bazarr's libs/
+    has 112 of them). Known by the `*.dist-info` pip leaves beside each package."""
+    out: set[str] = set()
+    for rel in names:
+        if ".dist-info/" not in rel:
+            continue
+        parts = rel.split("/")
+        for i, part in enumerate(parts[:-1]):
+            if i > 0 and _is_dist_info(part):
+                out.add("/".join(parts[:i]))
+                break
+    return out
+
+
+def _under_any(rel: str, directories: set[str]) -> bool:
+    parts = rel.split("/")
+    return any("/".join(parts[:i]) in directories for i in range(1, len(parts)))
+
+
 def _inside(path: str, root_real: Path) -> bool:
     try:
         real = Path(path).resolve()
@@ -154,9 +179,12 @@ def _walk(root: str) -> tuple[list[str], set[str]]:
             entries = list(os.scandir(directory))
         except OSError:
             continue
-        # Any virtualenv, whatever its name (the scanned root itself is always read).
+        # Any virtualenv, whatever its name, and installed packages vendored into the
+        # project (`pip install --target libs`: a `*.dist-info` beside them); the scanned
+        # root itself is always read.
         if directory != root and any(
-            e.name == "pyvenv.cfg" and os.path.exists(e.path) for e in entries
+            (e.name == "pyvenv.cfg" and os.path.exists(e.path)) or _is_dist_info(e.name)
+            for e in entries
         ):
             continue
         for entry in entries:
@@ -232,11 +260,14 @@ def _finish(
         if names is None:
             names, regular = _walk(root)
         prefix = root.rstrip(os.sep) + os.sep
+        vendored = _installed_package_dirs(names)
         for rel in names:
             if not is_candidate_name(rel.rsplit("/", 1)[-1]):
                 continue
             parts = rel.split("/")
             if any(_skipped_name(p) for p in parts[:-1]):
+                continue
+            if vendored and _under_any(rel, vendored):
                 continue
             if exclude and _excluded(rel, exclude):
                 continue

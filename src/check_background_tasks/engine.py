@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -404,6 +405,7 @@ def scan(
     facts, module_imports = _extract_for_processes(
         facts, planner, workers, python_files, cwd, files
     )
+    facts, switch_searched = _search_switch_callers(facts, planner, workers)
     facts.sort(key=lambda ff: ff.path)
     if cache is not None:
         cache.save()  # before linking: nothing downstream may mutate what we store
@@ -412,6 +414,7 @@ def scan(
     project = link(facts, config)
     project.python_files = python_files
     project.module_imports = module_imports
+    project.switch_searched = switch_searched
     project.scan_roots = sorted(
         {os.path.basename(os.path.realpath(root)) for root in {f.root for f in files}}
     )
@@ -469,6 +472,78 @@ def _extract_for_processes(
     if not any(ff.workloads for ff in facts):
         return facts, {}
     return facts, preparation.import_graph(facts, read_imports)
+
+
+# A switch claim rests on the callers of a few functions; a name in more files than this
+# is too common to look for (the claim is then not made).
+MAX_SWITCH_CALLER_FILES = 40
+MIN_SEARCHED_NAME = 4
+
+
+def _search_switch_callers(
+    facts: list[FileFacts], planner: _Planner, jobs: int
+) -> tuple[list[FileFacts], set[str]]:
+    """Extract the files that may call a function a switch claim rests on
+    (deploy/switches.py): a scheduler started only where a configuration switch holds is
+    said so only when every caller of the functions on the way was read. Returns the
+    facts and the functions whose callers were looked for in every file."""
+    from .deploy.schedulers import is_test_file
+    from .deploy.switches import claim_functions
+
+    searched: set[str] = set()
+    if not any(ff.processes is not None and ff.processes.call_switches for ff in facts):
+        return facts, searched  # no call runs under a switch: no claim to check
+    for _ in range(MAX_LINK_ROUNDS):
+        read = {ff.path for ff in facts}
+        wanted = claim_functions(_switch_project(facts)) - searched
+        if not wanted:
+            break
+        unread = [
+            t for t in planner.python if t.display not in read and not is_test_file(t.display)
+        ]
+        names = {dotted: _searched_name(dotted) for dotted in wanted}
+        calls = {d: _call_pattern(name) for d, name in names.items() if name}
+        hits: dict[str, list[Task]] = {dotted: [] for dotted in calls}
+        for task in unread:
+            source = _bytes(task)
+            for dotted, found in hits.items():
+                if len(found) > MAX_SWITCH_CALLER_FILES or names[dotted] not in source:
+                    continue
+                if calls[dotted].search(source):
+                    found.append(task)
+        more: dict[str, Task] = {}
+        for dotted, found in hits.items():
+            if len(found) <= MAX_SWITCH_CALLER_FILES:
+                searched.add(dotted)
+                more.update((t.display, t) for t in found)
+        tasks = list(more.values())
+        if not tasks:
+            continue
+        cached = [planner.cached_facts(t) for t in tasks]
+        todo = [t for t, ff in zip(tasks, cached, strict=True) if ff is None]
+        fresh = extract_all(todo, jobs)
+        planner.record(todo, fresh)
+        facts = facts + [ff for ff in cached if ff is not None] + fresh
+    return facts, searched
+
+
+def _searched_name(dotted: str) -> bytes:
+    """The name a caller writes: a function's, or a constructor's class."""
+    parts = dotted.split(".")
+    name = parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else parts[-1]
+    return name.encode() if len(name) >= MIN_SEARCHED_NAME else b""
+
+
+def _call_pattern(name: bytes) -> re.Pattern[bytes]:
+    """`name(` as a call (also `module.name(`), not `def name(` nor `rename(`."""
+    return re.compile(rb"(?<!def )\b" + re.escape(name) + rb"\s*\(")
+
+
+def _switch_project(facts: list[FileFacts]) -> Project:
+    from .link import SymbolTable
+
+    table = SymbolTable(facts)
+    return Project(facts=facts, jobs=[], functions=table.functions, modules=table.modules)
 
 
 def _bytes(task: Task) -> bytes:

@@ -141,6 +141,27 @@ class Workload:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Switch:
+    """A configuration switch some code runs under: `if app.config["RUN_SCHEDULER"]:`,
+    `if not should_start(app): return` (extract/switches.py). The deployment decides which
+    processes set it, so what it gates is a deliberate per-process choice."""
+
+    name: str  # the setting or variable read: RUN_SCHEDULER (empty while `call` is unresolved)
+    text: str  # the test as written, shortened: `not should_start_apscheduler(app)`
+    path: str  # where the test is
+    line: int
+    negated: bool = False  # the code runs where the setting is off
+    # how a value read from the environment decides: "words" (true/1/yes ... false/0/no),
+    # "raw" (an os.environ string: anything non-empty is on), "equals" (one of `values`),
+    # "opaque" (cannot be worked out from the value)
+    how: str = "words"
+    values: tuple[str, ...] = ()
+    fold: bool = False  # compared case-insensitively (`.lower() == "true"`)
+    via: str = ""  # the project function whose body reads it: `should_start_apscheduler()`
+    call: str = ""  # an imported project function to resolve project-wide (deploy/switches.py)
+
+
 @dataclass
 class StartSite:
     """A `scheduler.start()` call, with what decides which processes make it (deploy/)."""
@@ -160,6 +181,7 @@ class StartSite:
     paused: bool = False  # start(paused=True)
     gate: str | None = None  # the leader election deciding whether this process runs jobs
     gate_line: int = 0
+    switch: Switch | None = None  # a configuration switch the call itself runs under
 
 
 @dataclass
@@ -181,8 +203,15 @@ class ProcessFacts:
     job_schedulers: list[tuple[int, int, str]] = field(default_factory=list)  # (line, col, id)
     roots: dict[str, list[str]] = field(default_factory=dict)  # context -> dotted callees
     launches: list[Launch] = field(default_factory=list)
-    calls: dict[str, list[str]] = field(default_factory=dict)  # qualname -> project callees
+    # qualname -> project callees; "<module>" / "<main>": calls at module level / under the
+    # main guard (in a script, also the callees of other top-level packages it imports)
+    calls: dict[str, list[str]] = field(default_factory=dict)
     leader_checks: dict[str, int] = field(default_factory=dict)  # qualname -> line of the check
+    # Configuration switches (extract/switches.py): scope -> {callee: the switch every call
+    # of it there runs under}; scope is a function's qualname, "<module>" or "<main>"
+    call_switches: dict[str, dict[str, Switch]] = field(default_factory=dict)
+    switch_functions: dict[str, Switch] = field(default_factory=dict)  # body returns a reading
+    task_switches: dict[tuple[int, int], Switch] = field(default_factory=dict)  # task starts
     settings: dict[str, Any] = field(default_factory=dict)  # a gunicorn config file's settings
     imports: list[str] = field(default_factory=list)  # modules imported (absolute, dotted)
     # Only `imports` is known: the file was not parsed, its import lines were read for the

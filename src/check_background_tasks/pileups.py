@@ -85,6 +85,15 @@ def _env_name(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _shared_environment(name: str | None) -> str | None:
+    """Per-component overlays of one environment share its cluster: `cve-update/overlays/
+    stage` and `graph-refresh/overlays/stage` both deploy to `overlays/stage`, so their
+    jobs compete there (the other rules name each overlay by its own directory)."""
+    if name is None or "/overlays/" not in f"/{name}":
+        return name
+    return "overlays/" + f"/{name}".rpartition("/overlays/")[2]
+
+
 def environments(jobs: Sequence[Job]) -> list[str | None]:
     """Each job's environment, or None when it belongs to no known one.
 
@@ -93,7 +102,7 @@ def environments(jobs: Sequence[Job]) -> list[str | None]:
     their copies live (`deploy.environments`), as the deploy stage itself does.
     """
     extras = [dict(job.extra) for job in jobs]
-    out = [_env_name(extra.get("environment")) for extra in extras]
+    out = [_shared_environment(_env_name(extra.get("environment"))) for extra in extras]
     unlabelled = [
         i
         for i, (job, extra) in enumerate(zip(jobs, extras, strict=True))

@@ -9,16 +9,17 @@ from functools import lru_cache
 from .model import Schedule
 
 DAY = 86_400.0
-# Fires looked at: enough for the gaps of a daily or weekly pattern, cheap for a minutely
-# one (cronsim takes about 10 µs a fire).
-_MAX_FIRES = 120
-_WINDOW = timedelta(days=62)
+# Fires looked at: a year's worth for a monthly pattern (February makes the shortest
+# month), enough for the gaps of a daily or weekly one, and cheap for a minutely one
+# (cronsim takes about 10 µs a fire; a minutely cron stops at its second fire).
+_MAX_FIRES = 400
+_WINDOW = timedelta(days=400)
 _START = datetime(2024, 1, 1, tzinfo=timezone.utc)  # fixed: the same answer on every run
 
 
 def min_gap_seconds(schedule: Schedule | None) -> float | None:
     """Seconds between the two closest runs, or None when unknown (templated, invalid,
-    a one-off). A schedule that fires once or never in two months has a gap of that window."""
+    a one-off). A schedule that fires once or never in 400 days has a gap of that window."""
     if schedule is None or not schedule.resolved or schedule.error:
         return None
     if schedule.interval_seconds:

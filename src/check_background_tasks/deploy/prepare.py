@@ -125,6 +125,10 @@ def _callee_modules(facts: list[FileFacts], known: set[str]) -> set[str]:
             found = table.functions.get(resolve_target(raw.target, ff, table))
             if found is None or found[0].takes_lock or found[1].processes is None:
                 continue
+            if raw.kind == "create_task" and not found[0].loops_forever_with_sleep:
+                # only a replica loop (BGT022) asks about its lock; reading the helpers of
+                # every task an asyncio program starts cost prefect 20 modules (0.5 s cold)
+                continue
             for callee in found[1].processes.calls.get(found[0].qualname, []):
                 module = _module_of(callee, known)
                 if module and module not in extracted:

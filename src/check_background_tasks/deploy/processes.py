@@ -35,6 +35,7 @@ from typing import Any
 
 from ..link import PlacedWorkload, Project
 from ..model import FileFacts, Location, StartSite, Workload
+from ..switch_values import state
 from .commands import (
     ONE,
     UNBOUNDED,
@@ -47,6 +48,7 @@ from .commands import (
     words_of,
 )
 from .imports import closure
+from .switches import Gate
 
 YES, MAYBE, NO, UNKNOWN = "yes", "maybe", "no", "unknown"
 RANK = {NO: 0, MAYBE: 1, UNKNOWN: 2, YES: 3}
@@ -122,6 +124,7 @@ class Runner:
     dynamic: bool = False  # loads modules nobody names (Django apps, Celery autodiscovery)
     preload: bool = False  # the app is imported once in a master, then forked
     per_copy: Count = ONE  # processes per copy that load the module
+    env: dict[str, str] | None = None  # the environment it runs with, as far as it is seen
 
 
 @dataclass
@@ -144,6 +147,7 @@ class Placement:
     module: str
     context: str
     via: str | None = None
+    gate: Gate | None = None  # a configuration switch every way into it passes
 
 
 @dataclass
@@ -153,6 +157,12 @@ class Verdict:
     where: str = ""  # the process definition that runs it ("docker-compose service 'web'")
     evidence: list[str] = field(default_factory=list)  # "file:line what"
     note: str = ""  # why unknown, or how the one process was found
+    # A configuration switch every way into it passes (deploy/switches.py): the deployment
+    # decides which processes start it. `switch_on`: where a process sets it (evidence).
+    gate: Gate | None = None
+    switch_on: list[str] = field(default_factory=list)
+    # Why the count is not in the repository at all: no process definition runs its code.
+    undeployed: str = ""
 
     def describe(self) -> str:
         """`12 processes: 3 replicas (k8s/web.yaml:9) x 4 gunicorn workers (...)`."""
@@ -170,7 +180,8 @@ class Verdict:
         if self.count is None or self.status == "one":
             return None
         if self.status == "many":
-            return f"runs in {self.describe()}"
+            on = f", where {self.switch_on[0]}" if self.switch_on else ""
+            return f"runs in {self.describe()}{on}"
         why = self.count.why()
         return f"may run in several processes: {why}, a number set at run time"
 
@@ -189,6 +200,12 @@ class Verdict:
             out["process"] = self.where
         if self.note:
             out["note"] = self.note
+        if self.gate is not None:
+            switch = self.gate.switch
+            out["switch"] = f"{switch.name} ({switch.path}:{switch.line})"
+            out["evidence"] = [*self.evidence, *self.switch_on]
+        if self.undeployed:
+            out["note"] = f"not stated in this repository: {self.undeployed}"
         return out
 
 
@@ -384,7 +401,7 @@ class Definitions:
                         if image_name
                         else "the image's command"
                     )
-                    definition.runners.append(Runner("unknown", what, None))
+                    definition.runners.append(Runner("unknown", what, None, env=env))
             else:
                 context = _compose_context(build, base_dir)
                 source = image_argv or where
@@ -420,7 +437,8 @@ class Definitions:
                 )
             else:
                 # the image's own command (not in this repository's view) or args for it
-                definition.runners.append(Runner("unknown", "the image's command", None))
+                unknown = Runner("unknown", "the image's command", None, env=dict(env or {}))
+                definition.runners.append(unknown)
             self.defs.append(definition)
 
     def _procfiles(self, workloads: list[PlacedWorkload]) -> None:
@@ -459,7 +477,10 @@ class Definitions:
                     definition, argv, dict(w.extra.get("env") or {}), _dir(pw.file), where, w
                 )
             else:
-                definition.runners.append(Runner("unknown", "the base image's command", None))
+                env = dict(w.extra.get("env") or {})
+                definition.runners.append(
+                    Runner("unknown", "the base image's command", None, env=env)
+                )
             self.defs.append(definition)
 
     # --- commands ------------------------------------------------------------------
@@ -488,6 +509,22 @@ class Definitions:
         dockerfile: Workload | None = None,
     ) -> None:
         env = {**env, **dict(program.env)}
+        before = len(definition.runners)
+        self._add(definition, program, env, context, where, depth, dockerfile)
+        for runner in definition.runners[before:]:
+            if runner.env is None:  # a runner of an inner program keeps its own
+                runner.env = env
+
+    def _add(
+        self,
+        definition: ProcessDef,
+        program: Program,
+        env: dict[str, str],
+        context: str,
+        where: str,
+        depth: int,
+        dockerfile: Workload | None,
+    ) -> None:
         kind = program.kind
         if kind == "other":
             definition.other = True
@@ -784,7 +821,9 @@ class Definitions:
             if module is None:
                 module = self.index.module_named(program.module, context)
         elif program.script:
-            path = self.index.find_path(program.script, context, lambda p: p.endswith(".py"))
+            path = self.index.find_path(
+                program.script, context, lambda p: p.endswith(".py"), by_name=True
+            )
             module = self.index.module_of_path(path)
         runner = Runner(
             "script",
@@ -1010,29 +1049,76 @@ class ProcessModel:
         self.definitions = Definitions(self.index)
         self.systems = self.definitions.systems()
         self.has_definitions = any(d.runners for defs in self.systems.values() for d in defs)
+        self.undeployed = "" if self.has_definitions else self._undeployed(project)
+
+    def _undeployed(self, project: Project) -> str:
+        """Why the repository says nothing of how many processes run its code, or "" when
+        it holds process definitions the model could not tie to the code (supervisord and
+        uWSGI configurations it reads only when a container runs them)."""
+        if any(pw.workload.kind in ("supervisord", "uwsgi") for pw in project.workloads):
+            return ""
+        labels = [d.label for d in self.definitions.defs]
+        if not labels:
+            return "no Dockerfile, compose file, Procfile or Kubernetes workload found"
+        shown = ", ".join(labels[:2]) + (" and others" if len(labels) > 2 else "")
+        runs = "runs another program" if len(labels) == 1 else "run other programs"
+        return (
+            "no Dockerfile, compose file, Procfile or Kubernetes workload runs its Python "
+            f"code; {shown} {runs}"
+        )
 
     def verdict(self, placements: list[Placement]) -> Verdict:
+        found = self._verdict(placements)
+        found.gate = _common_gate(placements)
+        found.undeployed = self.undeployed
+        return found
+
+    def _status(
+        self, definition: ProcessDef, runner: Runner, placement: Placement
+    ) -> tuple[str, str | None]:
+        """(does `runner` make code at `placement` run, where its switch is set on)."""
+        found = reach(self.index, runner, placement)
+        gate = placement.gate
+        if found == NO or gate is None or placement.context == "main":
+            return found, None
+        decided = state(gate.switch, runner.env or {})
+        if decided is None:
+            # set or not where the deployment decides: not a known start, nor a known miss
+            return (MAYBE if found == YES else found), None
+        on, name, value = decided
+        if not on:
+            return NO, None  # the process sets the switch off: it does not start it
+        where = f"{definition.location.file}:{definition.location.line}"
+        return found, f"{definition.label} runs with `{name}={value}` ({where})"
+
+    def _verdict(self, placements: list[Placement]) -> Verdict:
         if not placements:
             return Verdict("unknown", note="where it starts is not known")
         if not self.has_definitions:
             return Verdict("unknown", note="no process definition runs the project's code")
         best_many: tuple[Count, ProcessDef, Runner, Placement] | None = None
+        best_on: str | None = None
         # a process known to run it, in a number of copies set only at run time
         unsized: tuple[Count, ProcessDef, Runner, Placement] | None = None
         seen_running = False
         uncertain: list[str] = []
+        switched_on: list[str] = []  # processes that may start it and set its switch on
         for system, defs in sorted(self.systems.items()):
             total_yes: Count | None = None
             total_all: Count | None = None
             for definition in defs:
                 for runner in definition.runners:
-                    status, placement = NO, placements[0]
+                    status, placement, on = NO, placements[0], None
                     for candidate in placements:
-                        found = reach(self.index, runner, candidate)
+                        found, switched = self._status(definition, runner, candidate)
                         if RANK[found] > RANK[status]:
-                            status, placement = found, candidate
+                            status, placement, on = found, candidate, switched
+                        elif RANK[found] == RANK[status] and on is None:
+                            on = switched  # the same, through a switch it sets on
                     if status == NO:
                         continue
+                    if on is not None and on not in switched_on:
+                        switched_on.append(on)
                     count = self._count(definition, runner, placement)
                     if status == UNKNOWN:
                         uncertain.append(f"{definition.label} runs {runner.what}")
@@ -1044,6 +1130,7 @@ class ProcessModel:
                         total_yes = _add(total_yes, count)
                         if count.low > 1 and (best_many is None or count.low > best_many[0].low):
                             best_many = (count, definition, runner, placement)
+                            best_on = on
                         elif count.high is None and count.evidence and unsized is None:
                             unsized = (count, definition, runner, placement)
             if total_all is not None and (total_all.high is None or total_all.high > 1):
@@ -1057,14 +1144,26 @@ class ProcessModel:
                 where=f"{definition.label} ({runner.what})",
                 evidence=_evidence(count),
                 note=placement.via or "",
+                switch_on=[best_on] if best_on else [],
             )
+        verdict = self._not_many(placements, seen_running, uncertain, unsized)
+        verdict.switch_on = switched_on
+        return verdict
+
+    def _not_many(
+        self,
+        placements: list[Placement],
+        seen_running: bool,
+        uncertain: list[str],
+        unsized: tuple[Count, ProcessDef, Runner, Placement] | None,
+    ) -> Verdict:
         if seen_running and not uncertain:
-            one = Count(1, 1)
             for defs in self.systems.values():
                 for definition in defs:
                     for runner in definition.runners:
                         for placement in placements:
-                            if reach(self.index, runner, placement) in (YES, MAYBE):
+                            status, _ = self._status(definition, runner, placement)
+                            if status in (YES, MAYBE):
                                 one = self._count(definition, runner, placement)
                                 return Verdict(
                                     "one",
@@ -1091,6 +1190,14 @@ class ProcessModel:
         return definition.copies.times(per_copy)
 
 
+def _common_gate(placements: list[Placement]) -> Gate | None:
+    """The switch every placement passes (a script's main guard aside), if any."""
+    gated = [p for p in placements if p.context != "main"]
+    if not gated or any(p.gate is None for p in gated):
+        return None
+    return gated[0].gate
+
+
 def _add(total: Count | None, count: Count) -> Count:
     return count if total is None else total.plus(count)
 
@@ -1103,14 +1210,19 @@ def _evidence(count: Count) -> list[str]:
 
 
 def start_placements(
-    project: Project, ff: FileFacts, site: StartSite, roots: dict[str, list[tuple[str, str]]]
+    project: Project,
+    ff: FileFacts,
+    site: StartSite,
+    roots: dict[str, list[tuple[str, str]]],
+    gate: Gate | None = None,
 ) -> list[Placement]:
-    """Where a start site runs: its own module and contexts, and callers in other modules."""
+    """Where a start site runs: its own module and contexts, and callers in other modules
+    (`gate`: the switch every way into it passes, deploy/switches.py)."""
     module = ff.module or ""
-    out = [Placement(module, context, site.via) for context in site.contexts]
+    out = [Placement(module, context, site.via, gate) for context in site.contexts]
     for name in site.callers:
         for caller_module, context in roots.get(name, []):
-            out.append(Placement(caller_module, context, f"called as {name}"))
+            out.append(Placement(caller_module, context, f"called as {name}", gate))
     return out
 
 

@@ -22,6 +22,7 @@ from ..config import Config
 from ..link import LinkedJob, Project, lock_decorated
 from ..model import FileFacts, Location, StartSite
 from .processes import Placement, ProcessModel, Verdict, roots_index, start_placements
+from .switches import Gate, SwitchPaths
 
 SCHEDULED_KINDS = frozenset({"apscheduler", "apscheduler4", "locked_scheduler"})
 MAX_REEXPORT_HOPS = 5
@@ -51,6 +52,8 @@ class Schedulers:
         self.by_identity: dict[str, Scheduler] = {}
         self._roots = roots_index(project)
         self._verdicts: dict[tuple[Placement, ...], Verdict] = {}
+        self._switch_paths: SwitchPaths | None = None
+        self._gates: dict[tuple[str, int, int], Gate | None] = {}
         for ff in project.facts:
             if ff.processes is None:
                 continue
@@ -138,19 +141,37 @@ class Schedulers:
 
     # ------------------------------------------------------------------ verdicts
 
+    # ------------------------------------------------------------------ switches
+
+    @property
+    def switch_paths(self) -> SwitchPaths:
+        if self._switch_paths is None:
+            self._switch_paths = SwitchPaths(self.project, self.project.switch_searched)
+        return self._switch_paths
+
+    def gate_of(self, ff: FileFacts, site: StartSite) -> Gate | None:
+        """The configuration switch every way into this start passes, if any."""
+        key = (ff.path, site.line, site.column)
+        if key not in self._gates:
+            self._gates[key] = self.switch_paths.of_start(ff, site)
+        return self._gates[key]
+
+    def _placements(self, ff: FileFacts, site: StartSite) -> list[Placement]:
+        return start_placements(self.project, ff, site, self._roots, self.gate_of(ff, site))
+
     def placements_of(self, linked: LinkedJob) -> list[Placement]:
         scheduler = self.scheduler_of(linked)
         out: list[Placement] = []
         if scheduler is not None:
             for ff, site in scheduler.running_starts() or scheduler.starts:
-                out.extend(start_placements(self.project, ff, site, self._roots))
+                out.extend(self._placements(ff, site))
         if not out and linked.facts.module:
             # where the scheduler starts is not seen: the job's module is loaded, no more
             out.append(Placement(linked.facts.module, "function"))
         return out
 
     def verdict(self, placements: list[Placement]) -> Verdict:
-        key = tuple(sorted(set(placements), key=lambda p: (p.module, p.context, p.via or "")))
+        key = tuple(sorted(set(placements), key=_placement_order))
         found = self._verdicts.get(key)
         if found is None:
             found = self.model.verdict(list(key))
@@ -161,13 +182,20 @@ class Schedulers:
         return self.verdict(self.placements_of(linked))
 
     def start_verdict(self, ff: FileFacts, site: StartSite) -> Verdict:
-        return self.verdict(start_placements(self.project, ff, site, self._roots))
+        return self.verdict(self._placements(ff, site))
 
     def task_verdict(self, linked: LinkedJob, context: str) -> Verdict:
         module = linked.facts.module
         if not module:
             return Verdict("unknown")
-        return self.verdict([Placement(module, context)])
+        gate = self.switch_paths.of_task(linked.facts, linked.raw)
+        return self.verdict([Placement(module, context, gate=gate)])
+
+
+def _placement_order(placement: Placement) -> tuple[str, str, str, str]:
+    gate = placement.gate
+    switch = f"{gate.switch.path}:{gate.switch.line}" if gate is not None else ""
+    return (placement.module, placement.context, placement.via or "", switch)
 
 
 def locked_one_call_deep(
@@ -200,7 +228,9 @@ def record_processes(project: Project, schedulers: Schedulers) -> None:
         elif job.kind == "create_task" and linked.definition is not None:
             if linked.definition.loops_forever_with_sleep and linked.facts.module:
                 context = task_context(linked)
-                placements = [Placement(linked.facts.module, context)] if context else None
+                gate = schedulers.switch_paths.of_task(linked.facts, linked.raw)
+                module = linked.facts.module
+                placements = [Placement(module, context, gate=gate)] if context else None
         if placements is None:
             continue
         verdict = schedulers.verdict(placements)

@@ -207,7 +207,7 @@ class FileContext:
         value = self.evaluator.value(node)
         if isinstance(value, str):
             return TargetRef("string", value)
-        text = dotted_expr(node)
+        text = dotted_expr(node) or _method_of_new_instance(node)
         if text is None:
             if isinstance(node, ast.Call):
                 # A coroutine object: the called function is the target.
@@ -347,3 +347,14 @@ def arg_value(call: ast.Call, index: int | None, name: str) -> ast.expr | None:
     if found is None and index is not None:
         found = positional(call, index)
     return found
+
+
+def _method_of_new_instance(node: ast.expr) -> str | None:
+    """`Service(app).process` names the method `Service.process`: a class (a capitalised
+    name, by convention) built in place for the job. Any other call result is unknown."""
+    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call)):
+        return None
+    made = dotted_expr(node.value.func)
+    if made is None or not made.rpartition(".")[2][:1].isupper():
+        return None
+    return f"{made}.{node.attr}"

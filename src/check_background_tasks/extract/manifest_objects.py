@@ -183,6 +183,18 @@ def containers(pod_spec: Any, templated: list[str]) -> tuple[str, list[Container
     return state, out
 
 
+def _init_containers_without_limits(pod_spec: Any) -> list[str]:
+    """Init containers run before the job's own and can starve the node just the same."""
+    items = pod_spec.get("initContainers") if isinstance(pod_spec, dict) else None
+    if not isinstance(items, list):
+        return []
+    return [
+        text_of(item.get("name")) or "?"
+        for item in items
+        if isinstance(item, dict) and _limits(item) is False
+    ]
+
+
 def limits_summary(state: str, found: list[Container]) -> bool | str:
     if not found:
         return TEMPLATED if state == TEMPLATE else False
@@ -306,14 +318,17 @@ def cronjob(manifest: Manifest) -> RawJob:
         if pod_state == TEMPLATE:
             templated.append("containers")
     first = found[0] if found else None
+    init_without = _init_containers_without_limits(pod_spec if pod_state == PRESENT else None)
+    has_limits = limits_summary(c_state, found)
     extra: dict[str, Any] = {
         "api_version": text_of(root.get("apiVersion")),
         "namespace": namespace,
         "concurrency_policy": concurrency,
         "starting_deadline_seconds": starting,
         "active_deadline_seconds": value_of(a_state, active),
-        "has_resource_limits": limits_summary(c_state, found),
+        "has_resource_limits": False if init_without else has_limits,
         "containers_without_limits": [c.name for c in found if c.limits is False],
+        "init_containers_without_limits": init_without,
         "suspend": suspend,
         # Does it fire? None when a template decides `suspend`.
         "suspended": None if suspend == TEMPLATED else suspend is True,

@@ -23,17 +23,23 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Iterable
 from typing import Any
 
-from ..model import FunctionFacts, Launch, ProcessFacts, StartSite
+from ..model import FunctionFacts, Launch, ProcessFacts, StartSite, Switch
 from .context import FileContext, arg_value, kwarg
 from .import_scan import imported_modules
 from .names import EnvValue, dotted_expr, last_part, resolves_into
+from .switches import SwitchReader
 
 SCHEDULER_KINDS = ("apscheduler", "apscheduler4", "locked_scheduler")
 MAX_DEPTH = 4
 MAX_CALLS_PER_FUNCTION = 40
+MAX_CALLS_AT_MODULE_LEVEL = 200
+# Scopes of code that is no function: module level, and under `if __name__ == "__main__"`.
+MODULE_SCOPE, MAIN_SCOPE = "<module>", "<main>"
+STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 # A test that elects this process: `if is_leader()`, `if self.leader`, `if elected:`.
 LEADER_WORDS = re.compile(r"leader|is_master|is_primary|elected", re.IGNORECASE)
@@ -81,6 +87,9 @@ def collect(
     facts.calls = pass_.project_calls()
     facts.roots = pass_.roots()
     facts.leader_checks = pass_.leader_checks()
+    facts.call_switches = pass_.call_switches()
+    facts.switch_functions = pass_.switch_functions()
+    facts.task_switches = pass_.task_switches()
     if "gunicorn" in ctx.path.rpartition("/")[2]:
         facts.settings = gunicorn_settings(ctx)
     return facts
@@ -102,7 +111,11 @@ class _FilePass:
         self.calls = calls
         self.tree = tree
         self.classes = _class_bases(tree, ctx)
+        # A script (a file with a main guard) may call into another top-level package of
+        # the project (`bin/run.py` calling `app.scheduler.start_scheduler`).
+        self.script = any(call.context == "main" for call in calls)
         self.callers = self._local_callers()
+        self.switches = SwitchReader(ctx, self.nodes, tree, set(self.functions))
         self._contexts: dict[str, tuple[frozenset[str], frozenset[str], str | None]] = {}
 
     # ------------------------------------------------------------ local call graph
@@ -228,6 +241,7 @@ class _FilePass:
                     via=via,
                     callers=tuple(sorted(exported)) if "function" in contexts else (),
                     paused=paused,
+                    switch=self.switches.at(site.enclosing, line),
                 )
             )
         self._gate(sites)
@@ -313,9 +327,34 @@ class _FilePass:
                 continue
             receiver = job.scheduler or decorated.get((job.line, job.column))
             identity = self.identity(receiver, job.enclosing)
+            if identity is None and receiver and job.enclosing:
+                identity = self._handed_in(receiver, job.enclosing)
             if identity:
                 out.append((job.line, job.column, identity))
         return out
+
+    def _handed_in(self, param: str, enclosing: str) -> str | None:
+        """A scheduler handed in as a parameter (`def add_jobs(app, scheduler)`) is the one
+        every call of the function in this file passes (`add_jobs(app, scheduler)` in the
+        function that makes and starts it)."""
+        params = self.ctx.function_params.get(enclosing, [])
+        if param not in params:
+            return None
+        index = params.index(param) - (1 if params[0] in ("self", "cls") else 0)
+        found: set[str] = set()
+        for call in self.callers.get(enclosing, []):
+            node = call.node
+            arg = next((kw.value for kw in node.keywords if kw.arg == param), None)
+            positional = node.args[: index + 1]
+            if arg is None and 0 <= index < len(node.args):
+                if not any(isinstance(a, ast.Starred) for a in positional):
+                    arg = node.args[index]
+            text = dotted_expr(arg) if arg is not None else None
+            identity = self.identity(text, call.enclosing) if text else None
+            if identity is None:
+                return None
+            found.add(identity)
+        return found.pop() if len(found) == 1 else None
 
     # ---------------------------------------------------------------------- servers
 
@@ -343,19 +382,72 @@ class _FilePass:
             return None
         resolved = self.ctx.imports.resolve_text(text)
         root = (self.ctx.module or "").partition(".")[0]
-        if root and resolved.partition(".")[0] == root:
+        top = resolved.partition(".")[0]
+        if root and top == root:
             return resolved
+        if self.script and top not in STDLIB and "." in resolved:
+            return resolved  # a project function only if the project defines it (deploy/)
         return None
 
     def project_calls(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for call in self.calls:
             callee = call.callee
-            if call.enclosing is None or callee is None:
+            if callee is None:
                 continue
-            listed = out.setdefault(call.enclosing, [])
-            if callee not in listed and len(listed) < MAX_CALLS_PER_FUNCTION:
+            scope, limit = _scope(call), MAX_CALLS_PER_FUNCTION
+            if call.enclosing is None:
+                limit = MAX_CALLS_AT_MODULE_LEVEL
+            listed = out.setdefault(scope, [])
+            if callee not in listed and len(listed) < limit:
                 listed.append(callee)
+        return out
+
+    # ------------------------------------------------------------------- switches
+
+    def call_switches(self) -> dict[str, dict[str, Switch]]:
+        """Per scope, the project callees every call of which runs under a switch."""
+        found: dict[tuple[str, str], Switch | None] = {}
+        for call in self.calls:
+            callee = call.callee
+            if callee is None:
+                continue
+            key = (_scope(call), callee)
+            if key in found and found[key] is None:
+                continue  # called without a switch somewhere in this scope
+            line, _ = self.ctx.position(call.node)
+            switch = self.switches.at(call.enclosing, line)
+            if key not in found or switch is None:
+                found[key] = switch
+        out: dict[str, dict[str, Switch]] = {}
+        for (scope, callee), switch in found.items():
+            if switch is not None:
+                out.setdefault(scope, {})[callee] = switch
+        return out
+
+    def switch_functions(self) -> dict[str, Switch]:
+        """Functions whose body only returns a configuration reading (`should_start`)."""
+        out: dict[str, Switch] = {}
+        for qualname, node in self.nodes.items():
+            body = getattr(node, "body", [])
+            if "<locals>" in qualname or len(body) > 9:
+                continue
+            if not any(isinstance(stmt, ast.Return | ast.If) for stmt in body):
+                continue
+            switch = self.switches.function_switch(qualname)
+            if switch is not None and not switch.call:
+                out[qualname] = switch
+        return out
+
+    def task_switches(self) -> dict[tuple[int, int], Switch]:
+        """Task starts (`asyncio.create_task(loop())`) that run under a switch."""
+        out: dict[tuple[int, int], Switch] = {}
+        for job in self.ctx.jobs:
+            if job.kind != "create_task":
+                continue
+            switch = self.switches.at(job.enclosing, job.line)
+            if switch is not None:
+                out[(job.line, job.column)] = switch
         return out
 
     def roots(self) -> dict[str, list[str]]:
@@ -389,6 +481,12 @@ class _FilePass:
 
 
 # ------------------------------------------------------------------------ helpers
+
+
+def _scope(call: _Call) -> str:
+    if call.enclosing is not None:
+        return call.enclosing
+    return MAIN_SCOPE if call.context == "main" else MODULE_SCOPE
 
 
 def _class_of(qualname: str | None) -> str | None:

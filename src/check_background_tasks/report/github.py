@@ -1,6 +1,6 @@
 """GitHub Actions workflow commands: one annotation per finding.
 
-    ::error file=app/scheduler.py,line=12,col=5,title=BGT020::Job 'cleanup' runs on every replica…
+    ::error file=app/scheduler.py,line=12,col=5,title=BGT020::Job 'cleanup' runs in 4 processes…
 
 Escaping is exactly that of @actions/core (`toCommandValue` + `escapeData` /
 `escapeProperty`): in the message `%`, CR and LF become `%25`, `%0D`, `%0A`; in property

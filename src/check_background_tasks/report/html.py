@@ -112,7 +112,12 @@ def _header(timeline: Timeline, rows: list[Row], findings: Sequence[Finding], ti
     stats = [
         ("jobs", len(rows), "", "every job found"),
         ("scheduled", periodic, "", "jobs with a schedule"),
-        ("unlocked", unlocked, "warn" if unlocked else "", "jobs every replica runs (BGT020)"),
+        (
+            "unlocked",
+            unlocked,
+            "warn" if unlocked else "",
+            "jobs without a lock, run in every process that starts their scheduler (BGT020)",
+        ),
         ("duplicate groups", len(timeline.groups), "bad" if timeline.groups else "", ""),
         (
             "pile-ups",
@@ -478,7 +483,7 @@ def _data(timeline: Timeline) -> dict[str, Any]:
         if job.locked and job.lock_key:
             lock = f"locked ({job.lock_key})"
         if row.unlocked:
-            lock = "no distributed lock: every replica runs it (BGT020)"
+            lock = "no distributed lock: every process that starts its scheduler runs it (BGT020)"
         jobs[str(row.index)] = {
             "name": row.label,
             "kind": kind_label(job.kind),

@@ -80,7 +80,7 @@ class Row:
     tracks: dict[str, Track]  # view key -> track
     next_fires: list[str]
     group: str | None = None  # duplicate group label ("A", "B", ...)
-    unlocked: bool = False  # BGT020 reports it: every replica runs it
+    unlocked: bool = False  # BGT020 reports it: every process that starts it runs it
 
     @property
     def label(self) -> str:

@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..config import Config
+from ..deploy.processes import Verdict
 from ..link import LinkedJob, Project, lock_decorated
 from ..model import FileFacts, Finding, FunctionFacts, Location
+from .process_wording import (
+    at_most_info,
+    exactly_one,
+    not_stated,
+    not_worked_out,
+    started_only_where,
+)
 from .registry import Rule, rule
 
 
@@ -119,17 +127,19 @@ def replica_loop(self: Rule, project: Project, config: Config) -> Iterator[Findi
             what = "Thread"
             if linked.raw.enclosing is None:
                 started = "at module level (at import, in every process that imports it)"
-        runs = _where_it_runs(project, linked)
-        if runs is None:
+        verdict = _verdict(project, linked)
+        if verdict is not None and verdict.status == "one":
             continue  # one process: the loop runs once
-        yield self.finding(
+        finding = self.finding(
             f"{what} `{job.target}` loops forever with a sleep and is started {started}: a "
-            f"home-made scheduler that {runs}; schedule it once (locked_scheduler"
-            " or a distributed lock inside the loop) or run it in one dedicated process",
+            f"home-made scheduler that {_where_it_runs(verdict)}; schedule it once "
+            "(locked_scheduler or a distributed lock inside the loop) or run it in one "
+            "dedicated process",
             job.location,
             related=[_definition_location(linked)],
             basis=f"{job.target}",
         )
+        yield at_most_info(finding, verdict)
     yield from _repeat_every_started(self, project, config)
 
 
@@ -152,31 +162,47 @@ def _repeat_every_started(self: Rule, project: Project, config: Config) -> Itera
             else f"is started by the start-up code `{started_by}`"
         )
         decorator = dict(job.extra).get("decorator", "repeat_every").rpartition(".")[2]
-        runs = _where_it_runs(project, linked)
-        if runs is None:
+        verdict = _verdict(project, linked)
+        if verdict is not None and verdict.status == "one":
             continue  # one process: the loop runs once
-        yield self.finding(
+        finding = self.finding(
             f"`{job.target}` repeats {every} (`@{decorator}`) and {how}: a home-made "
-            f"scheduler that {runs}; schedule it once (locked_scheduler or a "
-            "distributed lock inside the function) or run it in one dedicated process",
+            f"scheduler that {_where_it_runs(verdict)}; schedule it once (locked_scheduler "
+            "or a distributed lock inside the function) or run it in one dedicated process",
             job.location,
             related=[_definition_location(linked)],
             basis=f"{job.target}",
         )
+        yield at_most_info(finding, verdict)
 
 
-def _where_it_runs(project: Project, linked: LinkedJob) -> str | None:
-    """`runs on every replica`, `runs in 4 processes: ...`, or None when one process runs it
-    (deploy/processes.py)."""
+def _verdict(project: Project, linked: LinkedJob) -> Verdict | None:
+    """How many processes start the task (deploy/processes.py), when there is a model."""
     schedulers = project.processes
     if schedulers is None:
-        return "runs on every replica"
+        return None
     from ..deploy.schedulers import task_context
 
-    verdict = schedulers.task_verdict(linked, task_context(linked) or "function")
-    if verdict.status == "one":
-        return None
-    return verdict.runs() or "runs on every replica"
+    found: Verdict = schedulers.task_verdict(linked, task_context(linked) or "function")
+    return found
+
+
+def _where_it_runs(verdict: Verdict | None) -> str:
+    """`runs in 4 processes: ...`, or what is known of an unknown count."""
+    runs = verdict.runs() if verdict is not None else None
+    if verdict is not None and verdict.status == "unknown" and verdict.gate is not None:
+        return (
+            f"runs in every process that starts it, which is "
+            f"{started_only_where(verdict.gate)}: {exactly_one(verdict)}"
+        )
+    if runs is not None:
+        return runs
+    if verdict is not None and verdict.undeployed:
+        return (
+            f"runs in every process that starts it, and {not_stated(verdict)}: if more than "
+            "one does, each runs the loop"
+        )
+    return f"runs in every process that starts it ({not_worked_out(verdict)})"
 
 
 BLOCKING_ADVICE = {

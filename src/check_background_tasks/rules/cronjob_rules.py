@@ -126,6 +126,20 @@ def _where_deployed(claim: _Claim) -> str:
     return f" (deployed in {noun} {shown})"
 
 
+def _limits_gap(extra: dict) -> str:
+    """`resources.limits (container 'a', init container 'b')`, as far as names are known."""
+    parts = []
+    names = [n for n in extra.get("containers_without_limits") or [] if n]
+    if names:
+        noun = "container" if len(names) == 1 else "containers"
+        parts.append(f"{noun} " + ", ".join(f"'{n}'" for n in names))
+    init = [n for n in extra.get("init_containers_without_limits") or [] if n]
+    if init:
+        noun = "init container" if len(init) == 1 else "init containers"
+        parts.append(f"{noun} " + ", ".join(f"'{n}'" for n in init))
+    return f"resources.limits ({', '.join(parts)})" if parts else "resources.limits"
+
+
 def _defaulted(linked: LinkedJob, extra: dict, project: Project) -> bool:
     """Does a LimitRange give this CronJob's containers default limits?"""
     if not project.limit_ranges:
@@ -248,21 +262,23 @@ def cronjob_missing_limits(self: Rule, project: Project, config: Config) -> Iter
         missing: list[str] = []
         why: list[str] = []
         policy = extra.get("concurrency_policy")
+        gap = min_gap_seconds(linked.job.schedule)
+        # Replace stops a run still going at the next tick: soon enough for a frequent job,
+        # not for a daily or weekly one (a hung backup runs for a week and alerts nobody).
+        replaced_soon = policy == "Replace" and gap is not None and gap < RARE_OVERLAP
         if (
             extra.get("active_deadline_seconds") is None
-            and policy != "Replace"  # the next tick stops a run still going
+            and not replaced_soon
             and not extra.get("run_time_capped_by")
         ):
             missing.append("activeDeadlineSeconds")
-            why.append(_HUNG_RUN.get(policy, "a hung run is never stopped"))
-        if extra.get("has_resource_limits") is False and not _defaulted(linked, extra, project):
-            names = [n for n in extra.get("containers_without_limits") or [] if n]
-            if names:
-                which = ", ".join(f"'{n}'" for n in names)
-                noun = "container" if len(names) == 1 else "containers"
-                missing.append(f"resources.limits ({noun} {which})")
+            if policy == "Replace":
+                later = f", {duration(gap)} later" if gap is not None else ""
+                why.append(f"a hung run goes on until the next tick replaces it{later}")
             else:
-                missing.append("resources.limits")
+                why.append(_HUNG_RUN.get(policy, "a hung run is never stopped"))
+        if extra.get("has_resource_limits") is False and not _defaulted(linked, extra, project):
+            missing.append(_limits_gap(extra))
             why.append("one run can starve its node")
         serious = bool(missing)
         if extra.get("starting_deadline_seconds") is None:

@@ -1,4 +1,5 @@
-"""Jobs that run on every replica: unlocked periodic jobs (BGT020), import-time starts (BGT023)."""
+"""Jobs that run in every process that starts their scheduler: unlocked periodic jobs
+(BGT020), import-time starts (BGT023)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ from typing import Any
 
 from ..config import Config
 from ..deploy.processes import Placement, Verdict
+from ..deploy.switches import Gate
 from ..link import LinkedJob, Project
-from ..model import FileFacts, Finding, Location
+from ..model import FileFacts, Finding, Location, StartSite
+from .process_wording import (
+    at_most_info,
+    exactly_one,
+    not_stated,
+    not_worked_out,
+    started_only_where,
+    switch_text,
+)
 from .registry import Rule, rule
 
 # Kinds whose scheduler lives inside every app process. Celery beat and the taskiq
@@ -82,15 +92,29 @@ def _label(linked: LinkedJob) -> str:
 def _job_finding(self: Rule, linked: LinkedJob, verdict: Verdict | None) -> Finding:
     job = linked.job
     runs = verdict.runs() if verdict is not None else None
+    separator = ":"
     if verdict is not None and verdict.status == "many":
         runs = f"{runs}, so each tick runs it {verdict.count_text()}"
+    elif verdict is not None and verdict.gate is not None and verdict.status == "unknown":
+        runs = (
+            "runs in every process that starts its scheduler, which is "
+            f"{started_only_where(verdict.gate)}: {exactly_one(verdict)}"
+        )
+        separator = ";"
+    elif verdict is not None and verdict.undeployed and verdict.status == "unknown":
+        runs = (
+            f"runs in every process that starts its scheduler, and {not_stated(verdict)}: "
+            "if more than one does, each runs it"
+        )
+        separator = ";"
     elif runs is None:
-        runs = "runs on every replica"
-    return self.finding(
-        f"Job {_label(linked)} {runs}: {_why(linked)}; {FIX}",
+        runs = f"runs in every process that starts its scheduler ({not_worked_out(verdict)})"
+    finding = self.finding(
+        f"Job {_label(linked)} {runs}{separator} {_why(linked)}; {FIX}",
         job.location,
         basis=f"{job.kind}|{job.name}|{job.target}",
     )
+    return at_most_info(finding, verdict)
 
 
 def _scheduler_finding(
@@ -112,18 +136,48 @@ def _scheduler_finding(
     if len(jobs) > 6:
         names += f" and {len(jobs) - 6} more"
     runs = verdict.runs() if verdict is not None else None
+    unlocked = f"none of its {len(jobs)} periodic jobs takes a distributed lock ({names})"
+    fix = (
+        "register them with locked_scheduler (one run per tick) or guard each with a "
+        "distributed lock (`with redis.lock(...)`)"
+    )
     if verdict is not None and verdict.status == "many":
         runs = f"{runs}, so each tick runs every job {verdict.count_text()}"
+    elif verdict is not None and verdict.gate is not None and verdict.status == "unknown":
+        message = (
+            f"Scheduler `{receiver}` is {started_only_where(verdict.gate)}: "
+            f"{exactly_one(verdict)}, since each one that does runs every job and {unlocked}; "
+            f"or {fix}"
+        )
+        return _scheduler_at(self, message, location, jobs, key, verdict)
+    elif verdict is not None and verdict.undeployed and verdict.status == "unknown":
+        message = (
+            f"Scheduler `{receiver}` runs in every process that starts it, and "
+            f"{not_stated(verdict)}: if more than one does, each runs every job, and "
+            f"{unlocked}; keep it in one process, or {fix}"
+        )
+        return _scheduler_at(self, message, location, jobs, key, verdict)
     elif runs is None:
-        runs = "runs on every replica (and in every worker process) that starts it"
-    return self.finding(
-        f"Scheduler `{receiver}` {runs}, and none of its {len(jobs)} periodic jobs takes a "
-        f"distributed lock ({names}); register them with locked_scheduler (one run per "
-        "tick) or guard each with a distributed lock (`with redis.lock(...)`)",
+        runs = f"runs in every process that starts it ({not_worked_out(verdict)})"
+    message = f"Scheduler `{receiver}` {runs}, and {unlocked}; {fix}"
+    return _scheduler_at(self, message, location, jobs, key, verdict)
+
+
+def _scheduler_at(
+    self: Rule,
+    message: str,
+    location: Location,
+    jobs: list[LinkedJob],
+    key: str,
+    verdict: Verdict | None,
+) -> Finding:
+    finding = self.finding(
+        message,
         location,
         related=[linked.job.location for linked in jobs],
         basis=f"scheduler|{key}",
     )
+    return at_most_info(finding, verdict)
 
 
 def _periodic_jobs_of(project: Project, schedulers: Any, key: str) -> list[LinkedJob]:
@@ -189,17 +243,19 @@ def scheduler_started_at_import(self: Rule, project: Project, config: Config) ->
                 is_scheduler, _kind = _scheduler_kind(site.receiver, ff, project)
             if not is_scheduler:
                 continue
-            verdict = _import_verdict(project, ff)
+            gate = _site_gate(project, ff, site)
+            verdict = _import_verdict(project, ff, gate)
             if verdict is not None and verdict.status == "one":
                 continue  # safe while the module is imported by one process only
             module = ff.module or ff.path
-            yield self.finding(
+            finding = self.finding(
                 f"Scheduler `{site.receiver}` is started at import time: "
                 f"{_who_imports(module, verdict)}; call start() from the app's start-up hook "
                 "(lifespan) or a dedicated process",
                 Location(ff.path, site.line, site.column),
                 basis=f"{module}|{site.receiver}",
             )
+            yield at_most_info(finding, verdict)
         yield from _started_by_import_call(self, ff, project)
 
 
@@ -209,23 +265,57 @@ def _gated(ff: FileFacts, line: int) -> bool:
     return any(site.line == line and (site.gate or site.paused) for site in starts)
 
 
-def _import_verdict(project: Project, ff: FileFacts) -> Verdict | None:
-    """How many processes import `ff` (deploy/processes.py), when the model knows it."""
+def _import_verdict(project: Project, ff: FileFacts, gate: Gate | None) -> Verdict | None:
+    """How many processes import `ff` (deploy/processes.py), when the model knows it;
+    `gate`: the configuration switch the start runs under."""
     schedulers = project.processes
     if schedulers is None or not ff.module:
         return None
-    verdict: Verdict = schedulers.verdict([Placement(ff.module, "import")])
+    verdict: Verdict = schedulers.verdict([Placement(ff.module, "import", gate=gate)])
     return verdict
 
 
+def _site_gate(project: Project, ff: FileFacts, site: StartSite) -> Gate | None:
+    schedulers = project.processes
+    return schedulers.gate_of(ff, site) if schedulers is not None else None
+
+
+def _call_gate(
+    project: Project, ff: FileFacts, callee: str, defined_in: FileFacts, start_line: int
+) -> Gate | None:
+    """The switch a module-level call (`scheduler = Scheduler()`) runs under, or the one
+    the start() it reaches runs under inside the function."""
+    schedulers = project.processes
+    if schedulers is None or ff.processes is None:
+        return None
+    head, _, rest = callee.partition(".")
+    dotted = ff.imports[head] + (f".{rest}" if rest else "") if head in ff.imports else ""
+    dotted = dotted or f"{ff.module}.{callee}"
+    gated = ff.processes.call_switches.get("<module>", {})
+    switch = gated.get(dotted) or gated.get(f"{dotted}.__init__")
+    if switch is None:
+        starts = defined_in.processes.starts if defined_in.processes is not None else []
+        switch = next((s.switch for s in starts if s.line == start_line), None)
+    switch = schedulers.switch_paths.resolve(switch)
+    return Gate(switch) if switch is not None else None
+
+
 def _who_imports(module: str, verdict: Verdict | None) -> str:
+    if verdict is not None and verdict.status == "unknown" and verdict.gate is not None:
+        return (
+            f"every process that imports {module} starts its own where "
+            f"{switch_text(verdict.gate)}: {exactly_one(verdict)}"
+        )
     runs = verdict.runs() if verdict is not None else None
     if runs is not None:
         return f"{module} {runs.replace('runs in', 'is imported in', 1)}, each starting its own"
-    return (
+    every = (
         f"every process that imports {module} (each web or Celery worker, tests, scripts) "
         "starts its own"
     )
+    if verdict is not None and verdict.undeployed:
+        return f"{every}, and {not_stated(verdict)}: if more than one does, each runs every job"
+    return every
 
 
 def _started_by_import_call(self: Rule, ff: FileFacts, project: Project) -> Iterator[Finding]:
@@ -238,10 +328,11 @@ def _started_by_import_call(self: Rule, ff: FileFacts, project: Project) -> Iter
         receiver, start_line, start_column = fn.starts_scheduler
         if _gated(defined_in, start_line):
             continue  # a leader election decides which process runs the jobs
-        verdict = _import_verdict(project, ff)
+        gate = _call_gate(project, ff, callee, defined_in, start_line)
+        verdict = _import_verdict(project, ff, gate)
         if verdict is not None and verdict.status == "one":
             continue  # safe while the module is imported by one process only
-        yield self.finding(
+        finding = self.finding(
             f"`{callee}()` runs at import time and starts scheduler `{receiver}` "
             f"({fn.qualname} calls start() at {defined_in.path}:{start_line}): "
             f"{_who_imports(ff.module or ff.path, verdict)}; call start() from the app's "
@@ -250,3 +341,4 @@ def _started_by_import_call(self: Rule, ff: FileFacts, project: Project) -> Iter
             related=[Location(defined_in.path, start_line, start_column)],
             basis=f"{ff.module or ff.path}|{callee}()",
         )
+        yield at_most_info(finding, verdict)
