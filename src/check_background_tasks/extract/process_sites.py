@@ -22,6 +22,7 @@ calls, a few levels deep; anything else is left to the callers other files name.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 import sys
 from collections.abc import Iterable
@@ -34,6 +35,7 @@ from .names import EnvValue, dotted_expr, last_part, resolves_into
 from .switches import SwitchReader
 
 SCHEDULER_KINDS = ("apscheduler", "apscheduler4", "locked_scheduler")
+BUILTIN_NAMES = frozenset(dir(builtins))
 MAX_DEPTH = 4
 MAX_CALLS_PER_FUNCTION = 40
 MAX_CALLS_AT_MODULE_LEVEL = 200
@@ -78,7 +80,14 @@ def collect(
     source: bytes,
     is_package: bool,
 ) -> ProcessFacts:
-    calls = [_Call(*entry) for entry in call_log]
+    # A builtin called by its own name (len, isinstance, print: a third of all calls) is
+    # never a project function, unless this file shadows the name.
+    shadowed = {fn.qualname.partition(".")[0] for fn in functions} | set(ctx.imports.names)
+    calls = [
+        _Call(*entry)
+        for entry in call_log
+        if entry[0] not in BUILTIN_NAMES or entry[0] in shadowed
+    ]
     pass_ = _FilePass(ctx, functions, function_nodes, calls, tree)
     facts = ProcessFacts(imports=imported_modules(source, ctx.module, is_package))
     facts.starts = pass_.start_sites()
