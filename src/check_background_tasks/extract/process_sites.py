@@ -84,9 +84,7 @@ def collect(
     # never a project function, unless this file shadows the name.
     shadowed = {fn.qualname.partition(".")[0] for fn in functions} | set(ctx.imports.names)
     calls = [
-        _Call(*entry)
-        for entry in call_log
-        if entry[0] not in BUILTIN_NAMES or entry[0] in shadowed
+        _Call(*entry) for entry in call_log if entry[0] not in BUILTIN_NAMES or entry[0] in shadowed
     ]
     pass_ = _FilePass(ctx, functions, function_nodes, calls, tree)
     facts = ProcessFacts(imports=imported_modules(source, ctx.module, is_package))
