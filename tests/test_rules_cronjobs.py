@@ -336,3 +336,33 @@ def test_a_monthly_gap_is_measured_over_february(tmp_path: Path) -> None:
     text = BAD_CRONJOB.replace('"*/5 * * * *"', '"0 5 3 * *"')
     found = one(run(tmp_path, {"k8s/cron.yaml": text}, "BGT011"))
     assert "takes longer than 29 days" in found.message  # Feb 3 to Mar 3, 2024
+
+
+def test_a_gap_of_a_range_template_is_reported_once_at_the_template(tmp_path: Path) -> None:
+    # each instance of `{{ range .Values.jobs }}` is reported at its values entry, but a
+    # field the template itself lacks is the template's to add: one finding, there
+    write_tree(tmp_path, {"chart/templates/jobs.yaml": "", "chart/values.yaml": ""})
+    template = Location("chart/templates/jobs.yaml", 3, 1)
+    kind, policy = ("kind",), ("spec", "concurrencyPolicy")
+    objects = []
+    for i, name in enumerate(("sync", "report", "cleanup", "export")):
+        doc = _cronjob_doc("Forbid", None)
+        doc["metadata"]["name"] = name
+        entry = Location("chart/values.yaml", 10 + 2 * i, 5)
+        objects.append(Rendered("CronJob", doc, {kind: template}, entry, "chart"))
+    owned = {"chart/templates/jobs.yaml"}
+    finding = one([f for f in _rendered(tmp_path, objects, owned) if f.code == "BGT012"])
+    assert finding.location == template
+    assert finding.message.startswith("CronJob 'cleanup' / 'export' / 'report' and 1 more has")
+    # a value one entry sets is still reported at that entry (the entry that makes it)
+    doc = _cronjob_doc("Allow", None)
+    policy_at = Location("chart/values.yaml", 11, 7)
+    odd = Rendered(
+        "CronJob",
+        doc,
+        {kind: template, policy: policy_at},
+        Location("chart/values.yaml", 10, 5),
+        "chart",
+    )
+    allow = one([f for f in _rendered(tmp_path, [odd], owned) if f.code == "BGT011"])
+    assert allow.location == Location("chart/values.yaml", 10, 5)

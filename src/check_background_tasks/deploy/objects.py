@@ -19,6 +19,10 @@ from .rendered import Path, Rendered, RenderResult
 
 # Where a CronJob field lives, keyed like the job's extra.
 CRONJOB_FIELDS: dict[str, Path] = {
+    # where the object's own document is written: a template, when each instance of a
+    # `range` is reported at its values entry (a field the template lacks is the
+    # template's to add, once for every instance)
+    "object": ("kind",),
     "name": ("metadata", "name"),
     "namespace": ("metadata", "namespace"),
     "schedule": ("spec", "schedule"),

@@ -42,10 +42,17 @@ def _cronjobs(project: Project) -> Iterator[tuple[LinkedJob, dict]]:
 LABEL = "\x00label\x00"
 
 
+MAX_NAMES = 3
+
+
 def _label(names: set[str]) -> str:
     if not names:
         return "CronJob"
-    return "CronJob " + " / ".join(f"'{name}'" for name in sorted(names))
+    ordered = sorted(names)
+    shown = " / ".join(f"'{name}'" for name in ordered[:MAX_NAMES])
+    if len(ordered) > MAX_NAMES:
+        shown += f" and {len(ordered) - MAX_NAMES} more"
+    return f"CronJob {shown}"
 
 
 def _basis(linked: LinkedJob, extra: dict, *more: str) -> str:
@@ -215,7 +222,7 @@ def cronjob_concurrency_policy(self: Rule, project: Project, config: Config) -> 
             continue  # every run is stopped before the next one starts: no overlap
         if policy is None:
             what = "has no concurrencyPolicy, so it defaults to Allow"
-            location = linked.job.location
+            location = _at(linked, "object")
         elif policy == "Allow":
             what = "has concurrencyPolicy: Allow"
             location = _at(linked, "concurrency_policy")
@@ -291,7 +298,7 @@ def cronjob_missing_limits(self: Rule, project: Project, config: Config) -> Iter
             linked,
             f"{LABEL} has no {listed}: {'; '.join(why)}; "
             f"set {'it' if len(missing) == 1 else 'them'}",
-            linked.job.location,
+            _at(linked, "object"),
             _basis(linked, extra, *missing),
             # Only a late start at stake: worth knowing, not failing a build.
             self.severity if serious else "info",
