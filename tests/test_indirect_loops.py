@@ -389,3 +389,30 @@ def test_repeat_every_started_by_a_start_method_with_a_module_interval(tmp_path)
         "`app.service.run_hourly` repeats every 3600 s (`@repeat_every`) and is started by the"
         " start-up code `app.service.SchedulerService.start`"
     ]
+
+
+def test_future_kept_only_for_its_done_callback_says_no_more_than_is_true(tmp_path):
+    # ragflow's channel: the callback logs the exception, but keeps nothing alive
+    found = findings(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/steps.py": SEND,
+            "app/bridge.py": """
+                import asyncio
+
+                from app.steps import send_step
+
+                def log(future):
+                    future.result()
+
+                def from_thread(loop):
+                    future = asyncio.run_coroutine_threadsafe(send_step(), loop)
+                    future.add_done_callback(log)
+                """,
+        },
+        code="BGT021",
+    )
+    [finding] = found
+    assert "is kept only in the local `future`" in finding.message
+    assert "exception is never seen" not in finding.message

@@ -22,7 +22,8 @@ from check_background_tasks.deploy.kustomize import render_kustomize
 from check_background_tasks.deploy.kustomize_graph import KustomizeProject
 from check_background_tasks.deploy.rendered import Rendered, RenderResult
 from check_background_tasks.extract import extract, might_matter
-from check_background_tasks.model import OPEN, FileFacts, Location
+from check_background_tasks.extract.manifest_objects import interpret
+from check_background_tasks.model import OPEN, TEMPLATED, FileFacts, Location, Manifest, RawJob
 
 DATA = Path(__file__).parent / "data" / "kustomize"
 CASES = sorted(p.name for p in DATA.iterdir() if (p / "roots.txt").is_file())
@@ -782,3 +783,36 @@ def test_object_renamed_by_json_patches_is_found_by_an_earlier_name() -> None:
     [job] = result.objects
     assert job.doc["metadata"] == {"name": "final"}
     assert job.doc["spec"] == {"schedule": "@daily", "suspend": True}
+
+
+def test_json_patch_into_a_list_of_an_unread_base_keeps_the_rest_unknown() -> None:
+    # infra-deployments: `/containers/0/resources` replaced on a CronJob from a remote
+    # base; the container is known only for what the patch writes
+    files = {
+        "k/kustomization.yaml": """
+            resources: [github.com/org/repo//base?ref=v1]
+            patches:
+              - path: resources.yaml
+                target: {kind: CronJob, name: gc}
+            """,
+        "k/resources.yaml": """
+            - op: add
+              path: /spec/jobTemplate/spec/template/spec/containers/0/env
+              value: [{name: KEEP, value: "256"}]
+            - op: replace
+              path: /spec/jobTemplate/spec/template/spec/containers/0/resources
+              value: {limits: {cpu: 1000m, memory: 4000Mi}}
+            """,
+    }
+    gc = the(render_kustomize(facts_of(files)), "CronJob", "gc")
+    containers = gc.doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    first, rest = containers
+    assert first["resources"]["limits"] == {"cpu": "1000m", "memory": "4000Mi"}
+    assert first["env"] == [{"name": "KEEP", "value": "256"}] and first[OPEN] is True
+    assert rest == TEMPLATED  # the base's other containers, unread
+    [job] = [
+        item
+        for item in interpret(Manifest("CronJob", gc.doc, {}, 1, 1))
+        if isinstance(item, RawJob)
+    ]
+    assert job.extra["has_resource_limits"] == TEMPLATED  # unknown, never "missing"

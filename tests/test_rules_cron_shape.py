@@ -44,6 +44,7 @@ def cronjob(schedule: str) -> dict[str, str]:
         ("0 0 */7 * *", "a day of the week (`0 0 * * 1`)"),
         ("0 0 1 */5 *", "months 1, 6, 11"),
         ("CRON_TZ=UTC */45 * * * *", ":00, :45"),
+        ("30 */36 * * *", "fires only at 00:30 each day (a step of 36"),
     ],
 )
 def test_bursts_and_uneven_steps_are_reported(tmp_path: Path, schedule: str, says: str) -> None:
@@ -92,6 +93,10 @@ app.conf.beat_schedule = {{"tick": {{"task": "proj.tick", "schedule": {schedule}
     ("schedule", "says"),
     [
         ('crontab(minute="*/40")', "fires at :00, :40"),
+        # the hours at the minute it fires (mediacms), not at :00
+        ('crontab(minute=1, hour="*/10")', "fires at 00:01, 10:01, 20:01"),
+        # a step longer than the day: hour 0 alone (mediacms' "*/30" meant for the minutes)
+        ('crontab(minute=2, hour="*/30")', "fires only at 00:02 each day"),
         # Celery's crontab() leaves the minute at "*": a classic burst
         ("crontab(hour=3)", "write `0 3 * * *` (minute=0)"),
         ('crontab(day_of_week="mon")', "every minute of Monday"),
@@ -102,7 +107,10 @@ def test_celery_crontab_fields(tmp_path: Path, schedule: str, says: str) -> None
     assert len(found) == 1 and says in found[0].message
 
 
-@pytest.mark.parametrize("schedule", ["crontab(minute=0, hour=3)", 'crontab(minute="*/20")'])
+@pytest.mark.parametrize(
+    "schedule",
+    ["crontab(minute=0, hour=3)", 'crontab(minute="*/20")', 'crontab(minute=0, hour="0")'],
+)
 def test_celery_crontab_fields_silent(tmp_path: Path, schedule: str) -> None:
     assert findings(tmp_path, {"proj.py": CELERY.format(schedule=schedule)}, code="BGT034") == []
 

@@ -189,6 +189,24 @@ def test_default_name_is_not_the_explicit_name(tmp_path: Path) -> None:
     assert len(findings(tmp_path, files, code="BGT032")) == 1
 
 
+def test_a_task_name_only_the_run_time_knows_may_be_the_one_named(tmp_path: Path) -> None:
+    # SurfSense: `@celery_app.task(name=TASK_NAME)` with TASK_NAME from another module
+    named_by_constant = TASKS + (
+        "\n\nfrom app.names import SYNC_TASK\n\n\n@shared_task(name=SYNC_TASK)\n"
+        "def sync():\n    pass\n"
+    )
+    files = {
+        "app/__init__.py": "",
+        "app/names.py": 'SYNC_TASK = "sources.sync"\n',
+        "app/tasks.py": named_by_constant,
+        "app/celery.py": beat("sources.sync"),
+    }
+    assert findings(tmp_path, files, code="BGT032") == []
+    # with every name readable, an unknown one is still reported
+    files["app/tasks.py"] = TASKS
+    assert len(findings(tmp_path / "b", files, code="BGT032")) == 1
+
+
 NESTED_TASK = """\
 from celery import Celery
 

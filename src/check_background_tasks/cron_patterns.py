@@ -88,10 +88,53 @@ def shapes(cron: str, written: str) -> list[Shape]:
     if burst is not None:
         found.append(burst)
     for index in (MINUTE, HOUR, DOM, MONTH, DOW):
-        uneven = _uneven(index, sets[index], fields, written)
+        uneven = _uneven(index, sets[index], fields, written, sets[MINUTE])
+        if uneven is None:
+            uneven = _step_past_range(index, sets, fields, written)
         if uneven is not None:
             found.append(uneven)
     return found
+
+
+_KEYWORD_NAMES = {MINUTE: "minute", HOUR: "hour", DOM: "day_of_month", MONTH: "month_of_year"}
+
+
+def _written_step(index: int, fields: list[str] | None, written: str) -> int | None:
+    """The `*/n` step written in one field, as a 5-field string or a keyword argument."""
+    if fields is not None:
+        match = re.fullmatch(r"\*/(\d+)", fields[index])
+        return int(match.group(1)) if match else None
+    keyword = _KEYWORD_NAMES.get(index)
+    if keyword is None:
+        return None
+    match = re.search(rf"\b{keyword}\s*=\s*[\"']\*/(\d+)[\"']", written)
+    return int(match.group(1)) if match else None
+
+
+def _step_past_range(
+    index: int, sets: list[set[int]], fields: list[str] | None, written: str
+) -> Shape | None:
+    """`hour="*/30"`: a step longer than its field's range keeps the first value alone, so
+    "every 30 hours" (or a step meant for the minutes) fires once a day. A step of exactly
+    the range (`*/24` hours, `*/60` minutes) is daily or hourly, as meant."""
+    name, lo, hi = FIELDS[index]
+    step = _written_step(index, fields, written)
+    span = hi - lo + 1
+    if step is None or step <= span or index == DOW or sets[index] != {lo}:
+        return None
+    if index == HOUR:
+        minutes = sorted(sets[MINUTE])
+        at = f"{lo:02d}:{minutes[0]:02d}" if len(minutes) == 1 else f"hour {lo:02d}"
+        pattern = f"fires only at {at} each day (a step of {step} is longer than a day's 24 hours)"
+        advice = (
+            f"for every {step} minutes write the step in the minute field (`*/{step}`), for "
+            "a daily run write the hour itself"
+        )
+    else:
+        unit = {MINUTE: "an hour's 60 minutes", DOM: "a month", MONTH: "a year"}[index]
+        pattern = f"fires only at {name} {lo} (a step of {step} is longer than {unit})"
+        advice = f"write the {name} itself, or an interval schedule (every {step})"
+    return Shape("uneven", name, pattern, advice)
 
 
 # --------------------------------------------------------------------------- bursts
@@ -171,7 +214,9 @@ def _step_written(
     return "/" in written and listed not in written.replace(" ", "")
 
 
-def _uneven(index: int, values: set[int], fields: list[str] | None, written: str) -> Shape | None:
+def _uneven(
+    index: int, values: set[int], fields: list[str] | None, written: str, minutes: set[int]
+) -> Shape | None:
     name, lo, hi = FIELDS[index]
     ordered = sorted(values)
     if len(ordered) < 2:
@@ -190,17 +235,19 @@ def _uneven(index: int, values: set[int], fields: list[str] | None, written: str
     if span % step == 0:
         return None
     wrap = (hi - last + 1) + (first - lo)
-    pattern = _pattern(index, ordered, step, wrap)
+    pattern = _pattern(index, ordered, step, wrap, minutes)
     return Shape("uneven", name, pattern, _advice(index, step), mild=wrap * 2 > step)
 
 
-def _pattern(index: int, ordered: list[int], step: int, wrap: int) -> str:
+def _pattern(index: int, ordered: list[int], step: int, wrap: int, minutes: set[int]) -> str:
     if index == MINUTE:
         at = ", ".join(f":{v:02d}" for v in ordered)
         return f"fires at {at} each hour (gaps of {step} minutes, then {wrap})"
     if index == HOUR:
-        at = ", ".join(f"{v:02d}:00" for v in ordered)
-        return f"fires at {at} (gaps of {step} hours, then {wrap} from {ordered[-1]:02d}:00)"
+        # the minute it fires at, when there is one (`crontab(minute=1, hour="*/10")`)
+        minute = f"{min(minutes):02d}" if len(minutes) == 1 else "00"
+        at = ", ".join(f"{v:02d}:{minute}" for v in ordered)
+        return f"fires at {at} (gaps of {step} hours, then {wrap} from {ordered[-1]:02d}:{minute})"
     if index == MONTH:
         at = ", ".join(str(v) for v in ordered)
         return f"fires in months {at} (gaps of {step} months, then {wrap})"

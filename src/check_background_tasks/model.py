@@ -102,7 +102,9 @@ class FunctionFacts:
     blocking_calls: list[tuple[str, int, int]] = field(default_factory=list)
     # (callee as written, line, column) of calls a coroutine makes without awaiting them
     calls: list[tuple[str, int, int]] = field(default_factory=list)
-    celery_task_name: str | None = None  # explicit name= of a task decorator
+    # explicit name= of a task decorator; "<unknown task name>" when only the run time
+    # knows it (a constant imported from another module)
+    celery_task_name: str | None = None
     is_celery_task: bool = False
     is_startup_hook: bool = False  # lifespan, on_event("startup"), ...
     # Why a forever-loop must run in every process (a heartbeat, per-process metrics):

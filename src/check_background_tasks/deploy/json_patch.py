@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Location
+from ..model import TEMPLATED, Location
 from .located import Map, Seq, copy, equal
 
 
@@ -95,20 +95,48 @@ def _index(token: str, size: int, insert: bool) -> int:
 def _parent(root: Map, path: list[str], lenient: bool) -> Any:
     """The container of the last token (created open along the way when lenient)."""
     node: Any = root
-    for token in path[:-1]:
+    for position, token in enumerate(path[:-1]):
         if isinstance(node, Map):
             child = node.items.get(token)
             if child is None:
                 if not lenient or (token not in node.items and not node.open):
                     raise PatchError(f"missing path at {token!r}")
-                child = Map(open=True)
-                node.set(token, child, _first_location(node))
+                following = path[position + 1]
+                where = _first_location(node)
+                if following == "-" or following.isdigit():
+                    # a list nobody can read here (`/containers/0/...` on a remote base):
+                    # its items are unknown, but for those the patch writes
+                    child = Seq([TEMPLATED], [where])
+                else:
+                    child = Map(open=True)
+                node.set(token, child, where)
             node = child
         elif isinstance(node, Seq):
-            node = node.items[_index(token, len(node.items), insert=False)]
+            node = _lenient_item(node, token) if lenient else _item(node, token)
         else:
             raise PatchError(f"cannot descend into a scalar at {token!r}")
     return node
+
+
+def _item(node: Seq, token: str) -> Any:
+    return node.items[_index(token, len(node.items), insert=False)]
+
+
+def _lenient_item(node: Seq, token: str) -> Any:
+    """An item of a partly known list: an unknown item the patch writes into becomes an
+    open mapping (the rest of the list stays unknown)."""
+    known = [i for i, item in enumerate(node.items) if item != TEMPLATED]
+    if TEMPLATED not in node.items:
+        return _item(node, token)
+    index = int(token) if token.isdigit() else len(node.items)
+    if index < len(node.items) and node.items[index] != TEMPLATED:
+        return node.items[index]
+    child = Map(open=True)
+    where = node.at[0] if node.at else Location("", 0, 0)
+    at = min(index, len(known)) if known else 0
+    node.items.insert(at, child)
+    node.at.insert(at, where)
+    return child
 
 
 def _first_location(node: Map) -> Location:

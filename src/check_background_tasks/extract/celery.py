@@ -237,6 +237,10 @@ def _legacy_periodic_tasks(ctx: FileContext) -> None:
         )
 
 
+# A task registered under a name this reading cannot know (model.py says why it is kept).
+UNKNOWN_TASK_NAME = "<unknown task name>"
+
+
 def _task_definitions(ctx: FileContext) -> None:
     """Mark functions that are Celery tasks and remember explicit task names."""
     by_name = {fn.qualname: fn for fn in ctx.functions}
@@ -246,9 +250,7 @@ def _task_definitions(ctx: FileContext) -> None:
             continue
         fn.is_celery_task = True
         name_node = arg_value(registration, None, "name")
-        name = ctx.evaluator.value(name_node) if name_node is not None else None
-        if isinstance(name, str):
-            fn.celery_task_name = name
+        fn.celery_task_name = _task_name(ctx, name_node)
     for deco in ctx.decorated:
         expr = deco.decorator.decorator
         call: ast.Call | None = expr if isinstance(expr, ast.Call) else None
@@ -271,7 +273,13 @@ def _task_definitions(ctx: FileContext) -> None:
             continue
         deco.function.is_celery_task = True
         if call is not None:
-            given = arg_value(call, None, "name")
-            name = ctx.evaluator.value(given) if given is not None else None
-            if isinstance(name, str):
-                deco.function.celery_task_name = name
+            deco.function.celery_task_name = _task_name(ctx, arg_value(call, None, "name"))
+
+
+def _task_name(ctx: FileContext, given: ast.expr | None) -> str | None:
+    """A task's `name=`: its text, UNKNOWN_TASK_NAME when only the run time knows it (a
+    constant imported from another module), None when no name is given."""
+    if given is None:
+        return None
+    name = ctx.evaluator.value(given)
+    return name if isinstance(name, str) else UNKNOWN_TASK_NAME

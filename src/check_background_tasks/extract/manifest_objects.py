@@ -18,6 +18,7 @@ from .. import schedules
 from ..model import OPEN, TEMPLATED, Manifest, RawJob, Schedule, TargetRef, Workload
 
 PRESENT, MISSING, TEMPLATE = "present", "missing", "templated"
+PARTIAL = "partial"  # a list with items nobody can read here beside the known ones
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 SCALER_KINDS = ("HorizontalPodAutoscaler", "ScaledObject")
 IGNORE_ANNOTATION = "check-background-tasks.io/ignore"
@@ -134,7 +135,14 @@ def _env(item: dict) -> dict[str, str] | None:
 
 def containers(pod_spec: Any, templated: list[str]) -> tuple[str, list[Container]]:
     state, items = lookup(pod_spec, "containers")
-    if state != PRESENT or not isinstance(items, list):
+    if state == PRESENT and not isinstance(items, list):
+        state = TEMPLATE  # not a list as written: what runs is not known here
+    if state == PRESENT and any(unknown(item) for item in items):
+        # a list only partly known (items a template or an unread base writes): what is
+        # known of the others is read, and the whole is unknown unless one lacks limits
+        templated.append("containers")
+        state = PARTIAL
+    if state not in (PRESENT, PARTIAL):
         if state == TEMPLATE:
             templated.append("containers")
         return state, []
@@ -197,10 +205,10 @@ def _init_containers_without_limits(pod_spec: Any) -> list[str]:
 
 def limits_summary(state: str, found: list[Container]) -> bool | str:
     if not found:
-        return TEMPLATED if state == TEMPLATE else False
+        return TEMPLATED if state in (TEMPLATE, PARTIAL) else False
     if any(c.limits is False for c in found):
         return False
-    if any(c.limits == TEMPLATED for c in found):
+    if state == PARTIAL or any(c.limits == TEMPLATED for c in found):
         return TEMPLATED
     return True
 

@@ -67,6 +67,17 @@ def _dangling_message(linked: LinkedJob) -> str:
     call = f"`{via}({job.target or '...'}...)`"
     weak = "the event loop keeps only a weak reference, so it can be garbage-collected mid-flight"
     if via.endswith("run_coroutine_threadsafe"):
+        local = extra.get("kept_in_local")
+        if local:
+            # a done callback sees the exception; it does not keep the future alive
+            where = linked.raw.enclosing or "its function"
+            return (
+                f"The future of {call} is kept only in the local `{local}`, which dies when "
+                f"`{where}` returns (its done callback lives on the future itself): it is "
+                f"all that references the task started on the loop, so "
+                f"{weak.partition(', so ')[2]}; keep the future (a set + "
+                "add_done_callback(set.discard))"
+            )
         return (
             f"The future of {call} is dropped: it is all that references the task started "
             f"on the loop, so {weak.partition(', so ')[2]} and its exception is never seen; "

@@ -12,6 +12,10 @@ from ..link import LinkedJob, Project
 from ..model import Finding
 from .registry import Rule, rule
 
+# extract/celery.py's mark for a name= only the run time knows (kept as text: a cached run
+# imports no extractor)
+UNKNOWN_TASK_NAME = "<unknown task name>"
+
 
 def _label(linked: LinkedJob) -> str:
     job = linked.job
@@ -108,13 +112,18 @@ def unknown_beat_task(self: Rule, project: Project, config: Config) -> Iterator[
     # project (say, only its settings): every task would look unknown, so say nothing.
     if not _project_has_celery(project):
         return
-    known = sorted(project.celery_task_names)
+    known = sorted(project.celery_task_names - {UNKNOWN_TASK_NAME})
+    # A task whose name= only the run time knows (a constant from another module) may be
+    # the one a beat entry names: no name can then be said to be unregistered.
+    names_unknown = UNKNOWN_TASK_NAME in project.celery_task_names
     for linked in project.jobs:
         job = linked.job
         if job.kind != "celery_beat" or not job.target:
             continue
         if linked.definition is not None:
             renamed = linked.definition.celery_task_name
+            if renamed == UNKNOWN_TASK_NAME:
+                continue
             if linked.raw.target.how == "string" and renamed and renamed != linked.raw.target.value:
                 yield self.finding(
                     f"Beat entry {_label(linked)} names task '{linked.raw.target.value}', but "
@@ -128,7 +137,7 @@ def unknown_beat_task(self: Rule, project: Project, config: Config) -> Iterator[
         target = job.target
         if how not in ("string", "import"):
             continue
-        if target in project.celery_task_names or target in project.functions:
+        if target in project.celery_task_names or target in project.functions or names_unknown:
             continue
         if target.startswith("celery."):
             continue  # built-in tasks such as celery.backend_cleanup
