@@ -366,3 +366,21 @@ def test_a_gap_of_a_range_template_is_reported_once_at_the_template(tmp_path: Pa
     )
     allow = one([f for f in _rendered(tmp_path, [odd], owned) if f.code == "BGT011"])
     assert allow.location == Location("chart/values.yaml", 10, 5)
+
+
+def test_copies_of_one_cronjob_with_one_gap_are_one_finding(tmp_path: Path) -> None:
+    # a manifest copied per cluster, or a generated snapshot of a base (Kargo rings)
+    no_deadline = cron(**{"      activeDeadlineSeconds:__600": ""})
+    files = {f"clusters/c{i}/cleanup.yaml": no_deadline for i in (1, 2, 3)}
+    finding = one(run(tmp_path, files, "BGT012"))
+    assert finding.location.file == "clusters/c1/cleanup.yaml"
+    assert [r.file for r in finding.related] == [
+        "clusters/c2/cleanup.yaml",
+        "clusters/c3/cleanup.yaml",
+    ]
+    assert "the same in 2 other copies: clusters/c2/cleanup.yaml:1, clusters/c3/" in (
+        finding.message
+    )
+    # a copy with another gap is its own claim
+    files["clusters/c3/cleanup.yaml"] = BAD_CRONJOB
+    assert len(run(tmp_path / "b", files, "BGT012")) == 2

@@ -112,14 +112,40 @@ class Claims:
             claim.severity = "warning"  # the strongest reason among the copies
 
     def findings(self) -> Iterator[Finding]:
+        # Copies of one CronJob in several files (a manifest copied per cluster, a
+        # generated snapshot of a base) with the same gap are one claim: reported once, at
+        # the first copy, with the others beside it.
+        copies: dict[str, list[_Claim]] = {}
         for claim in self.claims.values():
-            message = claim.message.replace(LABEL, _label(claim.names))
+            text = claim.message.replace(LABEL, _label(claim.names))
+            copies.setdefault(text, []).append(claim)
+        for text, group in copies.items():
+            group.sort(key=lambda claim: claim.location)
+            first, others = group[0], group[1:]
+            for other in others:
+                first.environments |= other.environments
+                first.everywhere = first.everywhere or other.everywhere
+                if other.severity == "warning":
+                    first.severity = "warning"
             finding = self.rule.finding(
-                message + _where_deployed(claim), claim.location, basis=claim.basis
+                text + _where_deployed(first) + _copies(others),
+                first.location,
+                related=[other.location for other in others],
+                basis=first.basis,
             )
-            if claim.severity != finding.severity:
-                finding = replace(finding, severity=claim.severity)
+            if first.severity != finding.severity:
+                finding = replace(finding, severity=first.severity)
             yield finding
+
+
+def _copies(others: list[_Claim]) -> str:
+    if not others:
+        return ""
+    shown = ", ".join(f"{o.location.file}:{o.location.line}" for o in others[:MAX_NAMES])
+    if len(others) > MAX_NAMES:
+        shown += f" and {len(others) - MAX_NAMES} more"
+    noun = "copy" if len(others) == 1 else "copies"
+    return f"; the same in {len(others)} other {noun}: {shown}"
 
 
 def _where_deployed(claim: _Claim) -> str:
