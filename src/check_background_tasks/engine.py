@@ -540,9 +540,9 @@ def _call_pattern(name: bytes) -> re.Pattern[bytes]:
 
 
 def _switch_project(facts: list[FileFacts]) -> Project:
-    from .link import SymbolTable
+    from .link import symbol_table
 
-    table = SymbolTable(facts)
+    table = symbol_table(facts)
     return Project(facts=facts, jobs=[], functions=table.functions, modules=table.modules)
 
 

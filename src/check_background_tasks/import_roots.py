@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 MAX_CANDIDATES = 8  # a suffix this common (`utils`) tells nothing
 
@@ -26,13 +27,7 @@ class ImportRoots:
         """`mediasync.utilities.cache` under `utilities.cache` and `cache` (built on first
         use: most projects never ask)."""
         if self._by_suffix is None:
-            index: dict[str, list[str]] = defaultdict(list)
-            for module in self.modules:
-                dot = module.find(".")
-                while dot != -1:
-                    index[module[dot + 1 :]].append(module)
-                    dot = module.find(".", dot + 1)
-            self._by_suffix = dict(index)
+            self._by_suffix = _suffix_index(frozenset(self.modules))
         return self._by_suffix
 
     def modules_for(self, module: str, importer: str | None) -> list[str]:
@@ -65,3 +60,15 @@ class ImportRoots:
             for found in self.modules_for(module, importer):
                 if found != module:
                     yield f"{found}.{rest}"
+
+
+@lru_cache(maxsize=4)
+def _suffix_index(modules: frozenset[str]) -> dict[str, list[str]]:
+    """Shared by every table of one scan: each round of reading asks for the same index."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for module in sorted(modules):
+        dot = module.find(".")
+        while dot != -1:
+            index[module[dot + 1 :]].append(module)
+            dot = module.find(".", dot + 1)
+    return dict(index)

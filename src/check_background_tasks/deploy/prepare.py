@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..link import Project, SymbolTable, link_workloads, resolve_target
+from ..link import Project, link_workloads, resolve_target, symbol_table
 from ..model import FileFacts, RawJob
 from .imports import closure
 from .processes import Definitions, ProjectIndex, wanted_files
@@ -115,7 +115,7 @@ def _module_of(dotted: str, known: set[str]) -> str | None:
 
 
 def _callee_modules(facts: list[FileFacts], known: set[str]) -> set[str]:
-    table = SymbolTable(facts)
+    table = symbol_table(facts)
     extracted = {ff.module for ff in facts if ff.module}
     out: set[str] = set()
     for ff in facts:

@@ -6,7 +6,7 @@ import fnmatch
 from collections.abc import Iterator
 
 from ..config import Config
-from ..link import Project, SymbolTable
+from ..link import Project, symbol_table
 from ..model import Finding, Location
 from ..scheduler_config import owner_key
 from .registry import Rule, rule
@@ -31,7 +31,7 @@ def unknown_job_reference(self: Rule, project: Project, config: Config) -> Itera
     ]
     if not references:
         return
-    follow = SymbolTable(project.facts).follow
+    follow = symbol_table(project.facts).follow
     declared: set[str] = set()
     patterns: set[str] = set()
     open_ended: set[str] = set()  # schedulers that get ids built at run time
