@@ -198,6 +198,10 @@ class Cache:
         # Named by interpreter too: two Pythons sharing the directory keep an index each.
         self.index_path = directory / f"facts-{INTERPRETER}-{self.key[:16]}.pickle"
         self.entries: dict[str, Entry] = {}
+        # What the reading rounds after the prefilter found for a set of files (engine.py):
+        # {"key": digest of every file, "paths": display paths read, "imports": ...,
+        # "searched": [...]}. Plain builtins only.
+        self.rounds: dict[str, Any] | None = None
         self.seen: set[str] = set()
         self.dirty = False
         self.hits = 0
@@ -223,6 +227,8 @@ class Cache:
         ):
             self.dirty = True
             return
+        rounds = loaded.get("rounds")
+        self.rounds = rounds if isinstance(rounds, dict) else None
         entries = {}
         for path, row in loaded["entries"].items():
             entry = _entry(row)
@@ -291,6 +297,11 @@ class Cache:
     @property
     def renders_path(self) -> Path:
         return self.directory / f"renders-{INTERPRETER}-{self.key[:16]}.pickle"
+
+    def set_rounds(self, rounds: dict[str, Any]) -> None:
+        if rounds != self.rounds:
+            self.rounds = rounds
+            self.dirty = True
 
     def digests(self) -> dict[str, str]:
         """Display path -> content hash of every file the index knows."""
@@ -367,6 +378,7 @@ class Cache:
                 "format": FORMAT,
                 "key": self.key,
                 "entries": {path: entry.row() for path, entry in self.entries.items()},
+                "rounds": self.rounds,
             }
             _write_bytes_atomic(self.index_path, pickle.dumps(payload, protocol=4))
             for other in self.directory.glob("facts-*.pickle"):

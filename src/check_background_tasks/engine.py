@@ -7,6 +7,7 @@ cache (or are skipped by the byte prefilter) never pays for importing them.
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import re
 import time
@@ -400,12 +401,18 @@ def scan(
     extracted = extract_all(planner.plan(files, ModuleNamer()), workers, progress, pool_after)
     planner.record(planner.tasks, extracted)
     facts = planner.cached + extracted
-    facts = _extract_targets(facts, planner, workers)
     python_files = {t.display: t.module for t in planner.python if t.module}
-    facts, module_imports = _extract_for_processes(
-        facts, planner, workers, python_files, cwd, files
-    )
-    facts, switch_searched = _search_switch_callers(facts, planner, workers)
+    remembered = _remembered_rounds(planner, facts)
+    if remembered is not None:
+        facts, module_imports, switch_searched = remembered
+    else:
+        before = {ff.path for ff in facts}
+        facts = _extract_targets(facts, planner, workers)
+        facts, module_imports = _extract_for_processes(
+            facts, planner, workers, python_files, cwd, files
+        )
+        facts, switch_searched = _search_switch_callers(facts, planner, workers)
+        _remember_rounds(planner, facts, before, module_imports, switch_searched)
     facts.sort(key=lambda ff: ff.path)
     if cache is not None:
         cache.save()  # before linking: nothing downstream may mutate what we store
@@ -419,6 +426,66 @@ def scan(
         {os.path.basename(os.path.realpath(root)) for root in {f.root for f in files}}
     )
     return Scan(project=deploy(project, config, cache), errors=errors)
+
+
+def _files_key(planner: _Planner) -> str | None:
+    """A digest of every file this run found (its content hash): the reading rounds after
+    the prefilter are a pure function of these files and the settings (in the cache key)."""
+    digest = hashlib.sha256()
+    for entry in sorted(planner.entries.values(), key=lambda e: e.display):
+        digest.update(f"{entry.display}\0{entry.sha256}\n".encode())
+    return digest.hexdigest()
+
+
+def _remembered_rounds(
+    planner: _Planner, facts: list[FileFacts]
+) -> tuple[list[FileFacts], dict[str, list[str]], set[str]] | None:
+    """The rounds' result of the last run, when no file changed since: a warm run then
+    skips working out again which targets, entry modules and callers to read (50 ms on
+    prefect)."""
+    cache = planner.cache
+    if cache is None or planner.tasks or not cache.rounds:
+        return None
+    rounds = cache.rounds
+    if rounds.get("key") != _files_key(planner):
+        return None
+    by_display = {entry.display: entry for entry in planner.entries.values()}
+    more: list[FileFacts] = []
+    for display in rounds.get("paths") or []:
+        entry = by_display.get(display)
+        found = cache.facts_of(entry) if entry is not None else None
+        if found is None:
+            return None  # not in the index any more: read the rounds again
+        more.append(found)
+    imports = rounds.get("imports")
+    searched = rounds.get("searched")
+    if not isinstance(imports, dict) or not isinstance(searched, list):
+        return None
+    return facts + more, imports, set(searched)
+
+
+def _remember_rounds(
+    planner: _Planner,
+    facts: list[FileFacts],
+    before: set[str],
+    module_imports: dict[str, list[str]],
+    switch_searched: set[str],
+) -> None:
+    cache = planner.cache
+    if cache is None:
+        return
+    added = sorted({ff.path for ff in facts} - before)
+    known = {entry.display for entry in planner.entries.values()}
+    if any(path not in known for path in added):
+        return  # a file read that the index does not hold (a transient read error)
+    cache.set_rounds(
+        {
+            "key": _files_key(planner),
+            "paths": added,
+            "imports": module_imports,
+            "searched": sorted(switch_searched),
+        }
+    )
 
 
 def _extract_for_processes(
