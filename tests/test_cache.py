@@ -422,3 +422,22 @@ def test_a_warm_run_reuses_the_render_until_an_input_changes(tmp_path, capsys):
     renders.write_bytes(pickle.dumps({"key": "x", "result": os.system}))
     assert probe_runs(tmp_path, args, probe) == ["True"]
     assert json.loads((tmp_path / "out.json").read_text()) == found
+
+
+def test_remembered_rounds_follow_a_change_in_a_file_read_only_for_a_target(tmp_path, capsys):
+    # svc/jobs.py holds no job: only the rounds after the prefilter read it (the target's
+    # body decides the lock). A warm run remembers that read, and a change to it counts.
+    write(tmp_path, SERVICE)
+    (tmp_path / "Dockerfile").write_text('FROM python:3.12\nCMD ["serve"]\n')
+    first = json_of(["."], capsys)
+    assert json_of(["."], capsys) == first  # remembered, the same
+    jobs = tmp_path / "svc/jobs.py"
+    assert "BGT020" in first
+    jobs.write_text(
+        "from redis import Redis\nr = Redis()\n\ndef cleanup():\n    with r.lock('c'):\n"
+        "        return 0\n\ndef refresh():\n    with r.lock('refresh'):\n        return 1\n"
+    )
+    os.utime(jobs, ns=(1, 1))  # another mtime, whatever the clock's resolution
+    after = json_of(["."], capsys)
+    assert after == json_of([".", "--no-cache"], capsys)
+    assert "BGT020" not in after  # both jobs lock now
