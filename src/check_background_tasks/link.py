@@ -365,7 +365,7 @@ def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
                 continue
             if raw.target.how == "local" and "<locals>" in raw.target.value:
                 continue  # a function nested in one of the declaring module's own
-            module = _defining_module(target, known_modules)
+            module = defining_module(target, known_modules)
             if module is not None:
                 if module not in extracted:
                     wanted.add(module)
@@ -383,13 +383,14 @@ def needed_modules(facts: list[FileFacts], known_modules: set[str]) -> set[str]:
             if raw.kind not in HELPER_READING_KINDS:
                 continue
             for dotted in _helpers_called(table.functions.get(target)):
-                module = _defining_module(dotted, known_modules)
+                module = defining_module(dotted, known_modules)
                 if module is not None and module not in extracted:
                     wanted.add(module)
     return wanted
 
 
-def _defining_module(dotted: str, known_modules: set[str]) -> str | None:
+def defining_module(dotted: str, known_modules: set[str]) -> str | None:
+    """The longest known module `dotted` lies in (`pkg.mod.func` → `pkg.mod`), if any."""
     parts = dotted.split(".")
     for i in range(len(parts) - 1, 0, -1):
         module = ".".join(parts[:i])

@@ -638,20 +638,6 @@ def find(jobs: Sequence[Job], threshold: int) -> Pileups:
 # --------------------------------------------------------------------------- words
 
 _WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 class _Year(NamedTuple):
@@ -705,7 +691,7 @@ def _dates(days: int) -> str:
 
     def text(i: int) -> str:
         day = date(YEAR, 1, 1) + timedelta(days=i)
-        return f"{_MONTHS[day.month - 1][:3]} {day.day}"
+        return f"{schedules.MONTH_NAMES[day.month - 1][:3]} {day.day}"
 
     shown = [text(a) if a == b else f"{text(a)} to {text(b)}" for a, b in runs[:4]]
     return ", ".join(shown) + (", …" if len(runs) > 4 else "")
@@ -740,7 +726,7 @@ def describe_days(days: int, unjudged: int = 0) -> str:
         return both
     months = [m for m in range(1, 13) if days & year.months[m]]
     if all(days & year.months[m] == judged & year.months[m] for m in months):
-        where = _and([_MONTHS[m - 1] for m in months])
+        where = _and([schedules.MONTH_NAMES[m - 1] for m in months])
         return f"daily in {where} ({days.bit_count()} days a year)"
     per_month = {
         m: _covering(days & year.months[m], year.dom, judged & year.months[m]) for m in months
@@ -748,7 +734,7 @@ def describe_days(days: int, unjudged: int = 0) -> str:
     if all(found is not None for found in per_month.values()):
         kinds = {tuple(found or ()) for found in per_month.values()}
         if len(kinds) == 1 and len(doms_in := list(kinds.pop())) <= 3:
-            where = _and([_MONTHS[m - 1] for m in months])
+            where = _and([schedules.MONTH_NAMES[m - 1] for m in months])
             if len(months) == 1 and len(doms_in) == 1:
                 return f"yearly on {where} {doms_in[0]}"
             count = days.bit_count()

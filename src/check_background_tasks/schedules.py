@@ -186,7 +186,7 @@ _MONTH = _Field("month", 1, 12)
 _DOW = _Field("day-of-week", 0, 6)  # canonical Sunday = 0
 
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH_FULL = (
+MONTH_NAMES = (
     "January",
     "February",
     "March",
@@ -454,7 +454,7 @@ def _impossible_days(days: set[int], months: set[int]) -> str | None:
         return None
     day_text = f"day {min(days)}" if len(days) == 1 else f"days {_render(days, _DOM)}"
     verb = "occurs" if len(days) == 1 else "occur"
-    month_text = ", ".join(_MONTH_FULL[m - 1] for m in sorted(months))
+    month_text = ", ".join(MONTH_NAMES[m - 1] for m in sorted(months))
     return f"{day_text} never {verb} in {month_text}"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..link import Project, link_workloads, resolve_target, symbol_table
+from ..link import Project, defining_module, link_workloads, resolve_target, symbol_table
 from ..model import FileFacts, RawJob
 from .imports import closure
 from .processes import Definitions, ProjectIndex, wanted_files
@@ -105,15 +105,6 @@ def may_take_lock(source: bytes) -> bool:
     return any(word in source for word in LOCK_WORDS)
 
 
-def _module_of(dotted: str, known: set[str]) -> str | None:
-    parts = dotted.split(".")
-    for i in range(len(parts) - 1, 0, -1):
-        name = ".".join(parts[:i])
-        if name in known:
-            return name
-    return None
-
-
 def _callee_modules(facts: list[FileFacts], known: set[str]) -> set[str]:
     table = symbol_table(facts)
     extracted = {ff.module for ff in facts if ff.module}
@@ -130,7 +121,7 @@ def _callee_modules(facts: list[FileFacts], known: set[str]) -> set[str]:
                 # every task an asyncio program starts cost prefect 20 modules (0.5 s cold)
                 continue
             for callee in found[1].processes.calls.get(found[0].qualname, []):
-                module = _module_of(callee, known)
+                module = defining_module(callee, known)
                 if module and module not in extracted:
                     out.add(module)
     return out

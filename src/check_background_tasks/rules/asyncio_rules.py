@@ -66,15 +66,18 @@ def _dangling_message(linked: LinkedJob) -> str:
     via = extra.get("via", "create_task")
     call = f"`{via}({job.target or '...'}...)`"
     weak = "the event loop keeps only a weak reference, so it can be garbage-collected mid-flight"
+    local = extra.get("kept_in_local")
+    # a done callback sees the exception, and lives on what it was added to: it keeps
+    # nothing alive
+    dies = (
+        f"is kept only in the local `{local}`, which dies when "
+        f"`{linked.raw.enclosing or 'its function'}` returns"
+    )
     if via.endswith("run_coroutine_threadsafe"):
-        local = extra.get("kept_in_local")
         if local:
-            # a done callback sees the exception; it does not keep the future alive
-            where = linked.raw.enclosing or "its function"
             return (
-                f"The future of {call} is kept only in the local `{local}`, which dies when "
-                f"`{where}` returns (its done callback lives on the future itself): it is "
-                f"all that references the task started on the loop, so "
+                f"The future of {call} {dies} (its done callback lives on the future "
+                "itself): it is all that references the task started on the loop, so "
                 f"{weak.partition(', so ')[2]}; keep the future (a set + "
                 "add_done_callback(set.discard))"
             )
@@ -85,12 +88,9 @@ def _dangling_message(linked: LinkedJob) -> str:
         )
     if extra.get("factory"):
         return _factory_message(linked, extra, weak)
-    local = extra.get("kept_in_local")
     if local:
-        where = linked.raw.enclosing or "its function"
         return (
-            f"Task from {call} is kept only in the local `{local}`, which dies when "
-            f"`{where}` returns (a done callback lives on the task itself): {weak}; "
+            f"Task from {call} {dies} (a done callback lives on the task itself): {weak}; "
             f"{KEEP_ADVICE}"
         )
     return f"Task from {call} is not stored: {weak}; {KEEP_ADVICE}"
