@@ -441,3 +441,109 @@ def test_remembered_rounds_follow_a_change_in_a_file_read_only_for_a_target(tmp_
     after = json_of(["."], capsys)
     assert after == json_of([".", "--no-cache"], capsys)
     assert "BGT020" not in after  # both jobs lock now
+
+
+# --- from the review of the render cache and the remembered rounds -----------------
+
+MANIFEST_CRON = """
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: cleanup
+spec:
+  schedule: '*/5 * * * *'
+  {policy}
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: c
+              image: app
+"""
+
+
+def codes(args: list[str], capsys) -> list[tuple[str, str]]:
+    code, out, err = run_cli([*args, "--select", "ALL", "--format", "json"], capsys)
+    assert code in (0, 1), err
+    return sorted((f["code"], f["message"]) for f in json.loads(out))
+
+
+def test_render_cache_is_not_shared_by_two_trees_with_the_same_display_paths(
+    tmp_path, capsys, monkeypatch
+):
+    # A monorepo: each service is checked from its own directory with one cache dir (the
+    # root pyproject's, or --cache-dir); both have k8s/kustomization.yaml + k8s/cron.yaml.
+    kustomization = "resources:\n  - cron.yaml\n"
+    write(
+        tmp_path / "a",
+        {
+            "k8s/kustomization.yaml": kustomization,
+            "k8s/cron.yaml": MANIFEST_CRON.format(policy="concurrencyPolicy: Forbid"),
+        },
+    )
+    write(
+        tmp_path / "b",
+        {"k8s/kustomization.yaml": kustomization, "k8s/cron.yaml": MANIFEST_CRON.format(policy="")},
+    )
+    cache = ["--cache-dir", str(tmp_path / "shared-cache")]
+    monkeypatch.chdir(tmp_path / "a")
+    reference_a = codes([".", "--no-cache"], capsys)
+    monkeypatch.chdir(tmp_path / "b")
+    reference_b = codes([".", "--no-cache"], capsys)
+    assert reference_a != reference_b
+    monkeypatch.chdir(tmp_path / "a")
+    assert codes([".", *cache], capsys) == reference_a
+    monkeypatch.chdir(tmp_path / "b")
+    assert codes([".", *cache], capsys) == reference_b
+    monkeypatch.chdir(tmp_path / "a")
+    # b's render, under the same display paths, is not a's
+    assert codes([".", *cache], capsys) == reference_a
+
+
+def test_render_cache_follows_a_resource_file_that_appears_unreadable(tmp_path, capsys):
+    # extra.yaml holds no manifest (it cannot be parsed) but the render reads it: "cannot
+    # be read" makes the selector patch build its CronJob. It is not in the render's key.
+    write(
+        tmp_path,
+        {
+            "k/kustomization.yaml": """
+        resources:
+          - extra.yaml
+        patches:
+          - target:
+              kind: CronJob
+              name: cleanup
+            patch: |-
+              apiVersion: batch/v1
+              kind: CronJob
+              metadata:
+                name: cleanup
+              spec:
+                concurrencyPolicy: Allow
+        """
+        },
+    )
+    assert codes(["."], capsys) == codes([".", "--no-cache"], capsys)
+    (tmp_path / "k/extra.yaml").write_text(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: x\nspec: [\n"
+    )
+    cold = codes([".", "--no-cache"], capsys)
+    assert "BGT011" in {code for code, _ in cold}
+    assert codes(["."], capsys) == cold
+
+
+def test_remembered_rounds_follow_a_script_that_appears(tmp_path, capsys):
+    # The image runs ./bin/boot, a file discovery does not list (no extension): only the
+    # rounds read it. Absent on the first run, the rounds' key (discovered files only)
+    # does not change when it appears, and the warm run never reads it.
+    from test_processes import JOBS, LIFESPAN_APP, dockerfile
+
+    write(
+        tmp_path,
+        {**JOBS, "app/main.py": LIFESPAN_APP, "Dockerfile": dockerfile('CMD ["./bin/boot"]')},
+    )
+    assert codes(["."], capsys) == codes([".", "--no-cache"], capsys)
+    write(tmp_path, {"bin/boot": "#!/usr/bin/env bash\nexec gunicorn --workers 3 app.main:app\n"})
+    cold = codes([".", "--no-cache"], capsys)
+    assert codes(["."], capsys) == cold

@@ -816,3 +816,50 @@ def test_json_patch_into_a_list_of_an_unread_base_keeps_the_rest_unknown() -> No
         if isinstance(item, RawJob)
     ]
     assert job.extra["has_resource_limits"] == TEMPLATED  # unknown, never "missing"
+
+
+def test_json_patch_into_two_items_of_an_unread_list_in_descending_order() -> None:
+    # container 1 is patched before container 0: each is its own item
+    files = {
+        "k/kustomization.yaml": """
+            resources: [github.com/org/repo//base?ref=v1]
+            patches:
+              - path: names.yaml
+                target: {kind: CronJob, name: gc}
+            """,
+        "k/names.yaml": """
+            - op: add
+              path: /spec/jobTemplate/spec/template/spec/containers/1/resources
+              value: {requests: {cpu: 100m}}
+            - op: add
+              path: /spec/jobTemplate/spec/template/spec/containers/0/resources
+              value: {limits: {cpu: 100m}}
+            """,
+    }
+    gc = the(render_kustomize(facts_of(files)), "CronJob", "gc")
+    containers = gc.doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert [c if c == TEMPLATED else c["resources"] for c in containers] == [
+        {"limits": {"cpu": "100m"}},
+        {"requests": {"cpu": "100m"}},
+        TEMPLATED,
+    ]
+
+
+def test_json_patch_replacing_an_item_of_an_unread_list_keeps_the_rest_unknown() -> None:
+    files = {
+        "k/kustomization.yaml": """
+            resources: [github.com/org/repo//base?ref=v1]
+            patches:
+              - path: container.yaml
+                target: {kind: CronJob, name: gc}
+            """,
+        "k/container.yaml": """
+            - op: replace
+              path: /spec/jobTemplate/spec/template/spec/containers/0
+              value: {name: gc, image: gc:2, resources: {limits: {cpu: 1}}}
+            """,
+    }
+    gc = the(render_kustomize(facts_of(files)), "CronJob", "gc")
+    containers = gc.doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert containers[0]["image"] == "gc:2"
+    assert containers[-1] == TEMPLATED  # the base's other containers, unread

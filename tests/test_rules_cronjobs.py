@@ -384,3 +384,43 @@ def test_copies_of_one_cronjob_with_one_gap_are_one_finding(tmp_path: Path) -> N
     # a copy with another gap is its own claim
     files["clusters/c3/cleanup.yaml"] = BAD_CRONJOB
     assert len(run(tmp_path / "b", files, "BGT012")) == 2
+
+
+SERVICE_CRON = """\
+apiVersion: batch/v1{noqa}
+kind: CronJob
+metadata:
+  name: cleanup
+spec:
+  schedule: '*/5 * * * *'
+  jobTemplate:
+    spec:
+      activeDeadlineSeconds: 100
+      template:
+        spec:
+          containers:
+            - name: c
+              image: {service}
+              command: [python, -m, {service}.cleanup]
+"""
+
+
+def two_services(noqa: str = "") -> dict[str, str]:
+    return {
+        "services/billing/k8s/cron.yaml": SERVICE_CRON.format(service="billing", noqa=noqa),
+        "services/search/k8s/cron.yaml": SERVICE_CRON.format(service="search", noqa=""),
+    }
+
+
+def test_two_unrelated_cronjobs_of_one_name_are_not_copies(tmp_path):
+    # Same name and gap, but other images and commands: two CronJobs, not one copied.
+    found = findings(tmp_path, two_services(), code="BGT012")
+    assert sorted(f.location.file for f in found) == [
+        "services/billing/k8s/cron.yaml",
+        "services/search/k8s/cron.yaml",
+    ]
+
+
+def test_a_suppression_on_one_cronjob_keeps_the_other_cronjobs_finding(tmp_path):
+    found = findings(tmp_path, two_services(noqa="  # noqa: BGT012"), code="BGT012")
+    assert [f.location.file for f in found] == ["services/search/k8s/cron.yaml"]

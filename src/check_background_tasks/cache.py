@@ -304,8 +304,12 @@ class Cache:
             self.dirty = True
 
     def digests(self) -> dict[str, str]:
-        """Display path -> content hash of every file the index knows."""
-        return {entry.display: entry.sha256 for entry in self.entries.values()}
+        """Display path -> content hash of every file this run looked up (the index may
+        hold another tree's files under the same display paths: a monorepo's services
+        scanned one by one with one cache directory)."""
+        return {
+            entry.display: entry.sha256 for path, entry in self.entries.items() if path in self.seen
+        }
 
     def load_renders(self, key: str) -> Any:
         """What the deploy stage rendered from inputs with this digest, or None.

@@ -258,6 +258,7 @@ class _Planner:
         self.entries: dict[str, Entry] = {}  # path -> entry to store / update
         self.factory_calls: tuple[bytes, ...] = ()  # config `task-factories` (might_matter)
         self.factories: list[str] = []  # config `task-factories`: their modules are read
+        self.scripts_asked = False  # did the process model ask for a script by path?
 
     def plan(self, files: list[SourceFile], namer: ModuleNamer) -> Iterator[Task]:
         """The candidates among `files` still to extract, as they are found."""
@@ -407,12 +408,19 @@ def scan(
         facts, module_imports, switch_searched = remembered
     else:
         before = {ff.path for ff in facts}
+        files_key = _files_key(planner) if planner.cache is not None else None
+        discovered = len(planner.entries)
         facts = _extract_targets(facts, planner, workers)
         facts, module_imports = _extract_for_processes(
             facts, planner, workers, python_files, cwd, files
         )
         facts, switch_searched = _search_switch_callers(facts, planner, workers)
-        _remember_rounds(planner, facts, before, module_imports, switch_searched)
+        # A script an image runs is read whatever its name, and discovery does not list
+        # it: it could appear or change without changing the key, so such rounds are not
+        # kept (nor any that read a file discovery did not list).
+        unlisted = planner.scripts_asked or len(planner.entries) != discovered
+        if files_key is not None and not unlisted:
+            _remember_rounds(planner, facts, before, module_imports, switch_searched, files_key)
     facts.sort(key=lambda ff: ff.path)
     if cache is not None:
         cache.save()  # before linking: nothing downstream may mutate what we store
@@ -452,7 +460,7 @@ def _remembered_rounds(
     by_display = {entry.display: entry for entry in planner.entries.values()}
     more: list[FileFacts] = []
     for display in rounds.get("paths") or []:
-        entry = by_display.get(display)
+        entry = by_display.get(display) if isinstance(display, str) else None
         found = cache.facts_of(entry) if entry is not None else None
         if found is None:
             return None  # not in the index any more: read the rounds again
@@ -461,6 +469,8 @@ def _remembered_rounds(
     searched = rounds.get("searched")
     if not isinstance(imports, dict) or not isinstance(searched, list):
         return None
+    if not all(isinstance(name, str) for name in searched):
+        return None  # not what this code writes: work the rounds out again
     return facts + more, imports, set(searched)
 
 
@@ -470,6 +480,7 @@ def _remember_rounds(
     before: set[str],
     module_imports: dict[str, list[str]],
     switch_searched: set[str],
+    files_key: str,
 ) -> None:
     cache = planner.cache
     if cache is None:
@@ -480,7 +491,7 @@ def _remember_rounds(
         return  # a file read that the index does not hold (a transient read error)
     cache.set_rounds(
         {
-            "key": _files_key(planner),
+            "key": files_key,
             "paths": added,
             "imports": module_imports,
             "searched": sorted(switch_searched),
@@ -519,6 +530,7 @@ def _extract_for_processes(
         modules |= callees - no_lock
         more = [by_module[m] for m in sorted(modules) if m in by_module]
         more = [t for t in more if t.display not in read]
+        planner.scripts_asked |= bool(scripts)
         new_scripts = sorted(s for s in scripts if s not in read)
         if not more and not new_scripts:
             break

@@ -65,8 +65,8 @@ def _inputs_key(facts: list[FileFacts], cache: Cache | None) -> str | None:
     digests = cache.digests()
     digest = hashlib.sha256()
     for ff in sorted(facts, key=lambda ff: ff.path):
-        if not ff.manifests:
-            continue
+        if not ff.manifests and not ff.problems:
+            continue  # a file that cannot be read counts too: kustomize notes it
         content = digests.get(ff.path)
         if content is None:
             return None

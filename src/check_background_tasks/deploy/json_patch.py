@@ -123,19 +123,28 @@ def _item(node: Seq, token: str) -> Any:
 
 
 def _lenient_item(node: Seq, token: str) -> Any:
-    """An item of a partly known list: an unknown item the patch writes into becomes an
-    open mapping (the rest of the list stays unknown)."""
-    known = [i for i, item in enumerate(node.items) if item != TEMPLATED]
-    if TEMPLATED not in node.items:
+    """An item of a partly known list (`[..., TEMPLATED]`: its last item stands for every
+    item nobody can read here). Items keep their real positions: an unknown item the patch
+    writes into becomes an open mapping, the gaps before it unknown items."""
+    items = node.items
+    if not items or items[-1] != TEMPLATED:
         return _item(node, token)
-    index = int(token) if token.isdigit() else len(node.items)
-    if index < len(node.items) and node.items[index] != TEMPLATED:
-        return node.items[index]
-    child = Map(open=True)
     where = node.at[0] if node.at else Location("", 0, 0)
-    at = min(index, len(known)) if known else 0
-    node.items.insert(at, child)
-    node.at.insert(at, where)
+    rest = len(items) - 1  # the index the "every other item" marker stands at
+    index = int(token) if token.isdigit() else rest
+    while index > rest:  # unknown items up to the one written
+        items.insert(rest, TEMPLATED)
+        node.at.insert(rest, where)
+        rest += 1
+    if index < rest:
+        if items[index] != TEMPLATED:
+            return items[index]
+        child = Map(open=True)
+        items[index] = child
+        return child
+    child = Map(open=True)  # index == rest: a new item before the marker
+    items.insert(rest, child)
+    node.at.insert(rest, where)
     return child
 
 
@@ -155,6 +164,13 @@ def _put(
             raise PatchError(f"replace: {token!r} does not exist")
         parent.set(token, value, where)
     elif isinstance(parent, Seq):
+        if lenient and parent.items and parent.items[-1] == TEMPLATED and token.isdigit():
+            # a list only partly known: the item goes to its real position, and the marker
+            # of the unread items stays last (a `replace` never makes the list look whole)
+            _lenient_item(parent, token)
+            parent.items[int(token)] = value
+            parent.at[int(token)] = where
+            return
         size = len(parent.items)
         if lenient and token != "-" and token.isdigit() and int(token) > size:
             token = "-"  # the list is only partly known: put the item last

@@ -84,14 +84,16 @@ class _Claim:
     location: Location
     basis: str
     severity: str
+    target: str  # what the CronJob runs: copies of one job run the same
     environments: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
     everywhere: bool = False  # also true of a copy read alone (no environment)
 
 
 class Claims:
-    def __init__(self, rule: Rule) -> None:
+    def __init__(self, rule: Rule, project: Project) -> None:
         self.rule = rule
+        self.project = project
         self.claims: dict[tuple[Location, str], _Claim] = {}
 
     def add(
@@ -100,7 +102,8 @@ class Claims:
         key = (location, message)
         claim = self.claims.get(key)
         if claim is None:
-            claim = self.claims[key] = _Claim(message, location, basis, severity)
+            target = linked.job.target or ""
+            claim = self.claims[key] = _Claim(message, location, basis, severity, target)
         if linked.job.name:
             claim.names.add(linked.job.name)
         environment = dict(linked.job.extra).get("environment")
@@ -115,11 +118,15 @@ class Claims:
         # Copies of one CronJob in several files (a manifest copied per cluster, a
         # generated snapshot of a base) with the same gap are one claim: reported once, at
         # the first copy, with the others beside it.
-        copies: dict[str, list[_Claim]] = {}
+        copies: dict[tuple[str, str, Location | None], list[_Claim]] = {}
+        suppressed = _suppressed_lines(self.project, self.rule)
         for claim in self.claims.values():
             text = claim.message.replace(LABEL, _label(claim.names))
-            copies.setdefault(text, []).append(claim)
-        for text, group in copies.items():
+            # a copy silenced at its own line stays apart, so it silences no other copy
+            where = (claim.location.file, claim.location.line)
+            alone = claim.location if where in suppressed else None
+            copies.setdefault((text, claim.target, alone), []).append(claim)
+        for (text, _target, _alone), group in copies.items():
             group.sort(key=lambda claim: claim.location)
             first, others = group[0], group[1:]
             for other in others:
@@ -136,6 +143,22 @@ class Claims:
             if first.severity != finding.severity:
                 finding = replace(finding, severity=first.severity)
             yield finding
+
+
+def _suppressed_lines(project: Project, rule: Rule) -> set[tuple[str, int]]:
+    """(file, line) where a comment or annotation silences this rule."""
+    names = {rule.code, *rule.aliases}
+    out = {
+        (ff.path, s.line)
+        for ff in project.facts
+        for s in ff.suppressions
+        if names & s.codes
+    }
+    for linked in project.jobs:
+        ignore = dict(linked.job.extra).get("ignore") or ()
+        if names & {str(code).upper() for code in ignore}:
+            out.add((linked.job.location.file, linked.job.location.line))
+    return out
 
 
 def _copies(others: list[_Claim]) -> str:
@@ -210,7 +233,7 @@ def kubernetes_cronjob(self: Rule, project: Project, config: Config) -> Iterator
         way_out = "or deselect BGT010"
     else:
         way_out = "or set allow-kubernetes-cronjobs = true"
-    claims = Claims(self)
+    claims = Claims(self, project)
     for linked, extra in _cronjobs(project):
         command = linked.job.target or ""
         runs = f" runs `{_short(command)}`" if command else ""
@@ -237,7 +260,7 @@ def kubernetes_cronjob(self: Rule, project: Project, config: Config) -> Iterator
     "a CronJob has no concurrencyPolicy: Forbid (or Replace)",
 )
 def cronjob_concurrency_policy(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
-    claims = Claims(self)
+    claims = Claims(self, project)
     for linked, extra in _cronjobs(project):
         policy = extra.get("concurrency_policy")
         if policy == TEMPLATED or policy in SAFE_POLICIES:
@@ -290,7 +313,7 @@ _LATE_START = (
     "a CronJob lacks startingDeadlineSeconds, activeDeadlineSeconds, or container resource limits",
 )
 def cronjob_missing_limits(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
-    claims = Claims(self)
+    claims = Claims(self, project)
     for linked, extra in _cronjobs(project):
         missing: list[str] = []
         why: list[str] = []
