@@ -204,6 +204,10 @@ def test_planted_facts_are_never_executed_and_are_extracted_again(tmp_path, caps
             planted += 1
     assert planted, "the scheduler module has facts"
     index.write_bytes(pickle.dumps(data))
+    assert json_of(["svc"], capsys) == reference  # the findings remembered: facts unread
+    assert not (tmp_path / "pwned").exists()
+    for remembered in index.parent.glob("results-*.pickle"):
+        remembered.unlink()  # now the facts are needed
     assert json_of(["svc"], capsys) == reference
     assert not (tmp_path / "pwned").exists()
     healed = pickle.loads(index_file(tmp_path).read_bytes())["entries"]
@@ -301,8 +305,10 @@ def test_cache_dir_has_gitignore_and_no_temp_files(tmp_path, capsys):
     write(tmp_path, SERVICE)
     json_of(["svc"], capsys)
     names = sorted(p.name for p in (tmp_path / ".check_background_tasks_cache").iterdir())
-    assert names[:2] == [".gitignore", "CACHEDIR.TAG"] and len(names) == 3
+    assert names[:2] == [".gitignore", "CACHEDIR.TAG"] and len(names) == 4
     assert names[2].startswith("facts-") and names[2].endswith(".pickle")
+    # check's findings for these files (engine.scan_for), under the index's own key
+    assert names[3] == "results-" + names[2].removeprefix("facts-")
 
 
 def test_two_interpreters_sharing_a_cache_directory_keep_an_index_each(
@@ -420,6 +426,9 @@ def test_a_warm_run_reuses_the_render_until_an_input_changes(tmp_path, capsys):
     # a corrupt or foreign render file is ignored (and never unpickled into code)
     (renders,) = (tmp_path / ".check_background_tasks_cache").glob("renders-*.pickle")
     renders.write_bytes(pickle.dumps({"key": "x", "result": os.system}))
+    # (the findings of these very files are remembered: without them the render is needed)
+    for remembered in renders.parent.glob("results-*.pickle"):
+        remembered.unlink()
     assert probe_runs(tmp_path, args, probe) == ["True"]
     assert json.loads((tmp_path / "out.json").read_text()) == found
 
@@ -547,3 +556,72 @@ def test_remembered_rounds_follow_a_script_that_appears(tmp_path, capsys):
     write(tmp_path, {"bin/boot": "#!/usr/bin/env bash\nexec gunicorn --workers 3 app.main:app\n"})
     cold = codes([".", "--no-cache"], capsys)
     assert codes(["."], capsys) == cold
+
+
+# --- check's findings remembered for unchanged files (engine.scan_for) --------------
+
+LOADED_RULES = (
+    "'check_background_tasks.rules' in sys.modules, 'check_background_tasks.link' in sys.modules"
+)
+
+
+def test_a_check_over_unchanged_files_reads_its_findings_back(tmp_path):
+    write(tmp_path, SERVICE)
+    args = ["svc", "--select", "ALL", "--format", "json", "-o", "out.json"]
+    assert probe_runs(tmp_path, args, LOADED_RULES, runs=1) == ["True True"]
+    first = (tmp_path / "out.json").read_text()
+    assert "BGT020" in first
+    # nothing changed: neither the rules nor the linker are even imported
+    assert probe_runs(tmp_path, args, LOADED_RULES, runs=1) == ["False False"]
+    assert (tmp_path / "out.json").read_text() == first
+
+
+def test_remembered_findings_follow_a_changed_file_and_every_setting(tmp_path, capsys):
+    write(tmp_path, SERVICE)
+    assert "BGT020" in json_of(["svc"], capsys)
+    assert "BGT020" not in json_of(["svc", "--ignore", "BGT020"], capsys)  # another setting
+    assert "BGT020" in json_of(["svc"], capsys)
+    jobs = tmp_path / "svc/jobs.py"
+    jobs.write_text(
+        "from redis import Redis\nr = Redis()\n\ndef cleanup():\n    with r.lock('c'):\n"
+        "        return 0\n\ndef refresh():\n    with r.lock('refresh'):\n        return 1\n"
+    )
+    os.utime(jobs, ns=(1, 1))
+    assert "BGT020" not in json_of(["svc"], capsys)
+    assert json_of(["svc"], capsys) == json_of(["svc", "--no-cache"], capsys)
+
+
+def test_remembered_findings_are_the_days_own(tmp_path, capsys, monkeypatch):
+    # BGT035 names the next DST transitions: findings from yesterday are worked out again.
+    write(tmp_path, SERVICE)
+    runs = []
+    real = engine._Run.project
+
+    def counted(self):  # type: ignore[no-untyped-def]
+        runs.append(1)
+        return real(self)
+
+    monkeypatch.setattr(engine._Run, "project", counted)
+    json_of(["svc"], capsys)
+    json_of(["svc"], capsys)
+    assert len(runs) == 1
+    monkeypatch.setattr(engine, "_today", lambda: "2099-01-01")
+    json_of(["svc"], capsys)
+    assert len(runs) == 2
+
+
+def test_a_missing_script_that_appears_is_read_although_findings_were_remembered(tmp_path, capsys):
+    # ./bin/boot is absent, under a name discovery would not list: the findings hold while
+    # it stays absent, and its appearance is a change.
+    from test_processes import JOBS, LIFESPAN_APP, dockerfile
+
+    write(
+        tmp_path,
+        {**JOBS, "app/main.py": LIFESPAN_APP, "Dockerfile": dockerfile('CMD ["./bin/boot"]')},
+    )
+    before = json_of(["."], capsys)
+    assert json_of(["."], capsys) == before
+    write(tmp_path, {"bin/boot": "#!/usr/bin/env bash\nexec gunicorn --workers 3 app.main:app\n"})
+    after = json_of(["."], capsys)
+    assert after == json_of([".", "--no-cache"], capsys)
+    assert after != before  # three workers: the process model says more now

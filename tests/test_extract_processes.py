@@ -245,3 +245,22 @@ def test_programs_that_are_not_project_python() -> None:
     assert (p.kind, p.script, p.args) == ("script-file", "start.sh", ("--fast",))
     assert only(["supervisord", "-c", "/etc/sv.conf"]).config == "/etc/sv.conf"
     assert only(["some-binary", "--serve"]).kind == "unknown"
+
+
+def test_a_test_file_tells_the_process_model_only_what_it_imports() -> None:
+    # No deployment runs a test: its scheduler starts and calls are not read for the
+    # process model (the same file outside tests/ is).
+    source = (
+        b"from apscheduler.schedulers.background import BackgroundScheduler\n"
+        b"import app.jobs\n"
+        b"scheduler = BackgroundScheduler()\n"
+        b"def boot():\n    app.jobs.prepare()\n    scheduler.start()\n"
+        b"boot()\n"
+    )
+    in_tests = extract("tests/test_boot.py", source, "tests.test_boot", False).processes
+    in_app = extract("app/boot.py", source, "app.boot", False).processes
+    assert in_tests is not None and in_app is not None
+    assert in_app.starts and in_app.calls
+    assert not in_tests.starts and not in_tests.calls
+    assert in_tests.imports == in_app.imports
+    assert "app.jobs" in in_tests.imports

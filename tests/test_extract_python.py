@@ -852,6 +852,16 @@ def test_prefilter_first_stage_covers_every_keyword():
         (b'"""Reschedule later."""\nthread.start()\n', False),
         (b"acronym = 'crontab is a word here'\n", False),
         (b"from arq import cron\ncron_jobs = [cron(tick, minute=5)]\n", True),
+        (b"import arq\ncron_jobs = [arq.cron(tick, minute=5)]\n", True),
+        # a name ending in `cron(` is another function (prefect's tests: 270 KB)
+        (b"def test_deployment_accepts_cron(flow):\n    pass\n", False),
+        # `.schedule` / `.update` read as data, not called (prefect's deployment schedules)
+        (b"print(deployment_schedule.schedule.interval)\n", False),
+        (b"kwargs = dict(schedule=schedule.schedule)\n", False),
+        (b"scheduler.started = True\n", False),
+        # a start handed over as a callback still starts the scheduler
+        (b'app.add_event_handler("startup", scheduler.start)\n', True),
+        (b"SCHEDULE.update ({'a': 1})\n", True),
         # task-runner names that only look like ours
         (b"run = client.create_task_run(flow)\n", False),
         (b"if state.type == StateType.SCHEDULED:\n    pass\n", False),

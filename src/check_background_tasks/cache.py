@@ -147,6 +147,12 @@ class _SafeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing {module}.{name}")
 
 
+class _ResultUnpickler(_SafeUnpickler):
+    """Also a command's findings (see Cache.load_result)."""
+
+    admitted = frozenset({("check_background_tasks.model", "Finding")})
+
+
 class _RenderUnpickler(_SafeUnpickler):
     """Also the deploy stage's rendered objects (see Cache.load_renders)."""
 
@@ -335,6 +341,34 @@ class Cache:
                 if other != self.renders_path:
                     other.unlink(missing_ok=True)
         except (OSError, pickle.PicklingError, RecursionError):
+            pass
+
+    @property
+    def results_path(self) -> Path:
+        return self.directory / f"results-{INTERPRETER}-{self.key[:16]}.pickle"
+
+    def load_result(self, key: str) -> Any:
+        """What a command made of the project the last time these files were scanned with
+        these settings (engine.scan_for), or None."""
+        try:
+            data = self.results_path.read_bytes()
+            loaded = _ResultUnpickler(io.BytesIO(data)).load()
+        except Exception:  # absent, corrupt or foreign: work it out again
+            return None
+        if isinstance(loaded, dict) and loaded.get("key") == key:
+            return loaded.get("result")
+        return None
+
+    def save_result(self, key: str, result: Any) -> None:
+        """Keep one result (the latest files); a failure to write is never an error."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            payload = pickle.dumps({"key": key, "result": result}, protocol=4)
+            _write_bytes_atomic(self.results_path, payload)
+            for other in self.directory.glob(f"results-{INTERPRETER}-*.pickle"):
+                if other != self.results_path:
+                    other.unlink(missing_ok=True)
+        except (OSError, pickle.PicklingError, RecursionError, AttributeError, TypeError):
             pass
 
     # --- writing ---------------------------------------------------------------------

@@ -9,8 +9,9 @@ from .config import Config
 from .link import Project
 from .model import Finding
 from .rules import RULES, Rule
+from .severity import SEVERITY_RANK, failing
 
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+__all__ = ["SEVERITY_RANK", "Outcome", "failing", "run", "selected_rules"]
 
 
 def _matches(code: str, selectors: list[str]) -> bool:
@@ -91,8 +92,3 @@ def run(project: Project, config: Config) -> Outcome:
         else:
             findings.append(finding)
     return Outcome(findings, suppressed)
-
-
-def failing(findings: list[Finding], fail_on: str) -> bool:
-    threshold = SEVERITY_RANK[fail_on]
-    return any(SEVERITY_RANK.get(f.severity, 2) >= threshold for f in findings)

@@ -14,6 +14,7 @@ from . import __version__
 from .cli_common import (
     EXIT_FINDINGS,
     EXIT_OK,
+    _check_findings,
     _codes,
     _config,
     _echo,
@@ -138,12 +139,12 @@ def check(args: argparse.Namespace) -> None:
 
         known = baseline.load(baseline_file)  # exit 2 before scanning
     discovery = _start_discovery(paths)  # before the imports below, which it overlaps
-    from . import checker
     from .report import findings as report
+    from .severity import failing
 
-    project = _scan(paths, config, args.jobs, args.no_cache, args.cache_dir, discovery).project
-    outcome = checker.run(project, config)
-    findings = outcome.findings
+    findings, suppressed = _check_findings(
+        paths, config, args.jobs, args.no_cache, args.cache_dir, discovery
+    )
     prints = None  # the baseline's fingerprints of `findings`, for SARIF
     if write_baseline:
         from . import baseline
@@ -182,10 +183,10 @@ def check(args: argparse.Namespace) -> None:
         if findings:
             text += REPORT_POINTER
     _emit(text, args.output)
-    if args.show_suppressed and outcome.suppressed:
-        _echo(f"Suppressed ({len(outcome.suppressed)}):\n", err=True)
-        _echo(report.to_text(outcome.suppressed).rsplit("\n", 2)[0] + "\n", err=True)
-    if not exit_zero and checker.failing(findings, config.fail_on):
+    if args.show_suppressed and suppressed:
+        _echo(f"Suppressed ({len(suppressed)}):\n", err=True)
+        _echo(report.to_text(suppressed).rsplit("\n", 2)[0] + "\n", err=True)
+    if not exit_zero and failing(findings, config.fail_on):
         sys.exit(EXIT_FINDINGS)
 
 

@@ -114,6 +114,41 @@ def _scan(  # type: ignore[no-untyped-def]
     return result
 
 
+def _check_findings(  # type: ignore[no-untyped-def]
+    paths: tuple[str, ...],
+    config: Config,
+    jobs: int | None,
+    no_cache: bool = False,
+    cache_dir: str | None = None,
+    discovery: Discovery | None = None,
+):
+    """(findings, suppressed) of `check`: from the cache when no file and no setting
+    changed since the run that found them (engine.scan_for)."""
+    from .engine import scan_for
+
+    def outcome(project):  # type: ignore[no-untyped-def]
+        from . import checker
+
+        found = checker.run(project, config)
+        return found.findings, found.suppressed
+
+    cache = _cache_dir(config, no_cache, cache_dir)
+    with _progress() as progress:
+        (findings, suppressed), errors = scan_for(
+            "check",
+            outcome,
+            list(paths) or ["."],
+            config,
+            jobs=jobs,
+            cache_dir=cache,
+            progress=progress,
+            discovery=discovery,
+        )
+    if errors:
+        _fail("; ".join(errors))
+    return findings, suppressed
+
+
 @contextlib.contextmanager
 def _progress() -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on stderr for long scans, only when a person is watching."""

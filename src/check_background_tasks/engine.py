@@ -14,17 +14,21 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import discover
 from .cache import Cache, Entry, sha256
 from .config import Config
 from .discover import Discovery, ModuleNamer, SourceFile
-from .link import Project, link, needed_modules
-from .link_beat import part_modules
-from .link_factories import base_modules
 from .model import FileFacts, Problem
+
+if TYPE_CHECKING:
+    from .link import Project
+
+T = TypeVar("T")
 
 # YAML/JSON files past this size are data (fixtures, dumps, lock files), not manifests:
 # reading them cost DefectDojo's cold run 0.35 s (26 files, 22 MB) and found nothing.
@@ -258,7 +262,11 @@ class _Planner:
         self.entries: dict[str, Entry] = {}  # path -> entry to store / update
         self.factory_calls: tuple[bytes, ...] = ()  # config `task-factories` (might_matter)
         self.factories: list[str] = []  # config `task-factories`: their modules are read
-        self.scripts_asked = False  # did the process model ask for a script by path?
+        # Scripts a command names that are not there, under names discovery would not list
+        # if they appeared (`./server`): the reading rounds hold while they stay absent.
+        self.missing_scripts: set[str] = set()
+        self.defer_facts = False  # reused entries' facts unpickled only in materialise()
+        self.deferred: list[tuple[Task, Entry]] = []
 
     def plan(self, files: list[SourceFile], namer: ModuleNamer) -> Iterator[Task]:
         """The candidates among `files` still to extract, as they are found."""
@@ -326,11 +334,29 @@ class _Planner:
         if not entry.candidate:
             return True
         assert self.cache is not None  # entries only come from a cache
+        if self.defer_facts:
+            self.deferred.append((task, entry))
+            return True
         facts = self.cache.facts_of(entry)
         if facts is None:
             return False
         self.cached.append(facts)
         return True
+
+    def materialise(self) -> list[Task]:
+        """Unpickle the deferred facts; the tasks for files whose facts cannot be read
+        back (a corrupt blob), to extract now."""
+        late: list[Task] = []
+        for task, entry in self.deferred:
+            assert self.cache is not None
+            facts = self.cache.facts_of(entry)
+            if facts is not None:
+                self.cached.append(facts)
+                continue
+            self.tasks.append(task)  # run_task reads it (and reports a read error)
+            late.append(task)
+        self.deferred = []
+        return late
 
     def cached_facts(self, task: Task) -> FileFacts | None:
         entry = self.entries.get(task.path)
@@ -386,54 +412,153 @@ def scan(
 ) -> Scan:
     """Scan `paths`. `cache_dir` None: no cache. `cwd`: what reported paths are relative to.
     `discovery`: the discovery of `paths` the caller started already."""
-    paths = list(paths) or ["."]
-    workers = jobs or default_jobs()
-    if discovery is None:
-        discovery = discover.start_discovery(paths, cwd=cwd)
-    # `git ls-files` walks the tree in its own process while the cache index is read.
-    cache = Cache(cache_dir, config.fingerprint()) if cache_dir is not None else None
-    files, errors = discovery(config.exclude + config.extend_exclude)
-    planner = _Planner(cache, config.max_file_size, config.max_file_tokens)
-    planner.factory_calls = config.factory_calls()
-    planner.factories = config.task_factories
-    cold = cache is None or not cache.entries
-    early = cold and len(files) >= COLD_POOL_FILES and workers > 1 and _workers_fork()
-    pool_after = 1 if early else POOL_THRESHOLD
-    extracted = extract_all(planner.plan(files, ModuleNamer()), workers, progress, pool_after)
-    planner.record(planner.tasks, extracted)
-    facts = planner.cached + extracted
-    python_files = {t.display: t.module for t in planner.python if t.module}
-    remembered = _remembered_rounds(planner, facts)
-    if remembered is not None:
-        facts, module_imports, switch_searched = remembered
-    else:
-        before = {ff.path for ff in facts}
-        files_key = _files_key(planner) if planner.cache is not None else None
-        discovered = len(planner.entries)
-        facts = _extract_targets(facts, planner, workers)
-        facts, module_imports = _extract_for_processes(
-            facts, planner, workers, python_files, cwd, files
-        )
-        facts, switch_searched = _search_switch_callers(facts, planner, workers)
-        # A script an image runs is read whatever its name, and discovery does not list
-        # it: it could appear or change without changing the key, so such rounds are not
-        # kept (nor any that read a file discovery did not list).
-        unlisted = planner.scripts_asked or len(planner.entries) != discovered
-        if files_key is not None and not unlisted:
-            _remember_rounds(planner, facts, before, module_imports, switch_searched, files_key)
-    facts.sort(key=lambda ff: ff.path)
-    if cache is not None:
-        cache.save()  # before linking: nothing downstream may mutate what we store
-    from .deploy import deploy
+    run = _Run(paths, config, jobs, progress, cache_dir, cwd, discovery)
+    return Scan(project=run.project(), errors=run.errors)
 
-    project = link(facts, config)
-    project.python_files = python_files
-    project.module_imports = module_imports
-    project.switch_searched = switch_searched
-    project.scan_roots = sorted(
-        {os.path.basename(os.path.realpath(root)) for root in {f.root for f in files}}
-    )
-    return Scan(project=deploy(project, config, cache), errors=errors)
+
+def scan_for(
+    name: str,
+    compute: Callable[[Project], T],
+    paths: Iterable[str],
+    config: Config,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cache_dir: Path | None = None,
+    cwd: Path | None = None,
+    discovery: Discovery | None = None,
+) -> tuple[T, list[str]]:
+    """(`compute(project)`, errors) for a scan of `paths`: what a command makes of the
+    project (the `check` command: its findings).
+
+    With a cache, the value is kept in it and a run over the very same files with the very
+    same settings (and the same day: BGT035 looks at the next DST transitions) reads it
+    back instead of unpickling every file's facts, linking and running the rules: on
+    prefect, 60 of a warm run's 150 ms. `compute` must return picklable findings."""
+    run = _Run(paths, config, jobs, progress, cache_dir, cwd, discovery, remembered=name)
+    if run.remembered_value is not None:
+        return run.remembered_value, run.errors
+    value = compute(run.project())
+    run.remember(value)
+    return value, run.errors
+
+
+class _Run:
+    """One scan: discovery and extraction when made, linking when asked (`project`)."""
+
+    def __init__(
+        self,
+        paths: Iterable[str],
+        config: Config,
+        jobs: int | None,
+        progress: Callable[[int, int], None] | None,
+        cache_dir: Path | None,
+        cwd: Path | None,
+        discovery: Discovery | None,
+        remembered: str | None = None,
+    ) -> None:
+        paths = list(paths) or ["."]
+        self.config = config
+        self.cwd = cwd
+        self.workers = workers = jobs or default_jobs()
+        if discovery is None:
+            discovery = discover.start_discovery(paths, cwd=cwd)
+        # `git ls-files` walks the tree in its own process while the cache index is read.
+        cache = Cache(cache_dir, config.fingerprint()) if cache_dir is not None else None
+        self.cache = cache
+        self.files, self.errors = discovery(config.exclude + config.extend_exclude)
+        planner = _Planner(cache, config.max_file_size, config.max_file_tokens)
+        self.planner = planner
+        planner.factory_calls = config.factory_calls()
+        planner.factories = config.task_factories
+        # Facts come out of the index only when the project is built (a remembered value
+        # needs none of them).
+        planner.defer_facts = remembered is not None and cache is not None
+        cold = cache is None or not cache.entries
+        early = cold and len(self.files) >= COLD_POOL_FILES and workers > 1 and _workers_fork()
+        pool_after = 1 if early else POOL_THRESHOLD
+        self.extracted = extract_all(
+            planner.plan(self.files, ModuleNamer()), workers, progress, pool_after
+        )
+        self.remembered_name = remembered
+        self.remembered_value: Any = None
+        self.rounds_kept = False
+        if (
+            remembered is not None
+            and cache is not None
+            and not planner.tasks
+            and (_rounds_hold(planner))
+        ):
+            self.remembered_value = cache.load_result(self._remembered_key())
+            if self.remembered_value is not None:
+                cache.save()  # times refreshed for files touched but not changed
+
+    def project(self) -> Project:
+        planner, cache, workers = self.planner, self.cache, self.workers
+        late = planner.materialise()
+        if late:  # facts the index could not give back after all: extracted again
+            self.extracted += extract_all(late, workers)
+        extracted = self.extracted
+        planner.record(planner.tasks, extracted)
+        facts = planner.cached + extracted
+        python_files = {t.display: t.module for t in planner.python if t.module}
+        remembered = _remembered_rounds(planner, facts)
+        self.rounds_kept = remembered is not None
+        if remembered is not None:
+            facts, module_imports, switch_searched = remembered
+        else:
+            before = {ff.path for ff in facts}
+            files_key = _files_key(planner) if planner.cache is not None else None
+            discovered = len(planner.entries)
+            facts = _extract_targets(facts, planner, workers)
+            facts, module_imports = _extract_for_processes(
+                facts, planner, workers, python_files, self.cwd, self.files
+            )
+            facts, switch_searched = _search_switch_callers(facts, planner, workers)
+            # A script an image runs is read whatever its name, and discovery does not list
+            # it: it could change without changing the key, so rounds that read a file
+            # discovery did not list are not kept.
+            unlisted = len(planner.entries) != discovered
+            if files_key is not None and not unlisted:
+                _remember_rounds(planner, facts, before, module_imports, switch_searched, files_key)
+                self.rounds_kept = (
+                    cache is not None
+                    and cache.rounds is not None
+                    and (cache.rounds.get("key") == files_key)
+                )
+        facts.sort(key=lambda ff: ff.path)
+        if cache is not None:
+            cache.save()  # before linking: nothing downstream may mutate what we store
+        from .deploy import deploy
+        from .link import link
+
+        project = link(facts, self.config)
+        project.python_files = python_files
+        project.module_imports = module_imports
+        project.switch_searched = switch_searched
+        project.scan_roots = sorted(
+            {os.path.basename(os.path.realpath(root)) for root in {f.root for f in self.files}}
+        )
+        return deploy(project, self.config, cache)
+
+    def remember(self, value: Any) -> None:
+        """Keep `value` for the next run over the same files, when this run's reading was
+        a pure function of them (the same condition as the remembered reading rounds)."""
+        cache, planner = self.cache, self.planner
+        if cache is None or self.remembered_name is None or not self.rounds_kept:
+            return
+        if any(_is_transient(ff) for ff in planner.cached + self.extracted):
+            return
+        cache.save_result(self._remembered_key(), value)
+
+    def _remembered_key(self) -> str:
+        """The files, every setting (the rules read more of them than extraction does:
+        the cache's own key), the command and the day."""
+        settings = hashlib.sha256(repr(self.config).encode()).hexdigest()
+        return f"{self.remembered_name}|{_today()}|{settings}|{_files_key(self.planner)}"
+
+
+def _today() -> str:
+    return datetime.now(timezone.utc).date().isoformat()
 
 
 def _files_key(planner: _Planner) -> str | None:
@@ -452,11 +577,10 @@ def _remembered_rounds(
     skips working out again which targets, entry modules and callers to read (50 ms on
     prefect)."""
     cache = planner.cache
-    if cache is None or planner.tasks or not cache.rounds:
+    if cache is None or planner.tasks or not _rounds_hold(planner):
         return None
     rounds = cache.rounds
-    if rounds.get("key") != _files_key(planner):
-        return None
+    assert rounds is not None
     by_display = {entry.display: entry for entry in planner.entries.values()}
     more: list[FileFacts] = []
     for display in rounds.get("paths") or []:
@@ -472,6 +596,18 @@ def _remembered_rounds(
     if not all(isinstance(name, str) for name in searched):
         return None  # not what this code writes: work the rounds out again
     return facts + more, imports, set(searched)
+
+
+def _rounds_hold(planner: _Planner) -> bool:
+    """Whether the rounds remembered in the index were worked out from these very files
+    (and the scripts they named and did not find are still absent)."""
+    rounds = planner.cache.rounds if planner.cache is not None else None
+    if not rounds or rounds.get("key") != _files_key(planner):
+        return False
+    missing = rounds.get("missing")
+    if not isinstance(missing, list) or not all(isinstance(p, str) for p in missing):
+        return False
+    return not any(os.path.isfile(path) for path in missing)
 
 
 def _remember_rounds(
@@ -495,6 +631,7 @@ def _remember_rounds(
             "paths": added,
             "imports": module_imports,
             "searched": sorted(switch_searched),
+            "missing": sorted(planner.missing_scripts),
         }
     )
 
@@ -530,7 +667,6 @@ def _extract_for_processes(
         modules |= callees - no_lock
         more = [by_module[m] for m in sorted(modules) if m in by_module]
         more = [t for t in more if t.display not in read]
-        planner.scripts_asked |= bool(scripts)
         new_scripts = sorted(s for s in scripts if s not in read)
         if not more and not new_scripts:
             break
@@ -566,8 +702,8 @@ def _search_switch_callers(
     (deploy/switches.py): a scheduler started only where a configuration switch holds is
     said so only when every caller of the functions on the way was read. Returns the
     facts and the functions whose callers were looked for in every file."""
-    from .deploy.schedulers import is_test_file
     from .deploy.switches import claim_functions
+    from .test_paths import is_test_file
 
     searched: set[str] = set()
     if not any(ff.processes is not None and ff.processes.call_switches for ff in facts):
@@ -619,7 +755,7 @@ def _call_pattern(name: bytes) -> re.Pattern[bytes]:
 
 
 def _switch_project(facts: list[FileFacts]) -> Project:
-    from .link import symbol_table
+    from .link import Project, symbol_table
 
     table = symbol_table(facts)
     return Project(facts=facts, jobs=[], functions=table.functions, modules=table.modules)
@@ -642,7 +778,11 @@ def _script_tasks(
     for display in scripts:
         full = os.path.realpath(os.path.join(base, display))
         root = next((r for real, r in roots.items() if full.startswith(real + os.sep)), None)
-        if root is None or not os.path.isfile(full):
+        if root is None:
+            continue  # never read outside the scanned trees, whatever appears there
+        if not os.path.isfile(full):
+            if not discover.is_candidate_name(os.path.basename(full)):
+                planner.missing_scripts.add(full)
             continue
         task = planner.add(SourceFile(full, display, root), None, False)
         if task is not None:
@@ -653,6 +793,10 @@ def _script_tasks(
 def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> list[FileFacts]:
     """Read the files that define job targets: the prefilter skipped them (they mention no
     job of their own), but a job elsewhere runs their functions."""
+    from .link import needed_modules
+    from .link_beat import part_modules
+    from .link_factories import base_modules
+
     by_module = {t.module: t for t in planner.python if t.module}
     for _ in range(MAX_LINK_ROUNDS):
         wanted = needed_modules(facts, set(by_module)) | base_modules(facts, set(by_module))

@@ -55,7 +55,7 @@ class SwitchPaths:
         self.callers: dict[str, list[Edge]] = {}
         self.hooks: set[str] = set()  # start-up hooks and Django's ready(): entries
         self.functions: dict[str, Switch] = {}  # switch functions, dotted
-        from .schedulers import is_test_file
+        from ..test_paths import is_test_file
 
         for ff in project.facts:
             processes = ff.processes

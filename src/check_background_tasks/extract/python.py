@@ -20,7 +20,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from ..model import FileFacts, FunctionFacts, Problem, Suppression
+from ..model import FileFacts, FunctionFacts, Problem, ProcessFacts, Suppression
+from ..test_paths import is_test_file
 from . import (
     applied_decorators,
     apscheduler,
@@ -50,6 +51,7 @@ from .context import (
     receiver_kind_of_factory,
 )
 from .definitions import FunctionEvidence
+from .import_scan import imported_modules
 from .names import ImportTable, chained_text, dotted_expr, last_part
 from .per_process import per_process_reason
 from .positions import Positions
@@ -770,6 +772,11 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     facts.scheduler_settings = ctx.scheduler_settings
     facts.job_calls = ctx.job_calls
     facts.suppressions = scan_suppressions(source)
+    if is_test_file(facts.path) and "gunicorn" not in facts.path:
+        # No deployment runs a test: the process model reads only what it imports (on
+        # prefect, tests are half the parse and this pass is a tenth of a test's time).
+        facts.processes = ProcessFacts(imports=imported_modules(source, ctx.module, is_package))
+        return facts
     facts.processes = process_sites.collect(
         ctx,
         collector.functions,
