@@ -62,6 +62,8 @@ _ALLOWED = {
 
 @dataclass
 class Entry:
+    """One file in the index: its identity, stamps, prefilter verdict and facts."""
+
     display: str
     module: str | None
     is_package: bool

@@ -26,6 +26,8 @@ class ConfigError(Exception):
 
 @dataclass
 class Config:
+    """The settings of a run (a docstring also spares dataclass a signature at import)."""
+
     select: list[str] = field(default_factory=list)  # empty: every default-on rule
     ignore: list[str] = field(default_factory=list)
     extend_select: list[str] = field(default_factory=list)

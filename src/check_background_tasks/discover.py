@@ -41,6 +41,8 @@ LOCK_FILES = frozenset({"pnpm-lock.yaml", "package-lock.json", "Pipfile.lock", "
 
 @dataclass(frozen=True)
 class SourceFile:
+    """A file discovery found."""
+
     # Plain strings, not Path: discovery makes one of these per file, and pathlib's
     # parsing was most of a warm run's discovery time.
     path: str  # absolute, as found (not resolved through links)

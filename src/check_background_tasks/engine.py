@@ -63,6 +63,8 @@ class Task:
 
 @dataclass
 class Scan:
+    """A linked project and the one-line errors of the paths that could not be read."""
+
     project: Project
     errors: list[str] = field(default_factory=list)  # one-line usage errors (missing paths)
 

@@ -21,6 +21,8 @@ INLINE = "<inline>"
 
 @dataclass(frozen=True, order=True)
 class Location:
+    """Where a finding or a job is: file, 1-based line and column."""
+
     file: str  # relative to the current directory, forward slashes
     line: int  # 1-based
     column: int  # 1-based
@@ -252,6 +254,8 @@ class Problem:
 
 @dataclass
 class Suppression:
+    """A `# noqa` comment: its line and the codes it names."""
+
     line: int
     codes: frozenset[str]  # upper-case codes; empty never means "all"
 
@@ -387,6 +391,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Finding:
+    """One reported problem."""
+
     code: str
     name: str
     severity: str  # error | warning | info
