@@ -26,6 +26,7 @@ from ..extract.helm_files import (
     HELM_TEMPLATE,
     HELM_VALUES,
     HELMFILE,
+    HELMFILE_VALUES_TEMPLATE,
     read_values,
 )
 from ..model import FileFacts, Location, Manifest
@@ -88,6 +89,7 @@ class Inputs:
     values: dict[str, Manifest] = field(default_factory=dict)
     charts: dict[str, tuple[str, Manifest]] = field(default_factory=dict)  # dir → (file, ...)
     releases: list[tuple[str, Manifest]] = field(default_factory=list)  # (file, manifest)
+    value_templates: dict[str, str] = field(default_factory=dict)  # helmfile `.gotmpl`
     # id(manifest) -> provenance, for Applications a render wrote (deploy/helm_apps.py)
     generated: dict[int, Any] = field(default_factory=dict)
 
@@ -101,6 +103,8 @@ def collect(facts: list[FileFacts]) -> Inputs:
                 inputs.templates[ff.path] = str(manifest.doc.get("text", ""))
             elif kind == HELM_VALUES:
                 inputs.values[ff.path] = manifest
+            elif kind == HELMFILE_VALUES_TEMPLATE and isinstance(manifest.doc, dict):
+                inputs.value_templates[ff.path] = str(manifest.doc.get("text", ""))
             elif kind == HELM_CHART:
                 inputs.charts[posixpath.dirname(ff.path)] = (ff.path, manifest)
             elif kind in (HELMFILE, ARGO_APPLICATION, FLUX_HELM_RELEASE):
@@ -305,8 +309,12 @@ def _helmfile_envs(
         if release.get("installed") is False:
             continue
         layers: list[Layer] = []
+        name = _text(release.get("name"))
+        namespace = _text(release.get("namespace"))
         for position, item in enumerate(release.get("values") or []):
-            if isinstance(item, str):
+            if isinstance(item, str) and item.endswith(".gotmpl"):
+                layers.append(_template_layer(inputs, posixpath.join(base, item), name, namespace))
+            elif isinstance(item, str):
                 layer = _values_layer(inputs, posixpath.join(base, item))
                 if layer is not None:
                     layers.append(layer)
@@ -324,11 +332,25 @@ def _helmfile_envs(
         ]
         if sets:
             layers.append(Layer(file, {"<set>": sets}, templated=True))
-        name = _text(release.get("name"))
         line = manifest.positions.get(("releases", index), (manifest.line, 1))[0]
         label = f"{file}:{line} release {name or '?'}"
-        out.append(Environment(label, layers, name, _text(release.get("namespace")), file))
+        out.append(Environment(label, layers, name, namespace, file))
     return out
+
+
+def _template_layer(inputs: Inputs, path: str, release: str | None, namespace: str | None) -> Layer:
+    """A helmfile values template (`.gotmpl`), rendered for this release."""
+    path = _norm(path)
+    text = inputs.value_templates.get(path)
+    if text is None:
+        found = [p for p in inputs.value_templates if ("/" + p).endswith("/" + path.lstrip("/"))]
+        if len(found) != 1:
+            return Layer(None, None, unknown=f"values file {path} not in the scan")
+        path = found[0]
+        text = inputs.value_templates[path]
+    from .helmfile_values import values_template_layer
+
+    return values_template_layer(path, text, release, namespace)
 
 
 def _sources(spec: Any) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
