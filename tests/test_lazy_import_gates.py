@@ -119,3 +119,35 @@ def test_import_sites_list_only_modules_imported_somewhere_indented() -> None:
     assert "os" not in sites  # imported at the top only
     assert sites["a.c"] == [("f", None)]
     assert sites["a"] == [("<module>", None), ("f", None)]  # at the top too: loads at import
+
+
+def test_modules_that_import_each_other_at_the_top_do_not_loop(tmp_path: Path) -> None:
+    job = JOB + "from common.job import other\n"
+    files = maxkb_tree(
+        WSGI_GATED,
+        **{
+            "apps/common/job/clean_job.py": job,
+            "apps/common/job/other.py": "from common.job import clean_job\n",
+        },
+    )
+    found = findings(tmp_path, files, code="BGT023")
+    assert len(found) == 1 and found[0].severity == "info"
+
+
+def test_the_importer_search_finds_import_lines_only() -> None:
+    from check_background_tasks.deploy.switches import import_pattern
+
+    found = import_pattern("apps.common.job.<import>")
+    assert found is not None
+    name, pattern = found
+    assert name == b"job"
+    for line in (
+        b"from common import job\n",
+        b"    from common.job.scheduler import scheduler\n",
+        b"import apps.common.job as j\n",
+        b"from common import (\n    event,\n    job,\n)\n",
+    ):
+        assert pattern.search(line), line
+    for line in (b"job.run()\n", b"from common import jobs\n", b"# import job\n"):
+        assert not pattern.search(line), line
+    assert import_pattern("apps.common.job.run") is None  # a function: its callers, by calls
