@@ -572,7 +572,7 @@ def _search_switch_callers(
     searched: set[str] = set()
     given_up: set[str] = set()  # too common to look for: never complete
     if not any(may_claim(ff) for ff in facts):
-        return facts, searched  # no call runs under a switch: no claim to check
+        return facts, searched  # no call under a switch, no start at import: no claim
     known = {t.module for t in planner.python if t.module}
     for _ in range(MAX_LINK_ROUNDS):
         read = {ff.path for ff in facts}
