@@ -34,7 +34,7 @@ SKIP_DIRS = frozenset(
 )
 # `.tpl`: Helm's named templates (`_helpers.tpl`); the prefilter keeps those under a
 # chart's `templates/` directory only.
-SOURCE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".tpl")
+SOURCE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".tpl", ".gotmpl")  # .gotmpl: helmfile
 # Package-manager lock files: large, generated, never manifests.
 LOCK_FILES = frozenset({"pnpm-lock.yaml", "package-lock.json", "Pipfile.lock", "composer.json"})
 

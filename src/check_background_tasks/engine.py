@@ -704,22 +704,27 @@ def _search_switch_callers(
     (deploy/switches.py): a scheduler started only where a configuration switch holds is
     said so only when every caller of the functions on the way was read. Returns the
     facts and the functions whose callers were looked for in every file."""
-    from .deploy.switches import claim_functions
+    from .deploy.switches import claim_functions, import_pattern, may_claim
     from .test_paths import is_test_file
 
     searched: set[str] = set()
-    if not any(ff.processes is not None and ff.processes.call_switches for ff in facts):
-        return facts, searched  # no call runs under a switch: no claim to check
+    given_up: set[str] = set()  # too common to look for: never complete
+    if not any(may_claim(ff) for ff in facts):
+        return facts, searched  # no call under a switch, no start at import: no claim
+    known = {t.module for t in planner.python if t.module}
     for _ in range(MAX_LINK_ROUNDS):
         read = {ff.path for ff in facts}
-        wanted = claim_functions(_switch_project(facts)) - searched
+        project = _switch_project(facts)
+        wanted = claim_functions(project, known, searched | given_up) - searched - given_up
         if not wanted:
             break
         unread = [
             t for t in planner.python if t.display not in read and not is_test_file(t.display)
         ]
-        names = {dotted: _searched_name(dotted) for dotted in wanted}
-        calls = {d: _call_pattern(name) for d, name in names.items() if name}
+        # a function's callers by its name called; a module's importers by import lines
+        patterns = {d: import_pattern(d) or _call_search(d) for d in wanted}
+        names = {d: found[0] for d, found in patterns.items()}
+        calls = {d: found[1] for d, found in patterns.items() if found[0]}
         hits: dict[str, list[Task]] = {dotted: [] for dotted in calls}
         for task in unread:
             source = _bytes(task)
@@ -733,6 +738,7 @@ def _search_switch_callers(
             if len(found) <= MAX_SWITCH_CALLER_FILES:
                 searched.add(dotted)
                 more.update((t.display, t) for t in found)
+        given_up |= wanted - searched
         tasks = list(more.values())
         if not tasks:
             continue
@@ -742,6 +748,11 @@ def _search_switch_callers(
         planner.record(todo, fresh)
         facts = facts + [ff for ff in cached if ff is not None] + fresh
     return facts, searched
+
+
+def _call_search(dotted: str) -> tuple[bytes, re.Pattern[bytes]]:
+    name = _searched_name(dotted)
+    return name, _call_pattern(name)
 
 
 def _searched_name(dotted: str) -> bytes:

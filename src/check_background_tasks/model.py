@@ -221,6 +221,9 @@ class ProcessFacts:
     # Only `imports` is known: the file was not parsed, its import lines were read for the
     # process model (engine.py caches them so a warm run does not read the file again).
     imports_only: bool = False
+    # Modules imported somewhere inside a function or under an `if` -> every (scope, switch)
+    # that imports them (extract/import_sites.py); other imports are at the top level.
+    import_sites: dict[str, list[tuple[str, Switch | None]]] = field(default_factory=dict)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from .gotemplate import Limits, TemplateError, TemplateSet, render
 from .gotemplate_parse import Action, Branch, Identifier, Literal, Pipe, SubPipe, TemplateCall
 from .gotemplate_parse import Text as TextNode
 from .gotemplate_values import GoObject, LineInfo, Text, Unknown
+from .helm_apps import generated_applications, writes_applications
 from .helm_charts import (
     Chart,
     Environment,
@@ -50,6 +52,7 @@ from .rendered import Rendered, RenderResult
 
 OBJECT_KINDS = frozenset({"CronJob", *WORKLOAD_KINDS, *SCALER_KINDS})
 MAX_ENVIRONMENTS = 64  # per chart: a hostile tree cannot multiply the work further
+MAX_GENERATED_ENVIRONMENTS = 256  # when Applications a render wrote name the chart
 
 # What `helm template` assumes of the cluster (helm pkg/chartutil/capabilities.go):
 # a recent Kubernetes, and every built-in API group. A custom group (a CRD) is known only
@@ -207,7 +210,9 @@ class _ChartRenderer:
             entries = [(name, typed_set_value(value, force)) for name, value, force in doc["<set>"]]
             doc = set_layer(entries)
             return tree.load(doc, None, None, templated=layer.templated)
-        return tree.load(doc, layer.positions, layer.file, templated=layer.templated)
+        return tree.load(
+            doc, layer.positions, layer.file, templated=layer.templated, locations=layer.locations
+        )
 
     def root_values(self, env: Environment, tree: ValueTree) -> Any:
         values = self._chart_values(self.chart, tree)
@@ -259,20 +264,45 @@ class _ChartRenderer:
 
     def run(self) -> RenderResult:
         envs = environments(self.chart, self.inputs)
-        for env in envs[:MAX_ENVIRONMENTS]:
+        # Applications another chart writes (app-of-apps) are one per app and cluster: a
+        # shared chart of a large GitOps tree has a few hundred, each a real deployment
+        most = MAX_ENVIRONMENTS
+        if any(env.generated for env in envs):
+            most = MAX_GENERATED_ENVIRONMENTS
+        for env in envs[:most]:
             self.render_env(env)
         out = self.result()
-        if len(envs) > MAX_ENVIRONMENTS:
+        if len(envs) > most:
             where = self.chart.meta_file or next(iter(self.chart.templates), None)
             if where is not None:
                 message = (
-                    f"not analysed: {len(envs) - MAX_ENVIRONMENTS} of the {len(envs)}"
-                    f" environments of this Helm chart (at most {MAX_ENVIRONMENTS} are rendered)"
+                    f"not analysed: {len(envs) - most} of the {len(envs)}"
+                    f" environments of this Helm chart (at most {most} are rendered)"
                 )
                 out.notes.append((where, Problem(message, 1, 1, severity="info")))
         return out
 
     def render_env(self, env: Environment) -> None:
+        layer_files = tuple(
+            dict.fromkeys(
+                f
+                for f in (self.chart.values_file, *(layer.file for layer in env.layers))
+                if f is not None
+            )
+        )
+        for path, text in self.render_texts(env, self.writes_objects):
+            objects, problem = _objects(path, text, env, layer_files)
+            if problem is not None:
+                self.states[path].failure = f"{problem} (environment {env.name})"
+                continue
+            self.states[path].objects.extend(objects)
+
+    def render_texts(
+        self, env: Environment, wanted: Callable[[str], bool]
+    ) -> Iterator[tuple[str, Text]]:
+        """(template file, its output) for every template of the chart and its enabled
+        subcharts that `wanted` selects, rendered with the values of `env`. A template
+        that cannot be rendered is marked failed (its standalone reading stays)."""
         tree = ValueTree()
         values_of: dict[int, Any] = {}
         root_values = self.root_values(env, tree)
@@ -295,13 +325,6 @@ class _ChartRenderer:
             "IsUpgrade": False,
             "Revision": 1,
         }
-        layer_files = tuple(
-            dict.fromkeys(
-                f
-                for f in (self.chart.values_file, *(layer.file for layer in env.layers))
-                if f is not None
-            )
-        )
         paths = sorted(
             self.names, key=lambda p: (self.names[p].count("/"), self.names[p]), reverse=True
         )
@@ -313,7 +336,7 @@ class _ChartRenderer:
                 continue
             if _is_partial(path) or chart.meta.get("type") == "library":
                 continue
-            if not self.writes_objects(path):
+            if not wanted(path):
                 continue
             dot = {
                 "Values": values_of[id(chart)],
@@ -331,11 +354,7 @@ class _ChartRenderer:
             except TemplateError as exc:
                 state.failure = f"{exc} (environment {env.name})"
                 continue
-            objects, problem = _objects(path, text, env, layer_files)
-            if problem is not None:
-                state.failure = f"{problem} (environment {env.name})"
-                continue
-            state.objects.extend(objects)
+            yield path, text
 
     def result(self) -> RenderResult:
         out = RenderResult()
@@ -564,6 +583,9 @@ def render_helm(facts: list[FileFacts], limits: Limits | None = None) -> RenderR
     if not inputs.templates:
         return result
     limits = limits or Limits()  # one budget for the whole project
-    for chart in find_charts(inputs):
+    charts = find_charts(inputs)
+    if any(writes_applications(text) for text in inputs.templates.values()):
+        generated_applications(charts, inputs, limits)  # app-of-apps: more environments
+    for chart in charts:
         result.extend(_ChartRenderer(chart, inputs, limits).run())
     return result

@@ -26,9 +26,10 @@ from ..extract.helm_files import (
     HELM_TEMPLATE,
     HELM_VALUES,
     HELMFILE,
+    HELMFILE_VALUES_TEMPLATE,
     read_values,
 )
-from ..model import FileFacts, Manifest
+from ..model import FileFacts, Location, Manifest
 from .gotemplate_values import Unknown
 
 Positions = dict[tuple[Any, ...], tuple[int, int]]
@@ -43,6 +44,9 @@ class Layer:
     positions: Positions = field(default_factory=dict)
     unknown: str | None = None  # why this layer cannot be read
     templated: bool = False  # strings holding {{ }} are unknown (helmfile actions)
+    # where each key was written, when that is not `file` at `positions` (the values of
+    # an Application another chart renders: deploy/helm_apps.py)
+    locations: dict[tuple[Any, ...], Location] | None = None
 
 
 @dataclass
@@ -52,6 +56,7 @@ class Environment:
     release_name: str | None = None
     namespace: str | None = None
     evidence: str | None = None  # file that states the environment
+    generated: bool = False  # stated by an Application a render wrote (app-of-apps)
 
 
 @dataclass
@@ -84,6 +89,9 @@ class Inputs:
     values: dict[str, Manifest] = field(default_factory=dict)
     charts: dict[str, tuple[str, Manifest]] = field(default_factory=dict)  # dir → (file, ...)
     releases: list[tuple[str, Manifest]] = field(default_factory=list)  # (file, manifest)
+    value_templates: dict[str, str] = field(default_factory=dict)  # helmfile `.gotmpl`
+    # id(manifest) -> provenance, for Applications a render wrote (deploy/helm_apps.py)
+    generated: dict[int, Any] = field(default_factory=dict)
 
 
 def collect(facts: list[FileFacts]) -> Inputs:
@@ -95,6 +103,8 @@ def collect(facts: list[FileFacts]) -> Inputs:
                 inputs.templates[ff.path] = str(manifest.doc.get("text", ""))
             elif kind == HELM_VALUES:
                 inputs.values[ff.path] = manifest
+            elif kind == HELMFILE_VALUES_TEMPLATE and isinstance(manifest.doc, dict):
+                inputs.value_templates[ff.path] = str(manifest.doc.get("text", ""))
             elif kind == HELM_CHART:
                 inputs.charts[posixpath.dirname(ff.path)] = (ff.path, manifest)
             elif kind in (HELMFILE, ARGO_APPLICATION, FLUX_HELM_RELEASE):
@@ -299,8 +309,12 @@ def _helmfile_envs(
         if release.get("installed") is False:
             continue
         layers: list[Layer] = []
+        name = _text(release.get("name"))
+        namespace = _text(release.get("namespace"))
         for position, item in enumerate(release.get("values") or []):
-            if isinstance(item, str):
+            if isinstance(item, str) and item.endswith(".gotmpl"):
+                layers.append(_template_layer(inputs, posixpath.join(base, item), name, namespace))
+            elif isinstance(item, str):
                 layer = _values_layer(inputs, posixpath.join(base, item))
                 if layer is not None:
                     layers.append(layer)
@@ -318,11 +332,25 @@ def _helmfile_envs(
         ]
         if sets:
             layers.append(Layer(file, {"<set>": sets}, templated=True))
-        name = _text(release.get("name"))
         line = manifest.positions.get(("releases", index), (manifest.line, 1))[0]
         label = f"{file}:{line} release {name or '?'}"
-        out.append(Environment(label, layers, name, _text(release.get("namespace")), file))
+        out.append(Environment(label, layers, name, namespace, file))
     return out
+
+
+def _template_layer(inputs: Inputs, path: str, release: str | None, namespace: str | None) -> Layer:
+    """A helmfile values template (`.gotmpl`), rendered for this release."""
+    path = _norm(path)
+    text = inputs.value_templates.get(path)
+    if text is None:
+        found = [p for p in inputs.value_templates if ("/" + p).endswith("/" + path.lstrip("/"))]
+        if len(found) != 1:
+            return Layer(None, None, unknown=f"values file {path} not in the scan")
+        path = found[0]
+        text = inputs.value_templates[path]
+    from .helmfile_values import values_template_layer
+
+    return values_template_layer(path, text, release, namespace)
 
 
 def _sources(spec: Any) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
@@ -344,6 +372,7 @@ def _positions_under(manifest: Manifest, prefix: tuple[Any, ...]) -> Positions:
 def _argo_envs(chart: Chart, file: str, manifest: Manifest, inputs: Inputs) -> list[Environment]:
     doc = manifest.doc
     spec = doc.get("spec")
+    generated = inputs.generated.get(id(manifest))
     out = []
     for where, source in _sources(spec):
         path, chart_name = source.get("path"), source.get("chart")
@@ -367,15 +396,22 @@ def _argo_envs(chart: Chart, file: str, manifest: Manifest, inputs: Inputs) -> l
             if layer is not None:
                 layers.append(layer)
         # Argo CD's precedence: valueFiles < values < valuesObject < parameters
+        inline: list[Layer] = []
         text = helm.get("values")
         if isinstance(text, str):
             key_line = manifest.positions.get((*where, "helm", "values"), (0, 0))[0]
-            layers.append(_inline_text_layer(file, text, key_line))
+            inline.append(_inline_text_layer(file, text, key_line))
         elif isinstance(text, dict):
-            layers.append(Layer(file, text, _positions_under(manifest, (*where, "helm", "values"))))
+            inline.append(Layer(file, text, _positions_under(manifest, (*where, "helm", "values"))))
         if isinstance(helm.get("valuesObject"), dict):
             positions = _positions_under(manifest, (*where, "helm", "valuesObject"))
-            layers.append(Layer(file, helm["valuesObject"], positions))
+            inline.append(Layer(file, helm["valuesObject"], positions))
+        if generated is not None:
+            from .helm_apps import block_locations
+
+            for layer in inline:  # positions are in the rendered text: map them back
+                layer.locations = block_locations(generated, layer.positions)
+        layers.extend(inline)
         params = [
             (p.get("name"), p.get("value"), p.get("forceString") is True)
             for p in helm.get("parameters") or []
@@ -389,7 +425,10 @@ def _argo_envs(chart: Chart, file: str, manifest: Manifest, inputs: Inputs) -> l
         dest = spec.get("destination") if isinstance(spec, dict) else None
         namespace = _text(dest.get("namespace")) if isinstance(dest, dict) else None
         label = f"{file}:{manifest.line} Application {name or '?'}"
-        out.append(Environment(label, layers, release, namespace, file))
+        if generated is not None:
+            label = f"Application {name or '?'} of {generated.environment}"
+        env = Environment(label, layers, release, namespace, file, generated is not None)
+        out.append(env)
     return out
 
 

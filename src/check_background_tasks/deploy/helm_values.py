@@ -29,6 +29,7 @@ class ValueTree:
 
     def __init__(self) -> None:
         self.locs: dict[tuple[int, Any], Location] = {}
+        self._locations: dict[tuple[Any, ...], Location] | None = None
         self._keep: list[Any] = []  # containers whose ids are keys of `locs`
 
     def loc_of(self, container: Any, key: Any) -> Location | None:
@@ -37,11 +38,21 @@ class ValueTree:
     # loading ------------------------------------------------------------------------
 
     def load(
-        self, doc: Any, positions: Positions | None, file: str | None, templated: bool = False
+        self,
+        doc: Any,
+        positions: Positions | None,
+        file: str | None,
+        templated: bool = False,
+        locations: dict[tuple[Any, ...], Location] | None = None,
     ) -> Any:
         """Plain data → fresh containers, numbers as floats, each key's location kept.
-        ``templated``: strings holding ``{{`` are unknown (a helmfile's own actions)."""
-        return self._load(doc, (), positions or {}, file, templated, 0)
+        ``templated``: strings holding ``{{`` are unknown (a helmfile's own actions).
+        ``locations``: each key's location, given whole (instead of file + positions)."""
+        self._locations = locations
+        try:
+            return self._load(doc, (), positions or {}, file, templated, 0)
+        finally:
+            self._locations = None
 
     def _load(
         self,
@@ -63,7 +74,7 @@ class ValueTree:
                         out[OPEN] = True
                     continue
                 out[key] = self._load(item, (*path, key), positions, file, templated, depth + 1)
-                self._record(out, key, positions.get((*path, key)), file)
+                self._record(out, key, (*path, key), positions, file)
             return out
         if isinstance(value, list):
             items: list[Any] = []
@@ -72,7 +83,7 @@ class ValueTree:
                 items.append(
                     self._load(item, (*path, index), positions, file, templated, depth + 1)
                 )
-                self._record(items, index, positions.get((*path, index)), file)
+                self._record(items, index, (*path, index), positions, file)
             return items
         if isinstance(value, bool) or value is None:
             return value
@@ -85,8 +96,19 @@ class ValueTree:
         return value
 
     def _record(
-        self, container: Any, key: Any, position: tuple[int, int] | None, file: str | None
+        self,
+        container: Any,
+        key: Any,
+        path: tuple[Any, ...],
+        positions: Positions,
+        file: str | None,
     ) -> None:
+        if self._locations is not None:
+            found = self._locations.get(path)
+            if found is not None:
+                self.locs[(id(container), key)] = found
+            return
+        position = positions.get(path)
         if position is not None and file is not None:
             self.locs[(id(container), key)] = Location(file, position[0], position[1])
 

@@ -16,10 +16,19 @@ Calls in test files are no way in: no deployment runs them.
 A start is *switch-gated* when no way up is ungated and at least one passes a switch: the
 deployment decides which processes set it (deploy/processes.py reads its value where a
 process definition shows it).
+
+A start at module level runs wherever its module is loaded: the way up from it goes
+through the imports of that module (`<module>.<import>` nodes). An import at the top of
+another module continues into that module's own importers; an import inside a function
+(extract/import_sites.py) continues into the function's callers, so a module imported only
+by `def post_scheduler_handler(): from common import job`, called only where a switch is
+on, starts its scheduler only there. A module nothing imports is an entry (a command runs
+it, or a framework loads it by name): ungated.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..link import Project
@@ -27,7 +36,9 @@ from ..model import FileFacts, RawJob, StartSite, Switch
 
 MAX_HOPS = 6  # calls followed up from the start, in and across files
 MAX_REEXPORT_HOPS = 5
+MIN_IMPORT_NAME = 2  # a module name shorter than this is everywhere in import lines
 MODULE_SCOPE, MAIN_SCOPE = "<module>", "<main>"
+IMPORT_NODE = "<import>"  # `pkg.mod.<import>`: what runs when pkg.mod is loaded
 
 
 @dataclass(frozen=True)
@@ -45,13 +56,25 @@ Edge = tuple[str, Switch | None]
 class SwitchPaths:
     """The project's calls, read backwards, with the switch each runs under."""
 
-    def __init__(self, project: Project, searched: set[str] | None = None) -> None:
-        """`searched`: functions whose callers were looked for in every file of the project
-        (engine.py reads the files that name them); a way up through any other function is
-        not known to be complete. None: take the calls read as complete (to find out which
-        functions a claim rests on)."""
+    def __init__(
+        self,
+        project: Project,
+        searched: set[str] | None = None,
+        known_modules: set[str] | None = None,
+        looked: set[str] | None = None,
+    ) -> None:
+        """`searched`: functions (and import nodes) whose callers (importers) were looked
+        for in every file of the project (engine.py reads the files that name them); a way
+        up through any other is not known to be complete. None: take the calls read as
+        complete, and a module whose importers were not read as still to be looked for (to
+        find out which functions a claim rests on). `known_modules`: every module of the
+        project, read or not (default: project.python_files). `looked`: in claim mode,
+        the import nodes whose importers were looked for already."""
         self.project = project
         self.searched = searched
+        self.looked = looked or set()
+        self.known_modules = known_modules
+        self._importers: dict[str, list[Edge]] | None = None
         self.callers: dict[str, list[Edge]] = {}
         self.hooks: set[str] = set()  # start-up hooks and Django's ready(): entries
         self.functions: dict[str, Switch] = {}  # switch functions, dotted
@@ -125,13 +148,31 @@ class SwitchPaths:
     def walk_from(
         self, ff: FileFacts, enclosing: str | None, own: Switch | None
     ) -> Walk | Gate | None:
-        """A start's own switch, or the walk up from the function that holds it (None:
-        module level without a switch, which every importer runs)."""
+        """A start's own switch, or the walk up from the function that holds it (module
+        level: from the imports of its module). None: not followed (ungated)."""
         if own is not None:
             return Gate(own)
-        if enclosing is None or not ff.module or "<locals>" in enclosing:
+        if not ff.module or (enclosing is not None and "<locals>" in enclosing):
             return None
+        if enclosing is None:
+            return self._walk(import_node(ff.module), 0, set())
         return self._walk(f"{ff.module}.{enclosing}", 0, set())
+
+    def of_import(self, ff: FileFacts) -> tuple[str, Gate | None]:
+        """How a module's top-level code comes to run: ("entered", None) where some way
+        loads it unconditionally (or cannot be followed), ("gated", gate) where every way
+        passes a switch, ("uncalled", None) where it is imported only inside functions
+        nothing calls."""
+        if not ff.module:
+            return "entered", None
+        walk = self._walk(import_node(ff.module), 0, set())
+        if walk.entered:
+            return "entered", None
+        if walk.switches:
+            return "gated", Gate(walk.switches[0], tuple(dict.fromkeys(walk.scripts)))
+        if walk.uncalled and not walk.scripts:
+            return "uncalled", None
+        return "entered", None
 
     def _names(self, function: str) -> list[str]:
         """A constructor is called by its class's name."""
@@ -158,11 +199,20 @@ class SwitchPaths:
             return self._memo[function]
         seen = seen | {function}
         walk = Walk(visited={function})
-        edges = self._edges(function)
-        if function in self.hooks or not edges or not self._complete(function):
-            walk.ungated = True  # the framework or code not read calls it
+        if function.endswith(f".{IMPORT_NODE}"):
+            edges = self.importers(function[: -len(IMPORT_NODE) - 1])
+            if self.searched is None:
+                walk.pending = function not in self.looked  # importers still to look for
+            elif not edges or function not in self.searched:
+                walk.ungated = walk.entered = True  # an entry module, or importers unread
+        else:
+            edges = self._edges(function)
+            if function in self.hooks or not self._complete(function):
+                walk.ungated = walk.entered = True  # the framework or code not read calls it
+            elif not edges:
+                walk.ungated = walk.uncalled = True  # nothing in the project calls it
         for caller, switch in edges:
-            if walk.ungated:
+            if walk.entered:
                 break
             switch = self.resolve(switch)
             if switch is not None:
@@ -170,10 +220,13 @@ class SwitchPaths:
             elif caller.startswith(MAIN_SCOPE):
                 walk.scripts.append(caller.partition(":")[2])
             elif caller.startswith(MODULE_SCOPE) or depth >= MAX_HOPS:
-                walk.ungated = True
+                walk.ungated = walk.entered = True
             elif caller not in seen:
                 above = self._walk(caller, depth + 1, seen)
-                walk.ungated = above.ungated
+                walk.ungated |= above.ungated
+                walk.entered |= above.entered
+                walk.uncalled |= above.uncalled
+                walk.pending |= above.pending
                 walk.switches.extend(above.switches)
                 walk.scripts.extend(above.scripts)
                 walk.visited |= above.visited
@@ -181,10 +234,54 @@ class SwitchPaths:
             self._memo[function] = walk
         return walk
 
+    # -------------------------------------------------------------------- imports
+
+    def importers(self, module: str) -> list[Edge]:
+        """Who loads `module`: (the importer's import node, or the function holding a
+        lazy import; the switch the import runs under). Importing `a.b.c` loads `a` and
+        `a.b` too. Built on first use: only a start at module level asks."""
+        if self._importers is None:
+            self._importers = self._import_index()
+        return self._importers.get(module, [])
+
+    def _import_index(self) -> dict[str, list[Edge]]:
+        from ..test_paths import is_test_file
+        from .imports import parents_and_self
+
+        known = self.known_modules
+        if known is None:
+            known = set(self.project.python_files.values()) | set(self.project.modules)
+        index: dict[str, list[Edge]] = {}
+        for ff in self.project.facts:
+            processes = ff.processes
+            if processes is None or not ff.module or is_test_file(ff.path):
+                continue
+            for dotted in processes.imports:
+                found = _module_named(dotted, ff.module, known)
+                if found is None:
+                    continue
+                sites = processes.import_sites.get(dotted) or [(MODULE_SCOPE, None)]
+                for target in parents_and_self(found, known):
+                    if target == ff.module:
+                        continue
+                    listed = index.setdefault(target, [])
+                    for scope, switch in sites:
+                        caller = (
+                            import_node(ff.module)
+                            if scope == MODULE_SCOPE
+                            else f"{ff.module}.{scope}"
+                        )
+                        if (caller, switch) not in listed:
+                            listed.append((caller, switch))
+        return index
+
 
 @dataclass
 class Walk:
     ungated: bool = False  # some way up reaches an entry without passing a switch
+    entered: bool = False  # ... through code that runs unconditionally, or not followed
+    uncalled: bool = False  # ... through a function nothing in the project calls
+    pending: bool = False  # a module whose importers were not read yet (claim mode)
     switches: list[Switch] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)  # main guards of scripts on the way
     visited: set[str] = field(default_factory=set)  # functions whose callers it rests on
@@ -196,11 +293,14 @@ def _is_method(project: Project, owner: str) -> bool:
     return bool(module) and module in project.modules and owner not in project.modules
 
 
-def claim_functions(project: Project) -> set[str]:
+def claim_functions(
+    project: Project, known_modules: set[str] | None = None, looked: set[str] | None = None
+) -> set[str]:
     """Functions whose callers a switch claim rests on: the walks up from every scheduler
     start and task start that pass a switch (engine.py then looks for their callers in
-    the files the prefilter did not read)."""
-    paths = SwitchPaths(project)
+    the files the prefilter did not read), and the import nodes of a module-level start
+    whose importers are still to be read (a lazy import under a switch may be up there)."""
+    paths = SwitchPaths(project, known_modules=known_modules, looked=looked)
     out: set[str] = set()
     for ff in project.facts:
         processes = ff.processes
@@ -214,9 +314,57 @@ def claim_functions(project: Project) -> set[str]:
         ]
         for enclosing, own in subjects:
             found = paths.walk_from(ff, enclosing, paths.resolve(own))
-            if isinstance(found, Walk) and not found.ungated and found.switches:
+            if not isinstance(found, Walk):
+                continue
+            if enclosing is None:
+                if not found.entered and (found.switches or found.pending):
+                    out |= found.visited
+            elif not found.ungated and found.switches:
                 out |= found.visited
     return out
+
+
+def may_claim(ff: FileFacts) -> bool:
+    """Could a switch claim start from this file: a call under a switch, or a start at
+    module level (whose module may be imported only under one)."""
+    processes = ff.processes
+    if processes is None:
+        return False
+    return bool(processes.call_switches) or any(s.enclosing is None for s in processes.starts)
+
+
+def import_node(module: str) -> str:
+    return f"{module}.{IMPORT_NODE}"
+
+
+def import_pattern(node: str) -> tuple[bytes, re.Pattern[bytes]] | None:
+    """(name, pattern) that finds a file importing the module of `node` (`from a.b import
+    c`, `import a.b.c`, `from .c import x`, `from a import (b,\n c)`); None: not a node."""
+    if not node.endswith(f".{IMPORT_NODE}"):
+        return None
+    name = node[: -len(IMPORT_NODE) - 1].rpartition(".")[2]
+    if len(name) < MIN_IMPORT_NAME:
+        return b"", re.compile(rb"(?!)")  # too short to look for: never complete
+    word = re.escape(name.encode())
+    return name.encode(), re.compile(
+        rb"^[ \t]*(?:from[ \t]+[\w.]*\b" + word + rb"\b|from[ \t]+[\w.]+[ \t]+import[ \t]*"
+        rb"(?:\([^)]*|[^\n#;]*)\b" + word + rb"\b|import[ \t]+[^\n#;]*\b" + word + rb"\b)",
+        re.MULTILINE,
+    )
+
+
+def _module_named(dotted: str, importer: str, known: set[str]) -> str | None:
+    """The project module an import names: as written, or under one of the importer's
+    ancestor packages (code run from inside a package imports `common.job` for
+    `apps.common.job`). A name that is no module (`a.b.function`) is None."""
+    if dotted in known:
+        return dotted
+    parts = importer.split(".")[:-1]
+    for i in range(len(parts), 0, -1):
+        candidate = f"{'.'.join(parts[:i])}.{dotted}"
+        if candidate in known:
+            return candidate
+    return None
 
 
 def _caller(ff: FileFacts, scope: str) -> str:

@@ -182,7 +182,7 @@ def might_matter(path: str, source: bytes) -> bool:
         if name in KUSTOMIZATION_NAMES or yaml_worth_loading(source):
             return True
         return _helm_input(path, source)
-    if name.endswith(".tpl"):
+    if name.endswith((".tpl", ".gotmpl")):
         return _helm_input(path, source)
     if name.endswith((".conf", ".ini")):
         from .ini_programs import ini_might_matter
@@ -251,7 +251,7 @@ def extract(
 
             add_compose_details(facts, decode_text(source))
         return add_helm_inputs(path, source, facts)
-    if name.endswith(".tpl"):
+    if name.endswith((".tpl", ".gotmpl")):
         from .helm_files import add_helm_inputs
 
         return add_helm_inputs(path, source, FileFacts(path=path))

@@ -38,6 +38,7 @@ from .helm_prefilter import (  # noqa: F401  (re-exported: the deploy stage name
     HELM_TEMPLATE,
     HELM_VALUES,
     HELMFILE,
+    HELMFILE_VALUES_TEMPLATE,
     NOT_ANALYSED_ALONE,
     could_hold_job,
     might_matter,
@@ -55,7 +56,10 @@ def add_helm_inputs(path: str, source: bytes, facts: FileFacts) -> FileFacts:
     if kind is None:
         return facts
     text = decode_text(source)
-    if kind == HELM_TEMPLATE:
+    if kind == HELMFILE_VALUES_TEMPLATE:
+        # rendered where a helmfile release names it (deploy/helmfile_values.py)
+        facts.manifests.append(Manifest(HELMFILE_VALUES_TEMPLATE, {"text": text}, {}, 1, 1))
+    elif kind == HELM_TEMPLATE:
         facts.manifests.append(Manifest(HELM_TEMPLATE, {"text": text}, {}, 1, 1))
         facts.problems = _template_notes(facts.problems, source)
     elif kind == HELM_VALUES:

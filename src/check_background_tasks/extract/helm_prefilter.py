@@ -13,8 +13,17 @@ HELM_CHART = "HelmChart"
 HELMFILE = "Helmfile"
 ARGO_APPLICATION = "ArgoApplication"
 FLUX_HELM_RELEASE = "FluxHelmRelease"
+HELMFILE_VALUES_TEMPLATE = "HelmfileValuesTemplate"  # `values.yaml.gotmpl` of a helmfile
 HELM_KINDS = frozenset(
-    {HELM_TEMPLATE, HELM_VALUES, HELM_CHART, HELMFILE, ARGO_APPLICATION, FLUX_HELM_RELEASE}
+    {
+        HELM_TEMPLATE,
+        HELM_VALUES,
+        HELM_CHART,
+        HELMFILE,
+        ARGO_APPLICATION,
+        FLUX_HELM_RELEASE,
+        HELMFILE_VALUES_TEMPLATE,
+    }
 )
 
 # The prefix of a template file's note: the deploy stage drops it when it renders the file.
@@ -41,6 +50,13 @@ def role(path: str, source: bytes) -> str | None:
     """Which Helm input a file is, from its name and cheap byte tests; None for most."""
     parts = _parts(path)
     name = parts[-1]
+    if name.endswith(".gotmpl"):
+        # helmfile's templated files: the helmfile itself, or a values file it renders
+        if not name[: -len(".gotmpl")].endswith(_YAML_SUFFIXES):
+            return None
+        if name.startswith("helmfile") or "helmfile.d" in parts[:-1]:
+            return HELMFILE if b"releases" in source else None
+        return HELMFILE_VALUES_TEMPLATE
     if "templates" in parts[:-1] and name.endswith((*_YAML_SUFFIXES, ".tpl")):
         if b"{{" in source or (not name.endswith(".tpl") and yaml_might_matter(source)):
             return HELM_TEMPLATE

@@ -30,7 +30,8 @@ from typing import Any
 
 from ..model import FunctionFacts, Launch, ProcessFacts, StartSite, Switch
 from .context import FileContext, arg_value, kwarg
-from .import_scan import imported_modules
+from .import_scan import import_statements
+from .import_sites import import_sites
 from .names import EnvValue, dotted_expr, last_part, resolves_into
 from .switches import SwitchReader
 
@@ -87,7 +88,9 @@ def collect(
         _Call(*entry) for entry in call_log if entry[0] not in BUILTIN_NAMES or entry[0] in shadowed
     ]
     pass_ = _FilePass(ctx, functions, function_nodes, calls, tree)
-    facts = ProcessFacts(imports=imported_modules(source, ctx.module, is_package))
+    statements = import_statements(source, ctx.module, is_package)
+    facts = ProcessFacts(imports=list(dict.fromkeys(n for _, _, ns in statements for n in ns)))
+    facts.import_sites = import_sites(statements, pass_.nodes, pass_.switches.at)
     facts.starts = pass_.start_sites()
     facts.job_schedulers = pass_.job_schedulers()
     facts.launches = pass_.launches()

@@ -243,18 +243,34 @@ def scheduler_started_at_import(self: Rule, project: Project, config: Config) ->
                 is_scheduler, _kind = _scheduler_kind(site.receiver, ff, project)
             if not is_scheduler:
                 continue
+            loaded, lazy_gate = _how_loaded(project, ff)
+            if loaded == "uncalled":
+                continue  # imported only inside functions nothing calls: not at import
             gate = _site_gate(project, ff, site)
             verdict = _import_verdict(project, ff, gate)
             if verdict is not None and verdict.status == "one":
                 continue  # safe while the module is imported by one process only
             module = ff.module or ff.path
-            finding = self.finding(
-                f"Scheduler `{site.receiver}` is started at import time: "
-                f"{_who_imports(module, verdict)}; call start() from the app's start-up hook "
-                "(lifespan) or a dedicated process",
-                Location(ff.path, site.line, site.column),
-                basis=f"{module}|{site.receiver}",
+            advice = (
+                "call start() from the app's start-up hook (lifespan) or a dedicated process"
             )
+            lazy = lazy_gate is not None and verdict is not None and verdict.status == "unknown"
+            if lazy and verdict is not None and verdict.gate is not None:
+                # loaded only through an import under a switch: the deployment decides
+                finding = self.finding(
+                    f"Scheduler `{site.receiver}` is started at import time of {module}, "
+                    f"which is imported only where {switch_text(verdict.gate)}: each process "
+                    f"that sets it starts its own scheduler; {exactly_one(verdict)}",
+                    Location(ff.path, site.line, site.column),
+                    basis=f"{module}|{site.receiver}",
+                )
+            else:
+                finding = self.finding(
+                    f"Scheduler `{site.receiver}` is started at import time: "
+                    f"{_who_imports(module, verdict)}; {advice}",
+                    Location(ff.path, site.line, site.column),
+                    basis=f"{module}|{site.receiver}",
+                )
             yield at_most_info(finding, verdict)
         yield from _started_by_import_call(self, ff, project)
 
@@ -273,6 +289,14 @@ def _import_verdict(project: Project, ff: FileFacts, gate: Gate | None) -> Verdi
         return None
     verdict: Verdict = schedulers.verdict([Placement(ff.module, "import", gate=gate)])
     return verdict
+
+
+def _how_loaded(project: Project, ff: FileFacts) -> tuple[str, Gate | None]:
+    """deploy/switches.py `of_import`: how a module's top-level code comes to run."""
+    schedulers = project.processes
+    if schedulers is None:
+        return "entered", None
+    return schedulers.switch_paths.of_import(ff)
 
 
 def _site_gate(project: Project, ff: FileFacts, site: StartSite) -> Gate | None:
