@@ -122,6 +122,7 @@ _MODEL_CLASSES = frozenset(
         "ProcessFacts",
         "RawJob",
         "Schedule",
+        "SchedulerWrapper",
         "StartSite",
         "Suppression",
         "Switch",

@@ -258,6 +258,7 @@ class _Planner:
         self.entries: dict[str, Entry] = {}  # path -> entry to store / update
         self.factory_calls: tuple[bytes, ...] = ()  # config `task-factories` (might_matter)
         self.factories: list[str] = []  # config `task-factories`: their modules are read
+        self.wrappers: list[str] = []  # config `scheduler-wrappers`
         self.scripts_asked = False  # did the process model ask for a script by path?
 
     def plan(self, files: list[SourceFile], namer: ModuleNamer) -> Iterator[Task]:
@@ -395,7 +396,8 @@ def scan(
     files, errors = discovery(config.exclude + config.extend_exclude)
     planner = _Planner(cache, config.max_file_size, config.max_file_tokens)
     planner.factory_calls = config.factory_calls()
-    planner.factories = config.task_factories
+    planner.factories = config.task_factories + config.scheduler_wrappers
+    planner.wrappers = config.scheduler_wrappers
     cold = cache is None or not cache.entries
     early = cold and len(files) >= COLD_POOL_FILES and workers > 1 and _workers_fork()
     pool_after = 1 if early else POOL_THRESHOLD
@@ -411,6 +413,7 @@ def scan(
         files_key = _files_key(planner) if planner.cache is not None else None
         discovered = len(planner.entries)
         facts = _extract_targets(facts, planner, workers)
+        facts = _read_wrapper_callers(facts, planner, workers)
         facts, module_imports = _extract_for_processes(
             facts, planner, workers, python_files, cwd, files
         )
@@ -670,6 +673,31 @@ def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> li
         facts = [ff for ff in facts if ff.path not in again]
         facts += [ff for ff in cached if ff is not None] + fresh
     return facts
+
+
+def _read_wrapper_callers(facts: list[FileFacts], planner: _Planner, jobs: int) -> list[FileFacts]:
+    """Read the files that call a scheduler wrapper (link_wrappers.py) the prefilter skipped:
+    only when the project has one, by a byte search for `name(`."""
+    from .link_wrappers import wrapper_names
+
+    names = wrapper_names(facts, planner.wrappers)
+    if not names:
+        return facts
+    read = {ff.path for ff in facts}
+    more = [t for t in planner.python if t.display not in read and _calls_one(_bytes(t), names)]
+    more = more[:MAX_WRAPPER_CALLER_FILES]
+    cached = [planner.cached_facts(t) for t in more]
+    todo = [t for t, ff in zip(more, cached, strict=True) if ff is None]
+    fresh = extract_all(todo, jobs)
+    planner.record(todo, fresh)
+    return facts + [ff for ff in cached if ff is not None] + fresh
+
+
+MAX_WRAPPER_CALLER_FILES = 200
+
+
+def _calls_one(source: bytes, names: set[bytes]) -> bool:
+    return any(name in source for name in names)
 
 
 def _modules_of(dotted_paths: list[str], known: set[str]) -> set[str]:

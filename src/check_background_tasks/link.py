@@ -11,6 +11,7 @@ from .import_roots import ImportRoots
 from .link_beat import BeatParts
 from .link_factories import factory_tasks
 from .link_loops import confirm_repeat_every, note_repeat_starts, promote_thread_loops
+from .link_wrappers import wrapper_jobs
 from .model import (
     FileFacts,
     FunctionFacts,
@@ -229,20 +230,23 @@ def link(facts: list[FileFacts], config: Config) -> Project:
     registered = _registered_tasks(facts, table)
     linked: list[LinkedJob] = []
     beat = BeatParts(facts, table)
-    for ff in facts:
-        for pending in ff.jobs:
-            raw = confirm_repeat_every(pending, ff, table)
-            raw = beat.keep(raw, ff) if raw is not None else None
-            if raw is None:
-                continue
-            keep, kind = _confirm_receiver(raw, table)
-            if not keep:
-                continue
-            if raw.target.how == "string" and raw.target.value in registered:
-                # JobSpec(task="name") runs the function registered under that name.
-                raw = replace(raw, target=TargetRef("import", registered[raw.target.value]))
-            linked.append(_link_job(raw, kind, ff, table, config))
-            linked[-1].scheduler_key = job_scheduler_key(raw, ff, table.follow)
+    placed, replaced = wrapper_jobs(facts, table, config.scheduler_wrappers)
+    declared = [(ff, raw, ff) for ff in facts for raw in ff.jobs]
+    for ff, pending, home in declared + [(p.caller, p.raw, p.wrapper) for p in placed]:
+        if (ff.path, pending.line, pending.column) in replaced and pending.target.how == "variable":
+            continue  # a scheduler wrapper's own job: its calls are the jobs
+        raw = confirm_repeat_every(pending, ff, table)
+        raw = beat.keep(raw, ff) if raw is not None else None
+        if raw is None:
+            continue
+        keep, kind = _confirm_receiver(raw, table)
+        if not keep:
+            continue
+        if raw.target.how == "string" and raw.target.value in registered:
+            # JobSpec(task="name") runs the function registered under that name.
+            raw = replace(raw, target=TargetRef("import", registered[raw.target.value]))
+        linked.append(_link_job(raw, kind, ff, table, config))
+        linked[-1].scheduler_key = job_scheduler_key(raw, home, table.follow)
     linked = promote_thread_loops(linked)
     note_repeat_starts(linked, facts, table)
     linked = factory_tasks(linked, facts, table, config.task_factories)

@@ -178,15 +178,18 @@ def _periodic_task(ctx: FileContext, site: CallSite) -> None:
     ctx.add(
         "celery_beat",
         call,
-        _signature_target(ctx, sig_node, site.enclosing_class),
+        _signature_target(ctx, sig_node, site.enclosing_class, site.enclosing),
         schedule,
         name=name if isinstance(name, str) else None,
         site=site,
     )
 
 
-def _signature_target(ctx: FileContext, node: ast.expr, enclosing_class: str | None) -> TargetRef:
-    """The task a signature runs, with the arguments it binds (`add.s(2, 2)`)."""
+def _signature_target(
+    ctx: FileContext, node: ast.expr, enclosing_class: str | None, enclosing: str | None = None
+) -> TargetRef:
+    """The task a signature runs, with the arguments it binds (`add.s(2, 2)`). A parameter
+    of the enclosing function (`enclosing`) is only known at its calls (wrappers.py)."""
     if isinstance(node, ast.Call):
         func = dotted_expr(node.func)
         if func and last_part(func) in SIGNATURE_METHODS and "." in func:
@@ -196,13 +199,13 @@ def _signature_target(ctx: FileContext, node: ast.expr, enclosing_class: str | N
                 if isinstance(named, str):
                     return _bound(ctx, TargetRef("string", named), node, skip=1)
             assert isinstance(node.func, ast.Attribute)  # a dotted name with a dot
-            ref = ctx.target_ref(node.func.value, enclosing_class)
+            ref = ctx.target_ref(node.func.value, enclosing_class, enclosing)
             return _bound(ctx, ref, node, skip=0)
         if func and last_part(func) == "signature" and node.args:
             named = ctx.evaluator.value(node.args[0])
             if isinstance(named, str):
                 return _bound(ctx, TargetRef("string", named), node, skip=1)
-    return ctx.target_ref(node, enclosing_class)
+    return ctx.target_ref(node, enclosing_class, enclosing)
 
 
 def _bound(ctx: FileContext, ref: TargetRef, call: ast.Call, skip: int) -> TargetRef:

@@ -756,6 +756,7 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     for framework in FRAMEWORKS:
         framework.collect(ctx)
     applied_decorators.retarget(ctx, applied, ctx.decorated)
+    templates = wrappers.templates(ctx)
     wrappers.follow(ctx)
     branches.place(ctx.jobs, collector.arms)
     for reader in SETTINGS:
@@ -765,7 +766,7 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     facts.imports = dict(ctx.imports.names)
     facts.receivers = {k: v for k, v in ctx.receivers.items() if "." not in k}
     facts.scheduler_starts = ctx.starts
-    facts.task_flow = factories.summarise(ctx)
+    facts.task_flow = factories.summarise(ctx, templates)
     facts.import_calls = ctx.import_calls
     facts.scheduler_settings = ctx.scheduler_settings
     facts.job_calls = ctx.job_calls

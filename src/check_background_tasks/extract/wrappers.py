@@ -8,6 +8,10 @@
 The `add_job` inside declares no job of its own (its target is a parameter); each call
 of `schedule_job` does. We read the wrapper's declaration again with the call's arguments
 bound to its parameters, and place the job at the call.
+
+Calls from other files, and of methods (`self.jobs.add_interval_job(...)`), are only known
+project-wide: `templates` records each wrapper as plain data (its declaring call as
+source text), which link_wrappers.py reads again at each call site it resolves.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import ast
 from dataclasses import replace
 
+from ..model import SchedulerWrapper
 from . import apscheduler, arq, asyncio_tasks, celery, fastapi
 from .context import CallSite, FileContext, named_args
 
@@ -26,6 +31,72 @@ BY_KIND = {
     "celery_beat": celery,
     "arq": arq,
 }
+
+
+# Kinds whose declaring call link_wrappers.py reads again at a call site in another file.
+TEMPLATE_KINDS = frozenset({"apscheduler", "locked_scheduler", "celery_beat"})
+MAX_CONSTANT_DEPTH = 3
+
+
+def templates(ctx: FileContext) -> list[SchedulerWrapper]:
+    """Wrappers of this file that other files (or methods' callers) may call: recorded
+    before `follow` replaces a module-level wrapper's own job with its calls here."""
+    out = []
+    for job, inner in ctx.wrapped:
+        wrapper = inner.enclosing
+        if job.kind not in TEMPLATE_KINDS or not wrapper or "<locals>" in wrapper:
+            continue
+        params = ctx.function_params.get(wrapper, [])
+        if job.target.value.partition(".")[0] not in params or inner.func_text is None:
+            continue
+        owner = inner.enclosing_class
+        if owner is not None and wrapper != f"{owner}.{wrapper.rpartition('.')[2]}":
+            continue  # a method of a class nested in a function
+        receiver = inner.receiver_text
+        out.append(
+            SchedulerWrapper(
+                function=wrapper,
+                owner=owner,
+                parameters=tuple(params),
+                defaults={
+                    name: ast.unparse(node)
+                    for name, node in ctx.function_defaults.get(wrapper, {}).items()
+                },
+                kind=job.kind,
+                call=ast.unparse(inner.node),
+                method=inner.func_text,
+                receivers={receiver: ctx.receivers[receiver]}
+                if receiver and receiver in ctx.receivers
+                else {},
+                receiver_classes={receiver: ctx.receiver_classes[receiver]}
+                if receiver and receiver in ctx.receiver_classes
+                else {},
+                constants=_constants_of(ctx, inner.node, set(params)),
+                line=job.line,
+                column=job.column,
+            )
+        )
+    return out
+
+
+def _constants_of(ctx: FileContext, node: ast.AST, params: set[str]) -> dict[str, str]:
+    """Module constants the call mentions (and those they mention), as written."""
+    out: dict[str, str] = {}
+    todo = [node]
+    for _ in range(MAX_CONSTANT_DEPTH):
+        names = {
+            n.id
+            for part in todo
+            for n in ast.walk(part)
+            if isinstance(n, ast.Name) and n.id not in params and n.id not in out
+        }
+        todo = [ctx.constants[name] for name in sorted(names) if name in ctx.constants]
+        for name in sorted(names):
+            if name in ctx.constants:
+                out[name] = ast.unparse(ctx.constants[name])
+        if not todo:
+            break
+    return out
 
 
 def follow(ctx: FileContext) -> None:
