@@ -54,6 +54,7 @@ PYTHON_KEYWORDS = (
     b"repeat_every",  # fastapi-utils' decorator and copies of it under its name
     b"JOBS = [",  # Flask-APScheduler's job list in a config without SCHEDULER_ settings
     b"JOBS=[",
+    b"django_celery_beat",  # beat rows made in code or data migrations (django_beat.py)
 )
 
 # `scheduler.start()` at import (BGT023), `scheduler.schedule(JobSpec(...))`,
@@ -113,6 +114,7 @@ COMMON_PARTS = (
     b"Thread(",
     b"repeat_every",
     b"JOBS",
+    b"django_celery_beat",
 )
 
 # A thread started over a forever-loop (BGT022, extract/threads.py): the three together.

@@ -28,6 +28,7 @@ from . import (
     asyncio_tasks,
     branches,
     celery,
+    django_beat,
     factories,
     fastapi,
     flask_jobs,
@@ -66,6 +67,7 @@ FRAMEWORKS = (
     threads,
     repeat_every,
     flask_jobs,
+    django_beat,
 )
 # Passes that read what the frameworks' jobs inherit or refer to, not jobs themselves.
 SETTINGS = (scheduler_settings, job_calls)

@@ -1,0 +1,142 @@
+"""django-celery-beat rows made in code or data migrations (extract/django_beat.py)."""
+
+from __future__ import annotations
+
+from helpers import findings, records
+
+MIGRATION = """
+    from django.db import migrations
+
+
+    def create(apps, schema_editor):
+        CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+        IntervalSchedule = apps.get_model("django_celery_beat.IntervalSchedule")
+        PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+        nightly, _ = CrontabSchedule.objects.get_or_create(minute="0", hour=3)
+        PeriodicTask.objects.get_or_create(
+            name="nightly-report",
+            defaults={"task": "shop.tasks.report", "crontab": nightly},
+        )
+        every, _ = IntervalSchedule.objects.get_or_create(every=10, period=IntervalSchedule.MINUTES)
+        PeriodicTask.objects.create(name="sync", task="shop.tasks.sync", interval=every)
+        PeriodicTask.objects.create(name="off", task="shop.tasks.sync", enabled=False)
+        Other = apps.get_model("shop", "PeriodicTask")
+        Other.objects.create(name="not-beat", task="x")
+
+
+    class Migration(migrations.Migration):
+        operations = [migrations.RunPython(create)]
+    """
+
+TASKS = """
+    from celery import shared_task
+
+
+    @shared_task
+    def report():
+        pass
+
+
+    @shared_task
+    def sync():
+        pass
+    """
+
+SETUP = """
+    from django_celery_beat.models import ClockedSchedule, IntervalSchedule, PeriodicTask
+
+
+    def ensure():
+        PeriodicTask.objects.update_or_create(
+            name="cleanup",
+            defaults={
+                "task": "shop.tasks.report",
+                "interval": IntervalSchedule.objects.get_or_create(every=30, period="seconds")[0],
+            },
+        )
+        PeriodicTask.objects.create(
+            name="once",
+            task="shop.tasks.sync",
+            clocked=ClockedSchedule.objects.create(clocked_time=when()),
+        )
+    """
+
+
+MIGRATION_PATH = "shop/migrations/0005_beat.py"
+
+
+def _rows(tmp_path, files):
+    return sorted(
+        (r["name"], r["target"], r["interval_seconds"], r["cron"], r["file"], r["line"])
+        for r in records(tmp_path, files)
+        if r["kind"] == "celery_beat"
+    )
+
+
+def test_rows_of_a_data_migration_and_of_code(tmp_path):
+    files = {
+        "shop/__init__.py": "",
+        "shop/migrations/__init__.py": "",
+        MIGRATION_PATH: MIGRATION,
+        "shop/tasks.py": TASKS,
+        "shop/setup.py": SETUP,
+    }
+    assert _rows(tmp_path, files) == [
+        ("cleanup", "shop.tasks.report", 30, None, "shop/setup.py", 6),
+        (
+            "nightly-report",
+            "shop.tasks.report",
+            None,
+            "0 3 * * *",
+            "shop/migrations/0005_beat.py",
+            10,
+        ),
+        ("once", "shop.tasks.sync", None, None, "shop/setup.py", 13),
+        ("sync", "shop.tasks.sync", 600, None, MIGRATION_PATH, 15),
+    ]
+    found = {r["name"]: r for r in records(tmp_path, files)}
+    assert found["sync"]["source"] == "django_celery_beat"
+    assert found["nightly-report"]["schedule"] == 'CrontabSchedule(minute="0", hour=3)'
+
+
+def test_near_misses_another_apps_model_a_disabled_row_and_other_queries(tmp_path):
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": """
+            from django.db import models
+
+
+            class PeriodicTask(models.Model):
+                name = models.CharField(max_length=10)
+
+
+            def make():
+                PeriodicTask.objects.create(name="mine", task="x")
+                Report.objects.get_or_create(name="r", crontab=None)
+            """,
+        "shop/off.py": """
+            from django_celery_beat.models import PeriodicTask
+
+            def disable():
+                PeriodicTask.objects.filter(name="sync").update(enabled=False)
+                PeriodicTask.objects.create(name="off", task="shop.tasks.sync", enabled=False)
+            """,
+    }
+    assert _rows(tmp_path, files) == []
+
+
+def test_rows_feed_the_beat_rules(tmp_path):
+    files = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/setup.py": """
+            from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+
+            def ensure():
+                at3, _ = CrontabSchedule.objects.get_or_create(minute="0", hour="3")
+                PeriodicTask.objects.get_or_create(name="a", task="shop.tasks.report", crontab=at3)
+                PeriodicTask.objects.get_or_create(name="b", task="shop.tasks.report", crontab=at3)
+            """,
+    }
+    assert [f.location.line for f in findings(tmp_path, files, code="BGT003")] == [8]
