@@ -11,6 +11,7 @@ from .import_roots import ImportRoots
 from .link_beat import BeatParts
 from .link_factories import factory_tasks
 from .link_loops import confirm_repeat_every, note_repeat_starts, promote_thread_loops
+from .link_neuroglia import NeurogliaJobs
 from .link_wrappers import wrapper_jobs
 from .model import (
     FileFacts,
@@ -230,6 +231,7 @@ def link(facts: list[FileFacts], config: Config) -> Project:
     registered = _registered_tasks(facts, table)
     linked: list[LinkedJob] = []
     beat = BeatParts(facts, table)
+    neuroglia = NeurogliaJobs(facts, table)
     placed, replaced = wrapper_jobs(facts, table, config.scheduler_wrappers)
     declared = [(ff, raw, ff) for ff in facts for raw in ff.jobs]
     for ff, pending, home in declared + [(p.caller, p.raw, p.wrapper) for p in placed]:
@@ -237,6 +239,7 @@ def link(facts: list[FileFacts], config: Config) -> Project:
             continue  # a scheduler wrapper's own job: its calls are the jobs
         raw = confirm_repeat_every(pending, ff, table)
         raw = beat.keep(raw, ff) if raw is not None else None
+        raw = neuroglia.keep(raw) if raw is not None else None
         if raw is None:
             continue
         keep, kind = _confirm_receiver(raw, table)

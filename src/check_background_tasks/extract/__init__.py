@@ -55,6 +55,9 @@ PYTHON_KEYWORDS = (
     b"JOBS = [",  # Flask-APScheduler's job list in a config without SCHEDULER_ settings
     b"JOBS=[",
     b"django_celery_beat",  # beat rows made in code or data migrations (django_beat.py)
+    # Neuroglia background jobs (neuroglia.py): descriptors and registered job classes
+    b"TaskDescriptor(",
+    b"@backgroundjob",
 )
 
 # `scheduler.start()` at import (BGT023), `scheduler.schedule(JobSpec(...))`,
@@ -115,6 +118,8 @@ COMMON_PARTS = (
     b"repeat_every",
     b"JOBS",
     b"django_celery_beat",
+    b"TaskDescriptor(",
+    b"@backgroundjob",
 )
 
 # A thread started over a forever-loop (BGT022, extract/threads.py): the three together.

@@ -35,6 +35,7 @@ from . import (
     huey,
     job_calls,
     locked_scheduler,
+    neuroglia,
     process_sites,
     repeat_every,
     scheduler_settings,
@@ -68,6 +69,7 @@ FRAMEWORKS = (
     repeat_every,
     flask_jobs,
     django_beat,
+    neuroglia,
 )
 # Passes that read what the frameworks' jobs inherit or refer to, not jobs themselves.
 SETTINGS = (scheduler_settings, job_calls)
