@@ -10,7 +10,12 @@ from .config import Config
 from .import_roots import ImportRoots
 from .link_beat import BeatParts
 from .link_factories import factory_tasks
-from .link_loops import confirm_repeat_every, note_repeat_starts, promote_thread_loops
+from .link_loops import (
+    confirm_repeat_every,
+    note_repeat_starts,
+    promote_task_loops,
+    promote_thread_loops,
+)
 from .link_neuroglia import NeurogliaJobs
 from .link_wrappers import wrapper_jobs
 from .model import (
@@ -253,6 +258,7 @@ def link(facts: list[FileFacts], config: Config) -> Project:
     linked = promote_thread_loops(linked)
     note_repeat_starts(linked, facts, table)
     linked = factory_tasks(linked, facts, table, config.task_factories)
+    linked = promote_task_loops(linked)
     linked.sort(key=lambda lj: (lj.job.location, lj.job.kind, lj.job.name or ""))
     schedulers = collect_configs(facts, table.follow)
     apply_time_zones(linked, schedulers)
