@@ -120,6 +120,10 @@ def test_near_misses_another_apps_model_a_disabled_row_and_other_queries(tmp_pat
             def disable():
                 PeriodicTask.objects.filter(name="sync").update(enabled=False)
                 PeriodicTask.objects.create(name="off", task="shop.tasks.sync", enabled=False)
+
+
+            def helper(name, params):
+                PeriodicTask.objects.update_or_create(defaults=params, name=name)
             """,
     }
     assert _rows(tmp_path, files) == []

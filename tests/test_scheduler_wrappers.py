@@ -196,3 +196,37 @@ def test_unconfigured_registry_is_no_job(tmp_path):
 
 def test_scheduler_wrappers_config_key():
     assert from_table({"scheduler-wrappers": ["a.b"]}).scheduler_wrappers == ["a.b"]
+
+
+def test_a_trigger_built_in_a_local_of_the_wrapper(tmp_path):
+    found = records(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": "def cleanup():\n    pass\n",
+            "app/sched.py": """
+                from apscheduler.schedulers.background import BackgroundScheduler
+                from apscheduler.triggers.interval import IntervalTrigger
+
+
+                class TaskScheduler:
+                    def __init__(self):
+                        self.scheduler = BackgroundScheduler()
+
+                    def add_interval_job(self, func, seconds: int, job_id: str = None):
+                        trigger = IntervalTrigger(seconds=seconds)
+                        with self.lock:
+                            self.scheduler.add_job(func, trigger, id=job_id)
+                """,
+            "app/boot.py": """
+                from app import tasks
+                from app.sched import TaskScheduler
+
+                scheduler = TaskScheduler()
+                scheduler.add_interval_job(tasks.cleanup, 90, job_id="cleanup")
+                """,
+        },
+    )
+    assert [(r["name"], r["target"], r["interval_seconds"], r["file"]) for r in found] == [
+        ("cleanup", "app.tasks.cleanup", 90, "app/boot.py")
+    ]

@@ -11,7 +11,9 @@ The models come from `django_celery_beat.models` or, in a migration, from
 `apps.get_model("django_celery_beat", "PeriodicTask")`. The schedule is the
 CrontabSchedule / IntervalSchedule made in place or assigned to a name in the same
 function (the last assignment above the row). A row made with `enabled=False` runs
-nothing and is not listed; a `one_off=True` or clocked row is not periodic.
+nothing and is not listed; a `one_off=True` or clocked row is not periodic. A row whose
+task and name are both unknown is a helper's (`update_or_create(name=name,
+defaults=params)`): what it makes is only known at its callers, and it is not listed.
 """
 
 from __future__ import annotations
@@ -114,6 +116,8 @@ def _periodic_task(ctx: FileContext, site: CallSite, models: dict[str, str]) -> 
     else:
         target = TargetRef("unknown", ctx.code(task_node) if task_node is not None else "?")
     name_value = ctx.evaluator.value(fields["name"]) if "name" in fields else None
+    if not isinstance(task, str) and not isinstance(name_value, str):
+        return  # a helper making whatever rows its caller describes (`defaults=params`)
     schedule: Schedule | None = None
     periodic = ctx.evaluator.value(fields["one_off"]) is not True if "one_off" in fields else True
     for key, model in SCHEDULE_FIELDS.items():

@@ -17,6 +17,7 @@ source text), which link_wrappers.py reads again at each call site it resolves.
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import replace
 
 from ..model import SchedulerWrapper
@@ -63,7 +64,7 @@ def templates(ctx: FileContext) -> list[SchedulerWrapper]:
                     for name, node in ctx.function_defaults.get(wrapper, {}).items()
                 },
                 kind=job.kind,
-                call=ast.unparse(inner.node),
+                call=ast.unparse(_inline_locals(ctx, wrapper, inner.node, set(params))),
                 method=inner.func_text,
                 receivers={receiver: ctx.receivers[receiver]}
                 if receiver and receiver in ctx.receivers
@@ -77,6 +78,56 @@ def templates(ctx: FileContext) -> list[SchedulerWrapper]:
             )
         )
     return out
+
+
+class _Inline(ast.NodeTransformer):
+    def __init__(self, values: dict[str, ast.expr]) -> None:
+        self.values = values
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        found = self.values.get(node.id)
+        if found is None or not isinstance(node.ctx, ast.Load):
+            return node
+        return copy.deepcopy(found)
+
+
+def _inline_locals(ctx: FileContext, wrapper: str, call: ast.Call, params: set[str]) -> ast.AST:
+    """`trigger = IntervalTrigger(minutes=minutes); self.aps.add_job(func, trigger)`: a
+    local assigned once in the wrapper is written in place, so the call's parameters are
+    all in the template."""
+    nodes = ctx.function_nodes.get(wrapper, [])
+    if len(nodes) != 1:
+        return call
+    assigned: dict[str, list[ast.expr]] = {}
+    for stmt in ast.walk(nodes[0]):
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        assigned.setdefault(name.id, []).append(stmt.value)
+        else:
+            bound = _bound_by(stmt)
+            for name in ast.walk(bound) if bound is not None else ():
+                if isinstance(name, ast.Name):
+                    assigned.setdefault(name.id, []).extend([name, name])  # not one value
+    used = {n.id for n in ast.walk(call) if isinstance(n, ast.Name)}
+    values = {
+        name: found[0]
+        for name, found in assigned.items()
+        if len(found) == 1 and name in used and name not in params
+    }
+    return _Inline(values).visit(copy.deepcopy(call)) if values else call
+
+
+def _bound_by(node: ast.AST) -> ast.AST | None:
+    """What a binding other than a plain assignment binds (`for x in`, `with ... as x`)."""
+    if isinstance(node, ast.AnnAssign | ast.AugAssign | ast.For | ast.AsyncFor):
+        return node.target
+    if isinstance(node, ast.NamedExpr | ast.comprehension):
+        return node.target
+    if isinstance(node, ast.withitem):
+        return node.optional_vars
+    return None
 
 
 def _constants_of(ctx: FileContext, node: ast.AST, params: set[str]) -> dict[str, str]:
