@@ -144,3 +144,40 @@ def test_rows_feed_the_beat_rules(tmp_path):
             """,
     }
     assert [f.location.line for f in findings(tmp_path, files, code="BGT003")] == [8]
+
+
+def test_a_row_is_keyed_by_name(tmp_path):
+    """Under DatabaseScheduler a beat_schedule entry is written into the table under its
+    key: a migration's row of that name is the same row; so are two rows of one name."""
+    files = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/celery.py": """
+            from celery import Celery
+            from celery.schedules import crontab
+
+            app = Celery("shop")
+            app.conf.beat_schedule = {
+                "report": {"task": "shop.tasks.report", "schedule": crontab(minute="12")},
+            }
+            """,
+        "shop/migrations/__init__.py": "",
+        MIGRATION_PATH: """
+            def create(apps, schema_editor):
+                CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+                PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+                c1 = CrontabSchedule.objects.get_or_create(minute=12)[0]
+                PeriodicTask.objects.create(
+                    name="report", task="shop.tasks.report", crontab=c1, enabled=settings.ON
+                )
+                PeriodicTask.objects.create(name="sync", task="shop.tasks.sync", crontab=c1)
+                PeriodicTask.objects.update_or_create(name="sync", task="shop.tasks.sync")
+            """,
+    }
+    rows = [
+        (r["name"], r["file"], r["line"])
+        for r in records(tmp_path, files)
+        if r["kind"] == "celery_beat"
+    ]
+    assert rows == [("report", "shop/celery.py", 7), ("sync", MIGRATION_PATH, 9)]
+    assert findings(tmp_path, files, code="BGT003") == []

@@ -9,6 +9,7 @@ from typing import Any
 from .config import Config
 from .import_roots import ImportRoots
 from .link_beat import BeatParts
+from .link_beat_rows import merge_beat_rows
 from .link_factories import factory_tasks
 from .link_loops import (
     confirm_repeat_every,
@@ -259,6 +260,7 @@ def link(facts: list[FileFacts], config: Config) -> Project:
     note_repeat_starts(linked, facts, table)
     linked = factory_tasks(linked, facts, table, config.task_factories)
     linked = promote_task_loops(linked)
+    linked = merge_beat_rows(sorted(linked, key=lambda lj: lj.job.location))
     linked.sort(key=lambda lj: (lj.job.location, lj.job.kind, lj.job.name or ""))
     schedulers = collect_configs(facts, table.follow)
     apply_time_zones(linked, schedulers)

@@ -107,7 +107,8 @@ def _fields(ctx: FileContext, call: ast.Call) -> dict[str, ast.expr]:
 
 def _periodic_task(ctx: FileContext, site: CallSite, models: dict[str, str]) -> None:
     fields = _fields(ctx, site.node)
-    if "enabled" in fields and ctx.evaluator.value(fields["enabled"]) is False:
+    enabled = ctx.evaluator.value(fields["enabled"]) if "enabled" in fields else True
+    if enabled is False:
         return  # a row that runs nothing (until someone enables it)
     task_node = fields.get("task")
     task = ctx.evaluator.value(task_node) if task_node is not None else None
@@ -126,6 +127,8 @@ def _periodic_task(ctx: FileContext, site: CallSite, models: dict[str, str]) -> 
             periodic = periodic and model != "ClockedSchedule"
             break
     extra: dict[str, Any] = {"source": PACKAGE}
+    if enabled is not True:
+        extra["enabled"] = ctx.code(fields["enabled"])  # decided at run time
     for key in ("args", "kwargs"):
         if key in fields:
             extra[key] = ctx.code(fields[key])
