@@ -14,7 +14,7 @@ JOBS = """
             pass
 
 
-    @backgroundjob(task_type="scheduled")
+    @backgroundjob(task_type="scheduled", interval=None)
     class ReportJob:
         async def run_at(self, *args, **kwargs):
             pass
@@ -106,6 +106,16 @@ def test_a_registered_class_nothing_schedules_is_listed_alone(tmp_path):
             6,
         ),
     ]
+
+
+def test_the_decorator_interval_schedules_the_class(tmp_path):
+    source = JOBS.replace(
+        '@backgroundjob(task_type="recurrent")',
+        '@backgroundjob(task_type="recurrent", interval=120)',
+    )
+    found = records(tmp_path, {"application/__init__.py": "", "application/jobs.py": source})
+    by_name = {r["name"]: r["interval_seconds"] for r in found}
+    assert by_name == {"WorkerMetricsCollectionJob": 120, "ReportJob": None}
 
 
 def test_a_descriptor_naming_no_known_class_keeps_its_name(tmp_path):

@@ -13,9 +13,10 @@ schedule them through the tasks bus.
 A descriptor is a job: its `name` names the job class (linked project-wide,
 link_neuroglia.py), `interval` is in seconds; a ScheduledTaskDescriptor runs once, at
 `scheduled_at`. A job class no descriptor names is listed on its own (registered, its
-schedule given at run time). The framework is often copied into a project
-(`application.services.background_scheduler`): the names are recognised wherever they
-come from.
+schedule given at run time, or by the decorator: `@backgroundjob(task_type="recurrent",
+interval=300)` classes are scheduled when the scheduler starts). The framework is often
+copied into a project (`application.services.background_scheduler`): the names are
+recognised wherever they come from.
 """
 
 from __future__ import annotations
@@ -90,22 +91,27 @@ def _job_class(ctx: FileContext, qualname: str, node: ast.ClassDef) -> None:
     for base in node.bases:
         task_type = JOB_BASES.get(last_part(dotted_expr(base))) or task_type
     decorated = None
+    schedule: Schedule | None = None
     for decorator in node.decorator_list:
         func = decorator.func if isinstance(decorator, ast.Call) else decorator
         if last_part(dotted_expr(func)) == DECORATOR:
             decorated = decorator
-            given = (
-                arg_value(decorator, 0, "task_type") if isinstance(decorator, ast.Call) else None
-            )
+            call = decorator if isinstance(decorator, ast.Call) else None
+            given = arg_value(call, 0, "task_type") if call is not None else None
             value = ctx.evaluator.value(given) if given is not None else None
             task_type = value if value in RUNS else task_type
+            # @backgroundjob(task_type="recurrent", interval=300): scheduled at start-up
+            every = arg_value(call, 1, "interval") if call is not None else None
+            if every is not None:
+                text = triggers.shorten(ctx.code(every))
+                schedule = triggers.seconds_value(ctx.evaluator.value(every), text)
     if decorated is None or task_type is None:
         return  # a base class, or a job class the scheduler does not register
     ctx.add(
         "neuroglia",
         node,
         TargetRef("local", f"{qualname}.{RUNS[task_type]}"),
-        None,
+        schedule,
         name=node.name,
         periodic=task_type == "recurrent",
         extra={"job_class": node.name, "task_type": task_type, "registered": True},
