@@ -230,3 +230,58 @@ def test_a_trigger_built_in_a_local_of_the_wrapper(tmp_path):
     assert [(r["name"], r["target"], r["interval_seconds"], r["file"]) for r in found] == [
         ("cleanup", "app.tasks.cleanup", 90, "app/boot.py")
     ]
+
+
+def test_a_wrapper_forwarding_to_another_wrapper_of_its_file(tmp_path):
+    found = records(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": "def cleanup():\n    pass\n",
+            "app/sched.py": """
+                from apscheduler.schedulers.background import BackgroundScheduler
+                from apscheduler.triggers.cron import CronTrigger
+                from apscheduler.triggers.interval import IntervalTrigger
+
+
+                class Scheduler:
+                    def __init__(self):
+                        self.scheduler = BackgroundScheduler()
+
+                    def add_job(self, func, trigger, job_id=None, **kwargs):
+                        self.scheduler.add_job(func, trigger, id=job_id, replace_existing=True)
+
+                    def add_interval_job(self, func, minutes: int, job_id=None):
+                        trigger = IntervalTrigger(minutes=minutes)
+                        self.add_job(func, trigger, job_id=job_id)
+
+                    def add_cron_job(self, func, hour=0, minute=0, job_id=None):
+                        self.add_job(func, CronTrigger(hour=hour, minute=minute), job_id=job_id)
+
+                    def log_only(self, func, job_id):
+                        self.add_job(self.heartbeat, IntervalTrigger(seconds=5), job_id="hb")
+
+                    def heartbeat(self):
+                        pass
+                """,
+            "app/boot.py": """
+                from app import tasks
+                from app.sched import Scheduler
+
+                scheduler = Scheduler()
+                scheduler.add_interval_job(tasks.cleanup, 15, job_id="cleanup")
+                scheduler.add_cron_job(tasks.cleanup, hour=4, job_id="nightly")
+                scheduler.log_only(tasks.cleanup, "ignored")
+                """,
+        },
+    )
+    rows = sorted(
+        (r["name"], r["target"], r["interval_seconds"], r["cron"], r["line"]) for r in found
+    )
+    assert rows == [
+        ("cleanup", "app.tasks.cleanup", 900, None, 6),
+        # the class's own call of its add_job (not APScheduler's): its job, once, with its id
+        ("hb", "app.sched.Scheduler.heartbeat", 5, None, 22),
+        ("nightly", "app.tasks.cleanup", None, "0 4 * * *", 7),
+    ]
+    # log_only's parameters never reach add_job: its call in boot.py declares nothing

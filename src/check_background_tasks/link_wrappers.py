@@ -94,7 +94,7 @@ def wrapper_jobs(
                         continue  # a subclass may declare something else
                 fn = table.functions[resolved.function][0]
                 offset = 1 if resolved.bound and "staticmethod" not in fn.decorators else 0
-                jobs = _read_at(wrapper, home, call, offset, table)
+                jobs = _read_at(wrapper, home, ff, call, offset, table)
                 if jobs:
                     replaced.add((home.path, wrapper.line, wrapper.column))
                 placed += [Placed(job, ff, home) for job in jobs]
@@ -156,7 +156,7 @@ class _Substitute(ast.NodeTransformer):
 
 
 def _bindings(
-    wrapper: SchedulerWrapper, call: TaskCall, offset: int
+    wrapper: SchedulerWrapper, call: TaskCall, offset: int, same_file: bool
 ) -> tuple[dict[str, ast.expr], dict[str, TargetRef]]:
     """What each parameter of the wrapper stands for at this call."""
     params = wrapper.parameters
@@ -173,7 +173,10 @@ def _bindings(
     for param in params[offset:]:
         if param in given:
             value = given[param]
-            if isinstance(value, TargetRef):
+            written = _parse(value.value) if isinstance(value, TargetRef) and same_file else None
+            if isinstance(value, TargetRef) and value.how == "unknown" and written is not None:
+                values[param] = written  # `IntervalTrigger(seconds=5)`: the wrapper's names
+            elif isinstance(value, TargetRef):
                 values[param] = ast.Name(REFERENCE.format(param), ast.Load())
                 references[REFERENCE.format(param)] = value
             elif value is None and (param, None) in call.arguments:
@@ -199,7 +202,12 @@ def _parse(text: str) -> ast.expr | None:
 
 
 def _read_at(
-    wrapper: SchedulerWrapper, home: FileFacts, call: TaskCall, offset: int, table: SymbolTable
+    wrapper: SchedulerWrapper,
+    home: FileFacts,
+    caller: FileFacts,
+    call: TaskCall,
+    offset: int,
+    table: SymbolTable,
 ) -> list[RawJob]:
     from .extract import wrappers as extract_wrappers
     from .extract.context import CallSite, FileContext
@@ -211,9 +219,7 @@ def _read_at(
     framework = extract_wrappers.BY_KIND.get(wrapper.kind)
     if not isinstance(template, ast.Call) or framework is None:
         return []
-    values, references = _bindings(wrapper, call, offset)
-    if not references:
-        return []  # the callable is not one the call names: nothing certain
+    values, references = _bindings(wrapper, call, offset, home.path == caller.path)
     text = ast.unparse(_Substitute(values, references).visit(template))
     node = _parse(text)
     if not isinstance(node, ast.Call):
@@ -246,8 +252,11 @@ def _read_at(
     dotted = f"{home.module}.{wrapper.function}" if home.module else wrapper.function
     for job in ctx.jobs:
         target = job.target
-        if target.how == "local" and references.get(target.value, UNKNOWN_REF).how != "unknown":
-            target = replace(references[target.value], bound=target.bound)
+        handed = references.get(target.value, UNKNOWN_REF) if target.how == "local" else None
+        if handed is not None and handed.how == "variable":
+            continue  # the caller's own parameter (a wrapper of a wrapper): known at its calls
+        if handed is not None and handed.how != "unknown":
+            target = replace(handed, bound=target.bound)
         elif target.how == "variable" or "__bgt_" in target.value:
             continue
         elif target.how in ("local", "import", "string"):

@@ -77,7 +77,94 @@ def templates(ctx: FileContext) -> list[SchedulerWrapper]:
                 column=job.column,
             )
         )
+    return _forwarding(ctx, out) if out else out
+
+
+MAX_FORWARDS = 3  # add_interval_job -> self.add_job -> self.scheduler.add_job is one
+
+
+def _forwarding(ctx: FileContext, found: list[SchedulerWrapper]) -> list[SchedulerWrapper]:
+    """Functions of this file that hand their parameters to one of its wrappers:
+
+        def add_job(self, func, trigger, job_id=None):
+            self.scheduler.add_job(func, trigger, id=job_id)
+
+        def add_interval_job(self, func, minutes, job_id=None):
+            self.add_job(func, IntervalTrigger(minutes=minutes), job_id=job_id)
+
+    `add_interval_job` is a wrapper too: `add_job`'s call with its arguments in place."""
+    out = list(found)
+    for _ in range(MAX_FORWARDS):
+        known = {(w.owner, w.function.rpartition(".")[2]): w for w in out}
+        done = {w.function for w in out}
+        added = False
+        for site in ctx.flow_calls:
+            function, text = site.enclosing, site.func_text or ""
+            if not site.discarded or not function or "<locals>" in function or function in done:
+                continue
+            if text.startswith("self.") and text.count(".") == 1:
+                inner = known.get((site.enclosing_class, text[5:]))
+                offset = 1
+            else:
+                inner = known.get((None, text)) if "." not in text else None
+                offset = 0
+            if inner is None or (offset == 1) != (inner.owner is not None):
+                continue
+            params = ctx.function_params.get(function, [])
+            composed = _composed(ctx, inner, site, offset, function, set(params))
+            if composed is None:
+                continue
+            out.append(
+                replace(
+                    inner,
+                    function=function,
+                    owner=site.enclosing_class,
+                    parameters=tuple(params),
+                    defaults={
+                        name: ast.unparse(node)
+                        for name, node in ctx.function_defaults.get(function, {}).items()
+                    },
+                    call=ast.unparse(composed),
+                    constants={**inner.constants, **_constants_of(ctx, composed, set(params))},
+                )
+            )
+            done.add(function)
+            added = True
+        if not added:
+            break
     return out
+
+
+def _composed(
+    ctx: FileContext,
+    inner: SchedulerWrapper,
+    site: CallSite,
+    offset: int,
+    function: str,
+    params: set[str],
+) -> ast.AST | None:
+    """`inner`'s declaring call with the arguments `site` gives it, in terms of `function`'s
+    parameters; None when none of them reaches it."""
+    call = _inline_locals(ctx, function, site.node, params)
+    assert isinstance(call, ast.Call)
+    own = params - {"self", "cls"}
+    if not any(isinstance(n, ast.Name) and n.id in own for n in ast.walk(call)):
+        return None
+    values: dict[str, ast.expr] = {}
+    names = inner.parameters[offset:]
+    positional = [arg for arg in call.args if not isinstance(arg, ast.Starred)]
+    if len(positional) != len(call.args) or any(k.arg is None for k in call.keywords):
+        return None  # *args / **kwargs: which parameter gets what is not known
+    values.update(zip(names, positional, strict=False))
+    values.update((k.arg, k.value) for k in call.keywords if k.arg in names)
+    for name in names:
+        if name not in values and name in inner.defaults:
+            try:
+                values[name] = ast.parse(inner.defaults[name], mode="eval").body
+            except SyntaxError:
+                return None
+    template = ast.parse(inner.call, mode="eval").body
+    return _Inline(values).visit(template)
 
 
 class _Inline(ast.NodeTransformer):
