@@ -54,6 +54,8 @@ SETUP = """
                 "interval": IntervalSchedule.objects.get_or_create(every=30, period="seconds")[0],
             },
         )
+        at, _ = IntervalSchedule.objects.using(db).get_or_create(every=2, period="hours")
+        PeriodicTask.objects.using(db).create(name="db", task="shop.tasks.sync", interval=at)
         PeriodicTask.objects.create(
             name="once",
             task="shop.tasks.sync",
@@ -83,6 +85,7 @@ def test_rows_of_a_data_migration_and_of_code(tmp_path):
     }
     assert _rows(tmp_path, files) == [
         ("cleanup", "shop.tasks.report", 30, None, "shop/setup.py", 6),
+        ("db", "shop.tasks.sync", 7200, None, "shop/setup.py", 14),
         (
             "nightly-report",
             "shop.tasks.report",
@@ -91,7 +94,7 @@ def test_rows_of_a_data_migration_and_of_code(tmp_path):
             "shop/migrations/0005_beat.py",
             10,
         ),
-        ("once", "shop.tasks.sync", None, None, "shop/setup.py", 13),
+        ("once", "shop.tasks.sync", None, None, "shop/setup.py", 15),
         ("sync", "shop.tasks.sync", 600, None, MIGRATION_PATH, 15),
     ]
     found = {r["name"]: r for r in records(tmp_path, files)}

@@ -26,7 +26,7 @@ from ..model import Schedule, TargetRef
 from ..schedules import UNKNOWN
 from . import triggers
 from .context import CallSite, FileContext
-from .names import dotted_expr, last_part
+from .names import chained_text, dotted_expr, last_part
 
 CALL_NAMES = frozenset({"create", "get_or_create", "update_or_create"})
 PACKAGE = "django_celery_beat"
@@ -49,17 +49,29 @@ PERIOD_SECONDS = {
 }
 
 
+MANAGERS = (".objects", ".objects.using()")  # `X.objects.using(db).create(...)` too
+
+
+def _manager_of(text: str) -> str | None:
+    """The model a manager's text names: `PeriodicTask.objects` -> `PeriodicTask`."""
+    for manager in MANAGERS:
+        if text.endswith(manager):
+            return text[: -len(manager)]
+    return None
+
+
 def collect(ctx: FileContext) -> None:
     sites = [
         site
         for site in ctx.calls
-        if site.method in CALL_NAMES and (site.receiver_text or "").endswith(".objects")
+        if site.method in CALL_NAMES and _manager_of(site.receiver_text or "") is not None
     ]
     if not sites:
         return
     models = _models(ctx)
     for site in sites:
-        if _model_of(ctx, (site.receiver_text or "")[: -len(".objects")], models) == "PeriodicTask":
+        holder = _manager_of(site.receiver_text or "") or ""
+        if _model_of(ctx, holder, models) == "PeriodicTask":
             _periodic_task(ctx, site, models)
 
 
@@ -152,11 +164,11 @@ def _schedule(
     if made is None:
         return Schedule(text=text, resolved=False)
     call = made
-    func = dotted_expr(call.func) or ""
-    holder = func.rpartition(".")[0]
-    if holder.endswith(".objects"):
-        holder = holder[: -len(".objects")]
-    elif last_part(func) in MODELS:
+    func = dotted_expr(call.func) or (
+        chained_text(call.func) if isinstance(call.func, ast.Attribute) else ""
+    )
+    holder = _manager_of(func.rpartition(".")[0]) or ""
+    if last_part(func) in MODELS:
         holder = func  # CrontabSchedule(minute=...) then .save()
     if _model_of(ctx, holder, models) != model:
         return Schedule(text=text, resolved=False)
