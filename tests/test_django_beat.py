@@ -184,3 +184,33 @@ def test_a_row_is_keyed_by_name(tmp_path):
     ]
     assert rows == [("report", "shop/celery.py", 7), ("sync", MIGRATION_PATH, 9)]
     assert findings(tmp_path, files, code="BGT003") == []
+
+
+def test_rows_made_in_a_loop_over_a_literal_list(tmp_path):
+    files = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/signals.py": """
+            from django.apps import apps
+
+
+            def create_periodic_tasks(app_config, apps=apps, **kwargs):
+                CrontabSchedule = apps.get_model("django_celery_beat.CrontabSchedule")
+                PeriodicTask = apps.get_model("django_celery_beat.PeriodicTask")
+                every_15, _ = CrontabSchedule.objects.get_or_create(minute="15", hour="*")
+                tasks = [
+                    {"name": "Report", "task": "shop.tasks.report"},
+                    {"name": "Sync", "task": "shop.tasks.sync"},
+                ]
+                for task in tasks:
+                    PeriodicTask.objects.get_or_create(
+                        name=task["name"], task=task["task"], crontab=every_15
+                    )
+                for row in PeriodicTask.objects.filter(enabled=True):  # data, not a literal
+                    PeriodicTask.objects.create(name=row.name, task=row.task, crontab=every_15)
+            """,
+    }
+    assert _rows(tmp_path, files) == [
+        ("Report", "shop.tasks.report", None, "15 * * * *", "shop/signals.py", 10),
+        ("Sync", "shop.tasks.sync", None, "15 * * * *", "shop/signals.py", 11),
+    ]

@@ -24,9 +24,9 @@ from typing import Any
 from .. import schedules
 from ..model import Schedule, TargetRef
 from ..schedules import UNKNOWN
-from . import triggers
+from . import beat_data, triggers
 from .context import CallSite, FileContext
-from .names import chained_text, dotted_expr, last_part
+from .names import Evaluator, chained_text, dotted_expr, last_part
 
 CALL_NAMES = frozenset({"create", "get_or_create", "update_or_create"})
 PACKAGE = "django_celery_beat"
@@ -118,6 +118,46 @@ def _fields(ctx: FileContext, call: ast.Call) -> dict[str, ast.expr]:
 
 
 def _periodic_task(ctx: FileContext, site: CallSite, models: dict[str, str]) -> None:
+    """One row, or one per element of the literal list a loop around the call walks
+    (`for task in TASKS: PeriodicTask.objects.get_or_create(name=task["name"], ...)`),
+    placed at the element, as beat_data.py does for beat entries."""
+    loop = _enclosing_loop(ctx, site)
+    if loop is None:
+        _row(ctx, site, models, site.node)
+        return
+    evaluator = ctx.evaluator
+    try:
+        for element, bindings in beat_data.elements(ctx, loop, _locals(ctx, site)):
+            ctx.evaluator = Evaluator(ctx.imports, {**ctx.constants, **bindings})
+            _row(ctx, site, models, element)
+    finally:
+        ctx.evaluator = evaluator
+
+
+def _enclosing_loop(ctx: FileContext, site: CallSite) -> ast.For | None:
+    scope = ctx.function_nodes.get(site.enclosing or "") or ctx.module_statements
+    for top in scope:
+        for node in ast.walk(top):
+            if isinstance(node, ast.For) and any(
+                inner is site.node for stmt in node.body for inner in ast.walk(stmt)
+            ):
+                return node
+    return None
+
+
+def _locals(ctx: FileContext, site: CallSite) -> dict[str, ast.expr]:
+    """Names the function assigns once (`tasks = [...]`), for the loop's literal."""
+    found: dict[str, list[ast.expr]] = {}
+    for top in ctx.function_nodes.get(site.enclosing or "", []):
+        for node in ast.walk(top):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    found.setdefault(target.id, []).append(node.value)
+    return {name: values[0] for name, values in found.items() if len(values) == 1}
+
+
+def _row(ctx: FileContext, site: CallSite, models: dict[str, str], where: ast.AST) -> None:
     fields = _fields(ctx, site.node)
     enabled = ctx.evaluator.value(fields["enabled"]) if "enabled" in fields else True
     if enabled is False:
@@ -146,7 +186,7 @@ def _periodic_task(ctx: FileContext, site: CallSite, models: dict[str, str]) -> 
             extra[key] = ctx.code(fields[key])
     ctx.add(
         "celery_beat",
-        site.node,
+        where,
         target,
         schedule,
         name=name_value if isinstance(name_value, str) else None,
