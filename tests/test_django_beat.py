@@ -214,3 +214,28 @@ def test_rows_made_in_a_loop_over_a_literal_list(tmp_path):
         ("Report", "shop.tasks.report", None, "15 * * * *", "shop/signals.py", 10),
         ("Sync", "shop.tasks.sync", None, "15 * * * *", "shop/signals.py", 11),
     ]
+
+
+def test_rows_spread_from_a_literal_with_schedules_kept_in_a_dict(tmp_path):
+    files = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/apps.py": """
+            def update_periodic_tasks(app_config, using="default", **kwargs):
+                from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+                crontabs = {}
+                crontabs["daily_morning"], _ = CrontabSchedule.objects.using(
+                    using
+                ).get_or_create(minute="0", hour="6")
+                periodic_tasks = [
+                    {"id": 8, "name": "Export", "task": "shop.tasks.report",
+                     "crontab": crontabs["daily_morning"]},
+                ]
+                for task in periodic_tasks:
+                    PeriodicTask.objects.using(using).create(**task)
+            """,
+    }
+    assert _rows(tmp_path, files) == [
+        ("Export", "shop.tasks.report", None, "0 6 * * *", "shop/apps.py", 10),
+    ]

@@ -114,7 +114,22 @@ def _fields(ctx: FileContext, call: ast.Call) -> dict[str, ast.expr]:
                     out.setdefault(named, value)
         elif keyword.arg is not None:
             out[keyword.arg] = keyword.value
+        else:  # `create(**task)` with `task` a dict literal (a loop's element)
+            spread = _dict_node(ctx, keyword.value)
+            for key, value in zip(spread.keys, spread.values, strict=True) if spread else ():
+                named = ctx.evaluator.value(key) if key is not None else None
+                if isinstance(named, str):
+                    out.setdefault(named, value)
     return out
+
+
+def _dict_node(ctx: FileContext, node: ast.expr) -> ast.Dict | None:
+    for _ in range(3):
+        if isinstance(node, ast.Name) and node.id in ctx.evaluator.constants:
+            node = ctx.evaluator.constants[node.id]
+        else:
+            break
+    return node if isinstance(node, ast.Dict) else None
 
 
 def _periodic_task(ctx: FileContext, site: CallSite, models: dict[str, str]) -> None:
@@ -249,10 +264,11 @@ def _period(ctx: FileContext, node: ast.expr | None) -> float | None:
 
 def _made(ctx: FileContext, node: ast.expr, site: CallSite) -> ast.Call | None:
     """The call that makes the schedule: in place, or assigned to the name above."""
-    node = _unwrapped(node)
+    node = _unwrapped(node, keep_subscript=True)
     if isinstance(node, ast.Call):
         return node
-    if not isinstance(node, ast.Name):
+    wanted = _assigned_name(ctx, node)
+    if wanted is None:
         return None
     scope = ctx.function_nodes.get(site.enclosing or "") or ctx.module_statements
     line = site.node.lineno
@@ -263,7 +279,7 @@ def _made(ctx: FileContext, node: ast.expr, site: CallSite) -> ast.Call | None:
                 continue
             for target in stmt.targets:
                 first = target.elts[0] if isinstance(target, ast.Tuple) and target.elts else target
-                if isinstance(first, ast.Name) and first.id == node.id:
+                if _assigned_name(ctx, first) == wanted:
                     if best is None or stmt.lineno > best[0]:
                         best = (stmt.lineno, stmt.value)
     if best is None:
@@ -272,9 +288,21 @@ def _made(ctx: FileContext, node: ast.expr, site: CallSite) -> ast.Call | None:
     return made if isinstance(made, ast.Call) else None
 
 
-def _unwrapped(node: ast.expr) -> ast.expr:
+def _unwrapped(node: ast.expr, keep_subscript: bool = False) -> ast.expr:
     """`await X.objects.aget_or_create(...)`, `X.objects.get_or_create(...)[0]`."""
     for _ in range(3):
-        if isinstance(node, ast.Await | ast.Subscript):
+        # a name's item stays: `crontabs["daily"]` is looked up as assigned
+        named_item = isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+        if isinstance(node, ast.Await | ast.Subscript) and not (keep_subscript and named_item):
             node = node.value
     return node
+
+
+def _assigned_name(ctx: FileContext, node: ast.expr) -> tuple[str, Any] | None:
+    """`schedule` or `crontabs["daily"]`: what an assignment's target names."""
+    if isinstance(node, ast.Name):
+        return (node.id, None)
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        key = ctx.evaluator.value(node.slice)
+        return (node.value.id, key) if isinstance(key, str | int) else None
+    return None
