@@ -239,3 +239,19 @@ def test_rows_spread_from_a_literal_with_schedules_kept_in_a_dict(tmp_path):
     assert _rows(tmp_path, files) == [
         ("Export", "shop.tasks.report", None, "0 6 * * *", "shop/apps.py", 10),
     ]
+
+
+def test_rows_a_test_makes_are_fixtures(tmp_path):
+    files = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/tests/test_admin.py": """
+            from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+
+            def test_view():
+                every = IntervalSchedule.objects.create(every=1, period="days")
+                PeriodicTask.objects.create(name="t", task="shop.tasks.sync", interval=every)
+            """,
+    }
+    assert _rows(tmp_path, files) == []

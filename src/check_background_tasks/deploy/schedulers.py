@@ -22,6 +22,7 @@ from ..config import Config
 from ..link import LinkedJob, Project, lock_decorated
 from ..link_loops import started_as
 from ..model import FileFacts, Location, StartSite
+from ..test_paths import is_test_file
 from .processes import Placement, ProcessModel, Verdict, roots_index, start_placements
 from .switches import Gate, SwitchPaths
 
@@ -247,14 +248,3 @@ def task_context(linked: LinkedJob) -> str | None:
     if enclosing is not None and enclosing.is_startup_hook:
         return "startup"
     return "function"
-
-
-def is_test_file(path: str) -> bool:
-    parts = path.split("/")
-    name = parts[-1]
-    return (
-        any(p in ("tests", "test", "testing") for p in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )

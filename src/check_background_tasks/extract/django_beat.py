@@ -24,6 +24,7 @@ from typing import Any
 from .. import schedules
 from ..model import Schedule, TargetRef
 from ..schedules import UNKNOWN
+from ..test_paths import is_test_file
 from . import beat_data, triggers
 from .context import CallSite, FileContext
 from .names import Evaluator, chained_text, dotted_expr, last_part
@@ -66,8 +67,8 @@ def collect(ctx: FileContext) -> None:
         for site in ctx.calls
         if site.method in CALL_NAMES and _manager_of(site.receiver_text or "") is not None
     ]
-    if not sites:
-        return
+    if not sites or is_test_file(ctx.path):
+        return  # a test's rows are fixtures of a test database
     models = _models(ctx)
     for site in sites:
         holder = _manager_of(site.receiver_text or "") or ""
@@ -229,6 +230,8 @@ def _schedule(
         return Schedule(text=text, resolved=False)
     fields = _fields(ctx, call)
     shown = ", ".join(f"{k}={ctx.code(v)}" for k, v in fields.items())
+    spread = [f"**{ctx.code(k.value)}" for k in call.keywords if k.arg is None]
+    shown = ", ".join(part for part in (shown, *spread) if part)
     text = triggers.shorten(f"{model}({shown})")
     if model == "CrontabSchedule":
         values = {
