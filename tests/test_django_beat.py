@@ -255,3 +255,29 @@ def test_rows_a_test_makes_are_fixtures(tmp_path):
             """,
     }
     assert _rows(tmp_path, files) == []
+
+
+def test_a_row_naming_a_task_of_a_projects_own_task_decorator(tmp_path):
+    files = {
+        "shop/__init__.py": "",
+        "shop/celery.py": 'from celery import Celery\n\napp = Celery("shop")\n',
+        "shop/tasks.py": """
+            from shop.celery_tasks import shop_task
+
+
+            @shop_task(name="history.export", bind=True)
+            def export(self):
+                pass
+            """,
+        "shop/setup.py": """
+            from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+
+            def ensure():
+                every, _ = IntervalSchedule.objects.get_or_create(every=1, period="hours")
+                PeriodicTask.objects.create(name="export", task="history.export", interval=every)
+                PeriodicTask.objects.create(name="typo", task="history.exprot", interval=every)
+            """,
+    }
+    found = findings(tmp_path, files, code="BGT032")
+    assert [(f.location.line, "history.exprot" in f.message) for f in found] == [(8, True)]

@@ -27,6 +27,7 @@ PYTHON_KEYWORDS = (
     b"cron(",  # arq's cron(func, ...); crontab() and CronTrigger come with one of the above
     b"cron (",
     b"shared_task",
+    b"_task(name=",  # a project's own task decorator naming its task (celery.py)
     # `@app.task` / `@app.task(...)`: not `.tasks`, which every module importing tasks has
     b".task(",
     b".task\n",

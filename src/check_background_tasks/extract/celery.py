@@ -8,7 +8,15 @@ from typing import Any
 
 from ..model import Schedule, TargetRef
 from . import beat_data, triggers
-from .context import AssignSite, CallSite, FileContext, arg_value, named_args, unnamed_args
+from .context import (
+    AssignSite,
+    CallSite,
+    FileContext,
+    arg_value,
+    kwarg,
+    named_args,
+    unnamed_args,
+)
 from .names import DeferredNode, Evaluator, dotted_expr, last_part, resolves_into
 
 CALL_NAMES = frozenset({"update", "add_periodic_task"})
@@ -240,6 +248,9 @@ def _legacy_periodic_tasks(ctx: FileContext) -> None:
         )
 
 
+# Decorators named like a task decorator that register no Celery task.
+NOT_TASK_DECORATORS = frozenset({"periodic_task", "db_periodic_task", "db_task", "create_task"})
+
 # A task registered under a name this reading cannot know (model.py says why it is kept).
 UNKNOWN_TASK_NAME = "<unknown task name>"
 
@@ -264,6 +275,11 @@ def _task_definitions(ctx: FileContext) -> None:
         method = last_part(text)
         if method == "shared_task" or resolves_into(resolved, "celery.shared_task"):
             pass
+        elif method.endswith("_task") and call is not None and kwarg(call, "name") is not None:
+            # a project's own task decorator (`@finmars_task(name="history.export")`, a
+            # wrapper of shared_task): the name it registers is what beat entries use
+            if method in NOT_TASK_DECORATORS:
+                continue
         elif method == "task" and "." in text:
             receiver = text.rpartition(".")[0]
             if ctx.receiver_kind(receiver) in NOT_CELERY_RECEIVERS:
