@@ -285,3 +285,24 @@ def test_a_wrapper_forwarding_to_another_wrapper_of_its_file(tmp_path):
         ("nightly", "app.tasks.cleanup", None, "0 4 * * *", 7),
     ]
     # log_only's parameters never reach add_job: its call in boot.py declares nothing
+
+
+def test_a_wrapper_name_called_from_too_many_files_is_not_looked_for(tmp_path):
+    """Reading every file that mentions a common name would cost more than its jobs."""
+    tree = {
+        "app/__init__.py": "",
+        "app/tasks.py": "def cleanup():\n    pass\n",
+        "app/jobs.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+
+            aps = BackgroundScheduler()
+
+
+            def every(func, minutes):
+                aps.add_job(func, "interval", minutes=minutes)
+            """,
+        "app/boot.py": "from app import tasks\nfrom app.jobs import every\nevery(tasks.cleanup, 5)",
+    }
+    tree.update({f"app/other{i}.py": "x = every(1)\n" for i in range(45)})
+    project = project_of(tmp_path, tree)
+    assert not any(ff.path.endswith("app/boot.py") for ff in project.facts)

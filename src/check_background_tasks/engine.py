@@ -677,27 +677,36 @@ def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> li
 
 def _read_wrapper_callers(facts: list[FileFacts], planner: _Planner, jobs: int) -> list[FileFacts]:
     """Read the files that call a scheduler wrapper (link_wrappers.py) the prefilter skipped:
-    only when the project has one, by a byte search for `name(`."""
+    only when the project has one, by a byte search for its name. A name called from more
+    files than MAX_SWITCH_CALLER_FILES is too common to look for (its calls there are not
+    listed): reading them all would cost more than the jobs are worth."""
     from .link_wrappers import wrapper_names
 
     names = wrapper_names(facts, planner.wrappers)
     if not names:
         return facts
     read = {ff.path for ff in facts}
-    more = [t for t in planner.python if t.display not in read and _calls_one(_bytes(t), names)]
-    more = more[:MAX_WRAPPER_CALLER_FILES]
-    cached = [planner.cached_facts(t) for t in more]
-    todo = [t for t, ff in zip(more, cached, strict=True) if ff is None]
+    unread = [t for t in planner.python if t.display not in read]
+    hits: dict[bytes, list[Task]] = {name: [] for name in names}
+    for task in unread:
+        source = _bytes(task)
+        for name, found in hits.items():
+            # `name(`: its calls, and definitions of that name (an override in a subclass
+            # leaves the calls unresolved, link_wrappers.py)
+            if len(found) <= MAX_SWITCH_CALLER_FILES and name in source:
+                found.append(task)
+    more = {
+        t.display: t
+        for found in hits.values()
+        if len(found) <= MAX_SWITCH_CALLER_FILES
+        for t in found
+    }
+    tasks = list(more.values())
+    cached = [planner.cached_facts(t) for t in tasks]
+    todo = [t for t, ff in zip(tasks, cached, strict=True) if ff is None]
     fresh = extract_all(todo, jobs)
     planner.record(todo, fresh)
     return facts + [ff for ff in cached if ff is not None] + fresh
-
-
-MAX_WRAPPER_CALLER_FILES = 200
-
-
-def _calls_one(source: bytes, names: set[bytes]) -> bool:
-    return any(name in source for name in names)
 
 
 def _modules_of(dotted_paths: list[str], known: set[str]) -> set[str]:

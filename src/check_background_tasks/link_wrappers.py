@@ -293,7 +293,8 @@ def _shown(text: str, references: dict[str, TargetRef]) -> str:
 
 
 def wrapper_names(facts: list[FileFacts], configured: list[str] | None = None) -> set[bytes]:
-    """`name(` of each wrapper found or configured: the files calling one are read."""
+    """`name(` of each wrapper found or configured: the files calling (or overriding) one
+    are read."""
     names = {
         w.function.rpartition(".")[2]
         for ff in facts
