@@ -124,6 +124,7 @@ _MODEL_CLASSES = frozenset(
         "ProcessFacts",
         "RawJob",
         "Schedule",
+        "SchedulerWrapper",
         "StartSite",
         "Suppression",
         "Switch",

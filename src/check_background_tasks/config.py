@@ -47,6 +47,9 @@ class Config:
     # reached through a registry, a C extension, a decorator): each call starts a task
     # nothing keeps, and the files that call them are read (link_factories.py)
     task_factories: list[str] = field(default_factory=list)
+    # dotted paths of the project's own scheduler wrappers no analysis can see: each call
+    # declares a job running its first function argument (link_wrappers.py)
+    scheduler_wrappers: list[str] = field(default_factory=list)
     source: Path | None = None  # the file it came from
 
     def fingerprint(self) -> str:
@@ -54,11 +57,14 @@ class Config:
         base = f"max-file-size={self.max_file_size} max-file-tokens={self.max_file_tokens}"
         if self.task_factories:  # which files the prefilter reads
             base += " task-factories=" + ",".join(sorted(self.task_factories))
+        if self.scheduler_wrappers:
+            base += " scheduler-wrappers=" + ",".join(sorted(self.scheduler_wrappers))
         return base
 
     def factory_calls(self) -> tuple[bytes, ...]:
-        """`name(` of each configured task factory, for the prefilter."""
-        return tuple(f"{dotted.rpartition('.')[2]}(".encode() for dotted in self.task_factories)
+        """`name(` of each configured task factory and scheduler wrapper, for the prefilter."""
+        named = self.task_factories + self.scheduler_wrappers
+        return tuple(f"{dotted.rpartition('.')[2]}(".encode() for dotted in named)
 
 
 def _as_list(key: str, value: Any) -> list[str]:
@@ -127,6 +133,7 @@ PARSERS = {
     "max-file-size": _positive_int,
     "max-file-tokens": _positive_int,
     "task-factories": _as_list,
+    "scheduler-wrappers": _as_list,
 }
 
 

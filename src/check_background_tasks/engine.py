@@ -264,6 +264,7 @@ class _Planner:
         self.entries: dict[str, Entry] = {}  # path -> entry to store / update
         self.factory_calls: tuple[bytes, ...] = ()  # config `task-factories` (might_matter)
         self.factories: list[str] = []  # config `task-factories`: their modules are read
+        self.wrappers: list[str] = []  # config `scheduler-wrappers`
         # Scripts a command names that are not there, under names discovery would not list
         # if they appeared (`./server`): the reading rounds hold while they stay absent.
         self.missing_scripts: set[str] = set()
@@ -471,7 +472,8 @@ class _Run:
         planner = _Planner(cache, config.max_file_size, config.max_file_tokens)
         self.planner = planner
         planner.factory_calls = config.factory_calls()
-        planner.factories = config.task_factories
+        planner.factories = config.task_factories + config.scheduler_wrappers
+        planner.wrappers = config.scheduler_wrappers
         # Facts come out of the index only when the project is built (a remembered value
         # needs none of them).
         planner.defer_facts = remembered is not None and cache is not None
@@ -512,6 +514,7 @@ class _Run:
             files_key = _files_key(planner) if planner.cache is not None else None
             discovered = len(planner.entries)
             facts = _extract_targets(facts, planner, workers)
+            facts = _read_wrapper_callers(facts, planner, workers)
             facts, module_imports = _extract_for_processes(
                 facts, planner, workers, python_files, self.cwd, self.files
             )
@@ -827,6 +830,40 @@ def _extract_targets(facts: list[FileFacts], planner: _Planner, jobs: int) -> li
         facts = [ff for ff in facts if ff.path not in again]
         facts += [ff for ff in cached if ff is not None] + fresh
     return facts
+
+
+def _read_wrapper_callers(facts: list[FileFacts], planner: _Planner, jobs: int) -> list[FileFacts]:
+    """Read the files that call a scheduler wrapper (link_wrappers.py) the prefilter skipped:
+    only when the project has one, by a byte search for its name. A name called from more
+    files than MAX_SWITCH_CALLER_FILES is too common to look for (its calls there are not
+    listed): reading them all would cost more than the jobs are worth."""
+    from .link_wrappers import wrapper_names
+
+    names = wrapper_names(facts, planner.wrappers)
+    if not names:
+        return facts
+    read = {ff.path for ff in facts}
+    unread = [t for t in planner.python if t.display not in read]
+    hits: dict[bytes, list[Task]] = {name: [] for name in names}
+    for task in unread:
+        source = _bytes(task)
+        for name, found in hits.items():
+            # `name(`: its calls, and definitions of that name (an override in a subclass
+            # leaves the calls unresolved, link_wrappers.py)
+            if len(found) <= MAX_SWITCH_CALLER_FILES and name in source:
+                found.append(task)
+    more = {
+        t.display: t
+        for found in hits.values()
+        if len(found) <= MAX_SWITCH_CALLER_FILES
+        for t in found
+    }
+    tasks = list(more.values())
+    cached = [planner.cached_facts(t) for t in tasks]
+    todo = [t for t, ff in zip(tasks, cached, strict=True) if ff is None]
+    fresh = extract_all(todo, jobs)
+    planner.record(todo, fresh)
+    return facts + [ff for ff in cached if ff is not None] + fresh
 
 
 def _modules_of(dotted_paths: list[str], known: set[str]) -> set[str]:

@@ -9,8 +9,16 @@ from typing import Any
 from .config import Config
 from .import_roots import ImportRoots
 from .link_beat import BeatParts
+from .link_beat_rows import merge_beat_rows
 from .link_factories import factory_tasks
-from .link_loops import confirm_repeat_every, note_repeat_starts, promote_thread_loops
+from .link_loops import (
+    confirm_repeat_every,
+    note_repeat_starts,
+    promote_task_loops,
+    promote_thread_loops,
+)
+from .link_neuroglia import NeurogliaJobs
+from .link_wrappers import wrapper_jobs
 from .model import (
     FileFacts,
     FunctionFacts,
@@ -229,23 +237,30 @@ def link(facts: list[FileFacts], config: Config) -> Project:
     registered = _registered_tasks(facts, table)
     linked: list[LinkedJob] = []
     beat = BeatParts(facts, table)
-    for ff in facts:
-        for pending in ff.jobs:
-            raw = confirm_repeat_every(pending, ff, table)
-            raw = beat.keep(raw, ff) if raw is not None else None
-            if raw is None:
-                continue
-            keep, kind = _confirm_receiver(raw, table)
-            if not keep:
-                continue
-            if raw.target.how == "string" and raw.target.value in registered:
-                # JobSpec(task="name") runs the function registered under that name.
-                raw = replace(raw, target=TargetRef("import", registered[raw.target.value]))
-            linked.append(_link_job(raw, kind, ff, table, config))
-            linked[-1].scheduler_key = job_scheduler_key(raw, ff, table.follow)
+    neuroglia = NeurogliaJobs(facts, table)
+    placed, replaced = wrapper_jobs(facts, table, config.scheduler_wrappers)
+    declared = [(ff, raw, ff) for ff in facts for raw in ff.jobs]
+    for ff, pending, home in declared + [(p.caller, p.raw, p.wrapper) for p in placed]:
+        if (ff.path, pending.line, pending.column) in replaced and pending.target.how == "variable":
+            continue  # a scheduler wrapper's own job: its calls are the jobs
+        raw = confirm_repeat_every(pending, ff, table)
+        raw = beat.keep(raw, ff) if raw is not None else None
+        raw = neuroglia.keep(raw) if raw is not None else None
+        if raw is None:
+            continue
+        keep, kind = _confirm_receiver(raw, table)
+        if not keep:
+            continue
+        if raw.target.how == "string" and raw.target.value in registered:
+            # JobSpec(task="name") runs the function registered under that name.
+            raw = replace(raw, target=TargetRef("import", registered[raw.target.value]))
+        linked.append(_link_job(raw, kind, ff, table, config))
+        linked[-1].scheduler_key = job_scheduler_key(raw, home, table.follow)
     linked = promote_thread_loops(linked)
     note_repeat_starts(linked, facts, table)
     linked = factory_tasks(linked, facts, table, config.task_factories)
+    linked = promote_task_loops(linked)
+    linked = merge_beat_rows(sorted(linked, key=lambda lj: lj.job.location))
     linked.sort(key=lambda lj: (lj.job.location, lj.job.kind, lj.job.name or ""))
     schedulers = collect_configs(facts, table.follow)
     apply_time_zones(linked, schedulers)

@@ -7,6 +7,9 @@
 - extract/repeat_every.py records a `@decorator(minutes=5)` imported from another module
   as pending: it is a `repeat_every` job only when that decorator is a repeat_every-style
   factory of the project (`FunctionFacts.repeat_decorator`), which gives its interval.
+- An asyncio task whose coroutine loops forever with a sleep is listed as a `loop` too,
+  with `started_as` "create_task": the rules about tasks (BGT021, BGT040, the process
+  model, duplicates) still judge it as the task it is (`started_as`).
 - A repeat_every job starts on its first call: `started_by` names the start-up hook that
   makes it (or the function itself, when it is one), for BGT022 and the inventory.
 """
@@ -17,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .model import FileFacts, RawJob
+from .model import FileFacts, Job, RawJob
 
 if TYPE_CHECKING:
     from .link import LinkedJob, SymbolTable
@@ -53,6 +56,26 @@ def promote_thread_loops(jobs: Iterable[LinkedJob]) -> list[LinkedJob]:
         fn = linked.definition
         if fn is not None and fn.loops_forever_with_sleep:
             out.append(replace(linked, job=replace(linked.job, kind="loop")))
+    return out
+
+
+def started_as(job: Job) -> str:
+    """The kind a job was declared as: `create_task` for an asyncio task listed as a loop."""
+    if job.kind != "loop":
+        return job.kind
+    return "create_task" if ("started_as", "create_task") in job.extra else "loop"
+
+
+def promote_task_loops(jobs: Iterable[LinkedJob]) -> list[LinkedJob]:
+    """asyncio tasks whose coroutine loops forever with a sleep are listed as `loop`."""
+    out = []
+    for linked in jobs:
+        job = linked.job
+        fn = linked.definition
+        if job.kind == "create_task" and fn is not None and fn.loops_forever_with_sleep:
+            extra = tuple(sorted((*job.extra, ("started_as", "create_task"))))
+            linked = replace(linked, job=replace(job, kind="loop", extra=extra))
+        out.append(linked)
     return out
 
 

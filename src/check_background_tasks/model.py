@@ -305,6 +305,32 @@ class TaskCall:
     arguments: tuple[tuple[str, TargetRef | None], ...]
     # `task = factory(...)` whose local keeps nothing (extract/task_locals.py): its name
     kept_in_local: str | None = None
+    # (position or keyword, value) of the arguments that are plain literals, evaluated in
+    # the caller's file: what a scheduler wrapper's parameters are bound to (link_wrappers.py)
+    literals: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass
+class SchedulerWrapper:
+    """A function that declares a job whose callable is one of its parameters
+    (extract/wrappers.py): each call of it declares a job (link_wrappers.py).
+
+        def add_interval_job(self, func, minutes, job_id):
+            self.aps.add_job(func, "interval", minutes=minutes, id=job_id)
+    """
+
+    function: str  # qualname
+    owner: str | None  # qualname of the class the function is a method of
+    parameters: tuple[str, ...]  # in order, `self` included
+    defaults: dict[str, str]  # parameter -> default as written
+    kind: str  # the kind of the job it declares
+    call: str  # the declaring call (`self.aps.add_job(func, ...)`), as source text
+    method: str  # the declaring call's callee as written (`self.aps.add_job`)
+    receivers: dict[str, str]  # receiver as written -> kind, as the file knew it
+    receiver_classes: dict[str, str]
+    constants: dict[str, str]  # module constants the call mentions, as written
+    line: int  # of the job the function declares itself (with a parameter as target)
+    column: int
 
 
 @dataclass
@@ -325,6 +351,9 @@ class TaskFlow:
     calls: list[TaskCall] = field(default_factory=list)
     classes: dict[str, ClassShape] = field(default_factory=dict)  # qualname -> shape
     singletons: dict[str, str] = field(default_factory=dict)  # module variable -> constructor
+    wrappers: list[SchedulerWrapper] = field(default_factory=list)  # link_wrappers.py
+    # discarded calls passing a name or attribute: maybe a scheduler wrapper's call sites
+    wrapper_calls: list[TaskCall] = field(default_factory=list)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Which files are tests: no deployment runs them, so the process model ignores them."""
+"""Which files are a project's tests: no deployment runs them, so their jobs and starts
+are fixtures, and the process model reads only what they import."""
 
 from __future__ import annotations
 

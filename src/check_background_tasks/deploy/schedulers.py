@@ -20,6 +20,7 @@ from typing import Any
 
 from ..config import Config
 from ..link import LinkedJob, Project, lock_decorated
+from ..link_loops import started_as
 from ..model import FileFacts, Location, StartSite
 from ..test_paths import is_test_file
 from .processes import Placement, ProcessModel, Verdict, roots_index, start_placements
@@ -226,7 +227,7 @@ def record_processes(project: Project, schedulers: Schedulers) -> None:
         placements: list[Placement] | None = None
         if job.kind in SCHEDULED_KINDS and job.periodic:
             placements = schedulers.placements_of(linked)
-        elif job.kind == "create_task" and linked.definition is not None:
+        elif started_as(job) == "create_task" and linked.definition is not None:
             if linked.definition.loops_forever_with_sleep and linked.facts.module:
                 context = task_context(linked)
                 gate = schedulers.switch_paths.of_task(linked.facts, linked.raw)

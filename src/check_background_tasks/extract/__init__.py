@@ -25,6 +25,7 @@ PYTHON_KEYWORDS = (
     b"add_task (",
     b"periodic_task",
     b"shared_task",
+    b"_task(name=",  # a project's own task decorator naming its task (celery.py)
     # `@app.task` / `@app.task(...)`: not `.tasks`, which every module importing tasks has
     b".task(",
     b".task\n",
@@ -52,6 +53,10 @@ PYTHON_KEYWORDS = (
     b"repeat_every",  # fastapi-utils' decorator and copies of it under its name
     b"JOBS = [",  # Flask-APScheduler's job list in a config without SCHEDULER_ settings
     b"JOBS=[",
+    b"django_celery_beat",  # beat rows made in code or data migrations (django_beat.py)
+    # Neuroglia background jobs (neuroglia.py): descriptors and registered job classes
+    b"TaskDescriptor(",
+    b"@backgroundjob",
 )
 
 # `scheduler.start()` at import (BGT023), `scheduler.schedule(JobSpec(...))`,
@@ -119,6 +124,9 @@ COMMON_PARTS = (
     b"Thread(",
     b"repeat_every",
     b"JOBS",
+    b"django_celery_beat",
+    b"TaskDescriptor(",
+    b"@backgroundjob",
 )
 
 # A thread started over a forever-loop (BGT022, extract/threads.py): the three together.

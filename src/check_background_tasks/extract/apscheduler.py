@@ -107,6 +107,8 @@ def _add_job(
     ctx: FileContext, site: CallSite, func_index: int, trigger_index: int, v4: bool = False
 ) -> None:
     call = site.node
+    if _own_method(ctx, site):
+        return  # the class's own `add_job` (a wrapper: wrappers.py follows it)
     kind, pending = _scheduler_kind(ctx, site.receiver_text)
     trigger_node = arg_value(call, trigger_index, "trigger")
     trigger = ctx.evaluator.value(trigger_node) if trigger_node is not None else None
@@ -119,6 +121,14 @@ def _add_job(
         return
     target = ctx.target_ref(func_node, site.enclosing_class, site.enclosing)
     _emit(ctx, site, call, target, trigger, trigger_node, kind, pending)
+
+
+def _own_method(ctx: FileContext, site: CallSite) -> bool:
+    """`self.add_job(...)` in a class that defines `add_job` itself."""
+    if site.receiver_text != "self" or site.enclosing_class is None:
+        return False
+    own = f"{site.enclosing_class}.{site.method}"
+    return any(fn.qualname == own for fn in ctx.functions)
 
 
 def _is_flask(ctx: FileContext, receiver: str | None) -> bool:

@@ -92,14 +92,14 @@ def _loop(
     ]
     if not assigns:
         return
-    for element, bindings in _elements(ctx, loop, outer or {}):
+    for element, bindings in elements(ctx, loop, outer or {}):
         for stmt in assigns:
             target = stmt.targets[0]
             assert isinstance(target, ast.Subscript)
             yield target.slice, stmt.value, element, bindings
 
 
-def _elements(
+def elements(
     ctx: FileContext, loop: ast.For, outer: dict[str, ast.expr]
 ) -> Iterator[tuple[ast.AST, dict[str, ast.expr]]]:
     """Each element of the literal `loop` walks, with the loop's names bound to it."""

@@ -8,7 +8,15 @@ from typing import Any
 
 from ..model import Schedule, TargetRef
 from . import beat_data, triggers
-from .context import AssignSite, CallSite, FileContext, arg_value, named_args, unnamed_args
+from .context import (
+    AssignSite,
+    CallSite,
+    FileContext,
+    arg_value,
+    kwarg,
+    named_args,
+    unnamed_args,
+)
 from .names import DeferredNode, Evaluator, dotted_expr, last_part, resolves_into
 
 CALL_NAMES = frozenset({"update", "add_periodic_task"})
@@ -178,15 +186,18 @@ def _periodic_task(ctx: FileContext, site: CallSite) -> None:
     ctx.add(
         "celery_beat",
         call,
-        _signature_target(ctx, sig_node, site.enclosing_class),
+        _signature_target(ctx, sig_node, site.enclosing_class, site.enclosing),
         schedule,
         name=name if isinstance(name, str) else None,
         site=site,
     )
 
 
-def _signature_target(ctx: FileContext, node: ast.expr, enclosing_class: str | None) -> TargetRef:
-    """The task a signature runs, with the arguments it binds (`add.s(2, 2)`)."""
+def _signature_target(
+    ctx: FileContext, node: ast.expr, enclosing_class: str | None, enclosing: str | None = None
+) -> TargetRef:
+    """The task a signature runs, with the arguments it binds (`add.s(2, 2)`). A parameter
+    of the enclosing function (`enclosing`) is only known at its calls (wrappers.py)."""
     if isinstance(node, ast.Call):
         func = dotted_expr(node.func)
         if func and last_part(func) in SIGNATURE_METHODS and "." in func:
@@ -196,13 +207,13 @@ def _signature_target(ctx: FileContext, node: ast.expr, enclosing_class: str | N
                 if isinstance(named, str):
                     return _bound(ctx, TargetRef("string", named), node, skip=1)
             assert isinstance(node.func, ast.Attribute)  # a dotted name with a dot
-            ref = ctx.target_ref(node.func.value, enclosing_class)
+            ref = ctx.target_ref(node.func.value, enclosing_class, enclosing)
             return _bound(ctx, ref, node, skip=0)
         if func and last_part(func) == "signature" and node.args:
             named = ctx.evaluator.value(node.args[0])
             if isinstance(named, str):
                 return _bound(ctx, TargetRef("string", named), node, skip=1)
-    return ctx.target_ref(node, enclosing_class)
+    return ctx.target_ref(node, enclosing_class, enclosing)
 
 
 def _bound(ctx: FileContext, ref: TargetRef, call: ast.Call, skip: int) -> TargetRef:
@@ -237,6 +248,9 @@ def _legacy_periodic_tasks(ctx: FileContext) -> None:
         )
 
 
+# Decorators named like a task decorator that register no Celery task.
+NOT_TASK_DECORATORS = frozenset({"periodic_task", "db_periodic_task", "db_task", "create_task"})
+
 # A task registered under a name this reading cannot know (model.py says why it is kept).
 UNKNOWN_TASK_NAME = "<unknown task name>"
 
@@ -261,6 +275,11 @@ def _task_definitions(ctx: FileContext) -> None:
         method = last_part(text)
         if method == "shared_task" or resolves_into(resolved, "celery.shared_task"):
             pass
+        elif method.endswith("_task") and call is not None and kwarg(call, "name") is not None:
+            # a project's own task decorator (`@finmars_task(name="history.export")`, a
+            # wrapper of shared_task): the name it registers is what beat entries use
+            if method in NOT_TASK_DECORATORS:
+                continue
         elif method == "task" and "." in text:
             receiver = text.rpartition(".")[0]
             if ctx.receiver_kind(receiver) in NOT_CELERY_RECEIVERS:

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Any
 
-from ..model import ClassShape, TargetRef, TaskCall, TaskFlow, TaskReturn
+from ..model import ClassShape, SchedulerWrapper, TargetRef, TaskCall, TaskFlow, TaskReturn
 from . import asyncio_tasks
-from .context import CallSite, FileContext, arg_value
+from .context import CallSite, FileContext, arg_value, see_through_wrappers
 from .names import dotted_expr, last_part
 from .task_locals import kept_only_in_local
 
@@ -82,14 +83,16 @@ NEVER_FACTORY_NAMES = frozenset(
 )
 
 
-def summarise(ctx: FileContext) -> TaskFlow | None:
+def summarise(ctx: FileContext, wrappers: list[SchedulerWrapper] | None = None) -> TaskFlow | None:
     flow = TaskFlow(
         returns=_returns(ctx),
         calls=_calls(ctx),
         classes=_classes(ctx),
         singletons=_singletons(ctx),
+        wrappers=wrappers or [],
+        wrapper_calls=_wrapper_calls(ctx),
     )
-    if not (flow.returns or flow.calls or flow.classes):
+    if not (flow.returns or flow.calls or flow.classes or flow.wrappers or flow.wrapper_calls):
         return None  # nothing here starts, or may start, a task through a factory
     return flow
 
@@ -222,6 +225,71 @@ def _calls(ctx: FileContext) -> list[TaskCall]:
             )
         )
     return out
+
+
+def _wrapper_calls(ctx: FileContext) -> list[TaskCall]:
+    """Thrown-away calls handing over a function by name (`jobs.every(cleanup, 5, "c")`):
+    a scheduler wrapper's call sites, with their literal arguments (link_wrappers.py)."""
+    out = []
+    for site in ctx.flow_calls:
+        node = site.node
+        callee = site.func_text
+        if not site.discarded or callee is None or "(" in callee or callee.startswith("<"):
+            continue
+        given = [*node.args, *(kw.value for kw in node.keywords)]
+        if not any(isinstance(arg, ast.Name | ast.Attribute) for arg in given):
+            continue
+        if callee.partition(".")[0] not in ("self", "cls"):
+            callee = _absolute(ctx, callee)
+        keyed: list[tuple[str, ast.expr]] = []
+        for index, arg in enumerate(node.args):
+            if isinstance(arg, ast.Starred):
+                break
+            keyed.append((str(index), arg))
+        keyed += [(kw.arg, kw.value) for kw in node.keywords if kw.arg is not None]
+        references: list[tuple[str, TargetRef | None]] = []
+        literals: list[tuple[str, Any]] = []
+        for key, arg in keyed:
+            value = ctx.evaluator.value(arg)
+            if _plain(value):
+                literals.append((key, value))
+            elif isinstance(arg, ast.Name | ast.Attribute) or _hands_over(ctx, arg):
+                references.append((key, ctx.target_ref(arg, site.enclosing_class, site.enclosing)))
+            else:  # `int(os.environ["N"])`: known at run time; shown as written
+                references.append((key, TargetRef("unknown", ctx.code(arg))))
+        line, column = ctx.position(node)
+        out.append(
+            TaskCall(
+                callee,
+                site.enclosing,
+                site.enclosing_class,
+                line,
+                column,
+                True,
+                tuple(references),
+                literals=tuple(literals),
+            )
+        )
+    return out
+
+
+def _hands_over(ctx: FileContext, arg: ast.expr) -> bool:
+    """`partial(f, 1)`, `cast(T, f)`: a callable, not a value made by a call."""
+    return isinstance(arg, ast.Call) and see_through_wrappers(arg, ctx.imports)[0] is not arg
+
+
+PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """A value that survives the cache and reads back as a literal."""
+    if isinstance(value, PLAIN):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, PLAIN) and _plain(v) for k, v in value.items())
+    return False
 
 
 def _coroutine(ctx: FileContext, arg: ast.expr, site: CallSite) -> TargetRef | None:

@@ -29,12 +29,14 @@ from . import (
     asyncio_tasks,
     branches,
     celery,
+    django_beat,
     factories,
     fastapi,
     flask_jobs,
     huey,
     job_calls,
     locked_scheduler,
+    neuroglia,
     process_sites,
     repeat_every,
     scheduler_settings,
@@ -68,6 +70,8 @@ FRAMEWORKS = (
     threads,
     repeat_every,
     flask_jobs,
+    django_beat,
+    neuroglia,
 )
 # Passes that read what the frameworks' jobs inherit or refer to, not jobs themselves.
 SETTINGS = (scheduler_settings, job_calls)
@@ -758,6 +762,7 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     for framework in FRAMEWORKS:
         framework.collect(ctx)
     applied_decorators.retarget(ctx, applied, ctx.decorated)
+    templates = wrappers.templates(ctx)
     wrappers.follow(ctx)
     branches.place(ctx.jobs, collector.arms)
     for reader in SETTINGS:
@@ -767,7 +772,7 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     facts.imports = dict(ctx.imports.names)
     facts.receivers = {k: v for k, v in ctx.receivers.items() if "." not in k}
     facts.scheduler_starts = ctx.starts
-    facts.task_flow = factories.summarise(ctx)
+    facts.task_flow = factories.summarise(ctx, templates)
     facts.import_calls = ctx.import_calls
     facts.scheduler_settings = ctx.scheduler_settings
     facts.job_calls = ctx.job_calls

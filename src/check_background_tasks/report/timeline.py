@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from .. import pileups, schedules
 from ..link import Project
+from ..link_loops import started_as
 from ..model import TEMPLATED, Finding, Job, Location, Schedule
 
 DUPLICATE_CODES = ("BGT001", "BGT002", "BGT003")  # linked rows
@@ -39,6 +40,7 @@ KIND_LABELS = {
     "huey": "huey",
     "arq": "arq",
     "create_task": "asyncio task (start-up)",
+    "loop": "while True + sleep loop",
     "fastapi_background": "FastAPI background task",
 }
 KIND_COLOURS = {
@@ -50,6 +52,7 @@ KIND_COLOURS = {
     "huey": "#ca8a04",
     "arq": "#db2777",
     "create_task": "#64748b",
+    "loop": "#475569",
     "fastapi_background": "#0d9488",
 }
 OTHER_COLOUR = "#6b7280"
@@ -164,7 +167,7 @@ def _cadence(schedule: Schedule | None, job: Job) -> str:
     if suspend == TEMPLATED:
         return "suspend is set by a template: not drawn"
     if schedule is None:
-        if job.kind == "create_task":
+        if started_as(job) == "create_task":
             return "started by the app, no schedule"
         if job.kind == "fastapi_background":
             return "runs after a request, no schedule"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ..config import Config
 from ..deploy.processes import Verdict
 from ..link import LinkedJob, Project, lock_decorated
+from ..link_loops import started_as
 from ..model import FileFacts, Finding, FunctionFacts, Location
 from .process_wording import (
     at_most_info,
@@ -28,7 +29,7 @@ from .registry import Rule, rule
 def dangling_task(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
     for linked in project.jobs:
         job = linked.job
-        if job.kind != "create_task" or not dict(job.extra).get("discarded"):
+        if started_as(job) != "create_task" or not dict(job.extra).get("discarded"):
             continue
         yield self.finding(_dangling_message(linked), job.location, basis=f"{job.target}")
 
@@ -132,7 +133,7 @@ def replica_loop(self: Rule, project: Project, config: Config) -> Iterator[Findi
         if started is None:
             continue
         what = "Task"
-        if job.kind == "loop":  # a thread (link_loops.py)
+        if started_as(job) == "loop":  # a thread (link_loops.py)
             if dict(job.extra).get("under_main_guard"):
                 continue  # a script's own main loop, not code every importer runs
             what = "Thread"
@@ -271,7 +272,7 @@ def blocking_call_in_async_job(self: Rule, project: Project, config: Config) -> 
         job, fn, ff = linked.job, linked.definition, linked.definition_facts
         if fn is None or ff is None or not fn.is_async or not fn.blocking_calls:
             continue
-        if job.kind not in ASYNC_JOB_KINDS:
+        if started_as(job) not in ASYNC_JOB_KINDS:
             continue
         for call, line, column in fn.blocking_calls:
             location = Location(ff.path, line, column)
@@ -282,7 +283,7 @@ def blocking_call_in_async_job(self: Rule, project: Project, config: Config) -> 
         label = f"'{first.name}'" if first.name else f"`{first.target}`"
         more = f" and {len(jobs) - 1} more" if len(jobs) > 1 else ""
         yield self.finding(
-            f"{_shown(call)} blocks the event loop in async job {label} ({first.kind} at "
+            f"{_shown(call)} blocks the event loop in async job {label} ({started_as(first)} at "
             f"{first.location.file}:{first.location.line}{more}): while it waits no other "
             f"task runs; {_advice(call)}",
             location,
@@ -324,7 +325,7 @@ def _blocking_helpers(self: Rule, project: Project) -> Iterator[Finding]:
         fn, ff = linked.definition, linked.definition_facts
         if fn is None or ff is None or not fn.is_async or not fn.calls:
             continue
-        if linked.job.kind not in ASYNC_JOB_KINDS:
+        if started_as(linked.job) not in ASYNC_JOB_KINDS:
             continue
         for callee, line, column in fn.calls:
             found = _helper(project, fn, ff, callee)
@@ -342,7 +343,7 @@ def _blocking_helpers(self: Rule, project: Project) -> Iterator[Finding]:
         also = f" and {others} more blocking call{'s' if others > 1 else ''}" if others else ""
         name = callee.rpartition(".")[2]
         yield self.finding(
-            f"`{callee}()` blocks the event loop in async job {label} ({first.kind} at "
+            f"`{callee}()` blocks the event loop in async job {label} ({started_as(first)} at "
             f"{first.location.file}:{first.location.line}{more}): it is a sync function that "
             f"calls {_shown(blocking)} ({helper_facts.path}:{line}){also}, and while it runs "
             f"no other task does; call it in a thread (`await asyncio.to_thread({name}, ...)`)",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..config import Config
 from ..link import LinkedJob, Project, alternatives, conditional_override
+from ..link_loops import started_as
 from ..model import Finding, Location
 from .registry import Rule, rule
 
@@ -70,7 +71,7 @@ def scheduler_of(linked: LinkedJob) -> str | None:
     scheduler); one-off jobs (`periodic=False`, e.g. APScheduler date jobs) never count.
     """
     job = linked.job
-    if job.kind == "create_task":
+    if started_as(job) == "create_task":
         fn = linked.definition
         return SCHEDULERS["create_task"] if fn and fn.loops_forever_with_sleep else None
     if not job.periodic:
@@ -372,7 +373,7 @@ def duplicate_across_schedulers(self: Rule, project: Project, config: Config) ->
             f"scheduler ({_and(kinds)}) each tick; keep one scheduler and delete the others",
             lj.job.location,
             related=[loc for loc, _kind, _reason in elsewhere],
-            basis=f"{canonical_target(lj) or lj.job.name}|{lj.job.kind}",
+            basis=f"{canonical_target(lj) or lj.job.name}|{started_as(lj.job)}",
         )
 
 
