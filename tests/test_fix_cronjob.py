@@ -100,22 +100,40 @@ def test_kustomize_overlay_patch_is_fixed_where_it_sets_the_policy(tmp_path):
     assert "BGT011" not in codes_left(tmp_path)
 
 
-def test_helm_template_is_skipped_with_a_note(tmp_path):
-    template = (
-        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: {{ .Release.Name }}-sync\n"
-        "spec:\n  schedule: {{ .Values.schedule | quote }}\n  jobTemplate:\n    spec:\n"
-        "      template:\n        spec:\n" + JOB
+HELM_TEMPLATE = (
+    "{{- if .Values.sync.enabled -}}\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n"
+    '  name: {{ .Release.Name }}-sync\n  labels:\n    {{- include "app.labels" . | nindent 4 }}\n'
+    "spec:\n  schedule: {{ .Values.schedule | quote }}\n  jobTemplate:\n    spec:\n"
+    "      template:\n        spec:\n" + JOB + "{{- end }}\n"
+)
+HELM_FILES = {
+    "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    "chart/values.yaml": 'schedule: "*/5 * * * *"\nsync:\n  enabled: true\n',
+}
+
+
+def test_helm_template_with_a_plain_spec_gets_the_line(tmp_path):
+    files = {**HELM_FILES, "chart/templates/cronjob.yaml": HELM_TEMPLATE}
+    run = fix(tmp_path, files, codes=("BGT011",))
+    assert run.fixed == {"BGT011": 1}
+    assert (tmp_path / "chart/templates/cronjob.yaml").read_text() == HELM_TEMPLATE.replace(
+        "| quote }}\n", "| quote }}\n  concurrencyPolicy: Forbid\n"
     )
-    files = {
-        "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
-        "chart/values.yaml": 'schedule: "*/5 * * * *"\n',
-        "chart/templates/cronjob.yaml": template,
-    }
+    assert "BGT011" not in codes_left(tmp_path)
+
+
+def test_helm_template_whose_spec_keys_come_from_values_is_skipped_with_a_note(tmp_path):
+    template = HELM_TEMPLATE.replace(
+        "  jobTemplate:\n",
+        "  {{- with .Values.extraSpec }}\n  {{- toYaml . | nindent 2 }}\n  {{- end }}\n"
+        "  jobTemplate:\n",
+    )
+    files = {**HELM_FILES, "chart/templates/cronjob.yaml": template}
     run = fix(tmp_path, files, codes=("BGT011",))
     assert (tmp_path / "chart/templates/cronjob.yaml").read_text() == template
     assert not run.edits
     assert [s.code for s in run.skipped] == ["BGT011"]
-    assert "Helm template" in run.skipped[0].reason
+    assert "template action" in run.skipped[0].reason
 
 
 def test_spec_that_is_an_alias_is_not_edited(tmp_path):

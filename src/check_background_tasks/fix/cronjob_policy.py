@@ -5,8 +5,8 @@ edited as text, one line inserted (after `schedule:`, at its indentation) or one
 replaced (`Allow` -> `Forbid` where the finding points at a policy a patch or values entry
 sets). Comments, quotes, anchors and key order stay as they were.
 
-A Helm template is not YAML until rendered: it is left alone (a note says so) unless the
-finding points at a plain `key: value` line of it.
+A Helm template is not YAML until rendered: helm_cronjob.py inserts the same line where
+the template's text around it is plain, else leaves it with a note.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import yaml
 
 from ..model import Finding
+from . import helm_cronjob
 from .text_file import TextFile
 
 POLICY = "Forbid"
@@ -37,7 +38,7 @@ def fix(text: TextFile, finding: Finding) -> str | None:
     if value_fix:
         return value_fix
     if "{{" in text.text:
-        return "the CronJob is in a Helm template (templated YAML): set it there by hand"
+        return helm_cronjob.fix(text, line)
     try:
         documents = list(yaml.compose_all(text.text, Loader=yaml.SafeLoader))
     except yaml.YAMLError:
