@@ -86,3 +86,14 @@ def _write(root, files):
     from helpers import write_tree
 
     return write_tree(root, files)
+
+
+def test_an_unreadable_file_gets_no_comment(tmp_path):
+    source = (
+        "from apscheduler.schedulers.background import BackgroundScheduler\ndef f(:\n    pass\n"
+    )
+    _write(tmp_path, {"app/broken.py": source})
+    run = fix(tmp_path, mode="add-noqa")
+    assert [s.code for s in run.skipped] == ["BGT900"]
+    assert "per-file-ignores" in run.skipped[0].reason
+    assert (tmp_path / "app/broken.py").read_text() == source

@@ -22,6 +22,11 @@ from .model import FileEdit, FixRun, Mode, Skip
 from .textdiff import unified
 from .writing import decoded, write_bytes
 
+# A file the scan cannot read has no comments it reads either: BGT900 is silenced by
+# `per-file-ignores` or `exclude`, never by a noqa comment.
+NOT_BY_COMMENT = frozenset({"BGT900"})
+NOT_BY_COMMENT_WHY = "an unreadable file's comments are not read: use per-file-ignores or exclude"
+
 __all__ = ["SAFE", "UNSAFE", "FileEdit", "FixRun", "Mode", "Skip", "apply", "fixability"]
 
 
@@ -42,7 +47,11 @@ def apply(
     by_file: dict[str, list[Finding]] = defaultdict(list)
     copies: set[int] = set()  # findings standing for a copy of another one: not counted
     for finding in findings:
-        if mode == "add-noqa":
+        if mode == "add-noqa" and finding.code in NOT_BY_COMMENT:
+            run.skipped.append(
+                Skip(finding.location.file, finding.location.line, finding.code, NOT_BY_COMMENT_WHY)
+            )
+        elif mode == "add-noqa":
             by_file[finding.location.file].append(finding)
         elif wanted(finding.code, unsafe):
             by_file[finding.location.file].append(finding)
