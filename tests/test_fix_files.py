@@ -130,3 +130,22 @@ def test_diff_applies_with_git_apply(tmp_path):
     for edit in run.edits:
         assert (tmp_path / edit.file).read_bytes() == edit.after
     assert not {"BGT011", "BGT025"} & set(codes_left(tmp_path))
+
+
+def test_inserted_python_lines_take_the_file_line_ending_and_encoding(tmp_path):
+    source = (
+        "# -*- coding: latin-1 -*-\r\nimport asyncio\r\n\r\n\r\nasync def caf\u00e9_go(c):\r\n"
+        "    asyncio.create_task(c)  # d\u00e9j\u00e0\r\n"
+    )
+    fix(tmp_path, {"app/go.py": source.encode("latin-1")}, unsafe=True, codes=("BGT021",))
+    after = (tmp_path / "app/go.py").read_bytes()
+    expected = source.replace(
+        "import asyncio\r\n",
+        "import asyncio\r\n\r\n_background_tasks: set[asyncio.Task] = set()\r\n",
+    ).replace(
+        "    asyncio.create_task(c)  # d\u00e9j\u00e0\r\n",
+        "    task = asyncio.create_task(c)  # d\u00e9j\u00e0\r\n"
+        "    _background_tasks.add(task)\r\n"
+        "    task.add_done_callback(_background_tasks.discard)\r\n",
+    )
+    assert after == expected.encode("latin-1")
