@@ -116,14 +116,19 @@ def test_diff_applies_with_git_apply(tmp_path):
         "app/crlf.py": STORE_JOB.replace("\n", "\r\n").replace("cleanup", "purge").encode(),
         "app/last.py": STORE_JOB.replace("cleanup", "trim").rstrip("\n"),
         "deploy/cronjob.yaml": CRONJOB,
+        # a latin-1 line next to the change: the patch carries it in latin-1
+        "app/latin.py": ("# -*- coding: latin-1 -*-\n" + STORE_JOB)
+        .replace("cleanup", "sweep")
+        .replace("scheduler.add_job", "# caf\xe9\nscheduler.add_job")
+        .encode("latin-1"),
     }
     run = fix(tmp_path, files, mode="diff", codes=("BGT011", "BGT025"))
-    assert run.written == [] and len(run.edits) == 4
+    assert run.written == [] and len(run.edits) == 5
     git = ["git", "-c", "core.autocrlf=false", "-c", "user.email=t@t", "-c", "user.name=t"]
     subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True)
     subprocess.run([*git, "add", "-A"], cwd=tmp_path, check=True)
     subprocess.run([*git, "commit", "-qm", "before"], cwd=tmp_path, check=True)
-    (tmp_path / "fix.patch").write_bytes(run.diff.encode("utf-8"))
+    (tmp_path / "fix.patch").write_bytes(run.diff_bytes)
     subprocess.run([*git, "apply", "--check", "fix.patch"], cwd=tmp_path, check=True)
     subprocess.run([*git, "apply", "fix.patch"], cwd=tmp_path, check=True)
     (tmp_path / "fix.patch").unlink()

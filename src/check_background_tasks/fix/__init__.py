@@ -20,7 +20,7 @@ from .jobs import JobIndex
 from .kinds import SAFE, UNSAFE, fixability, wanted
 from .model import FileEdit, FixRun, Mode, Skip
 from .textdiff import unified
-from .writing import decoded, write_bytes
+from .writing import encoding_of, write_bytes
 
 # A file the scan cannot read has no comments it reads either: BGT900 is silenced by
 # `per-file-ignores` or `exclude`, never by a noqa comment.
@@ -81,7 +81,11 @@ def apply(
             continue
         run.edits.append(FileEdit(file, before, after, done))
         run.fixed.update(f.code for f in done if id(f) not in copies)
-    run.diff = "".join(unified(e.file, decoded(e.before), decoded(e.after)) for e in run.edits)
+    for edit in run.edits:
+        encoding = encoding_of(edit.before, edit.after)
+        text = unified(edit.file, edit.before.decode(encoding), edit.after.decode(encoding))
+        run.diff += text
+        run.diff_bytes += text.encode(encoding)
     if mode != "diff":
         for edit in run.edits:
             write_bytes(base / edit.file, edit.after)

@@ -40,6 +40,9 @@ class FixRun:
     edits: list[FileEdit] = field(default_factory=list)
     fixed: Counter[str] = field(default_factory=Counter)  # code -> findings fixed (or silenced)
     diff: str = ""  # unified diff of every edit, `a/` and `b/` prefixes, for `git apply`
+    # the same diff with each file's lines in that file's own bytes (a latin-1 file's
+    # patch applies only so): what `--diff` writes to stdout's buffer
+    diff_bytes: bytes = b""
     written: list[str] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     unsafe_available: int = 0  # findings an unsafe fix would address, not applied

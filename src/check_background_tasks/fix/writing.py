@@ -7,12 +7,15 @@ from pathlib import Path
 from ..atomic import write_atomic
 
 
-def decoded(data: bytes) -> str:
-    """The text a diff shows: UTF-8 (a BOM kept as U+FEFF), else latin-1 (every byte)."""
+def encoding_of(*versions: bytes) -> str:
+    """How a diff reads the file: UTF-8 (a BOM kept as U+FEFF), else latin-1 (every byte
+    maps to one character and back, so the diff's bytes are the file's)."""
     try:
-        return data.decode("utf-8")
+        for data in versions:
+            data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        return "latin-1"
+    return "utf-8"
 
 
 def write_bytes(path: Path, data: bytes) -> None:
