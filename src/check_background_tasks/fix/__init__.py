@@ -5,6 +5,17 @@ comment and byte of layout kept); YAML fixes are one-line text edits, never a re
 Every file is read once, fixed for all its findings at once, checked (it still parses;
 Python still compiles where it did) and written atomically in its own encoding, byte order
 mark and line endings. A file that cannot be parsed is never touched.
+
+How `check` uses it (ruff's semantics for the options of the same names):
+
+- `--fix`: `apply(findings, mode="fix", unsafe=args.unsafe_fixes, root=cwd, project=...)`,
+  then scan and check again and report what is left; exit 1 when findings at or above
+  `fail-on` are left, else 0. `run.summary()` on stderr says what was fixed.
+- `--diff`: `mode="diff"` writes nothing; `run.diff_bytes` to stdout; exit 1 when
+  `run.changed`, else 0.
+- `--unsafe-fixes`: `unsafe=True` with `--fix` or `--diff`; alone it only changes the
+  count of fixes `run.summary()` says could be enabled.
+- `--add-noqa`: `mode="add-noqa"` on every reported finding; exit 0.
 """
 
 from __future__ import annotations

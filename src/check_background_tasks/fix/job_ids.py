@@ -100,6 +100,8 @@ def _id_change(
     method = _method(call) or "add_job"
     if call_args.positional_count(call) >= ID_POSITION[method]:
         return None, "the id is passed by position"
+    if not jobs.known:
+        return None, "an id needs the scanned project (apply(..., project=...))"
     target = jobs.target(finding.location)
     if not target or not DOTTED.fullmatch(target):
         return None, "the job's function is not a plain module.function to name it after"

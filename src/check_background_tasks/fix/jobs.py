@@ -11,6 +11,7 @@ class JobIndex:
     def __init__(self, project: Project | None) -> None:
         self.targets: dict[tuple[str, int], list[tuple[int, str | None]]] = {}
         self.ids: set[str] = set()
+        self.known = project is not None  # without the project no id can be made unique
         for linked in project.jobs if project is not None else ():
             job = linked.job
             if job.name:
