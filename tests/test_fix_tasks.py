@@ -136,3 +136,19 @@ def test_inside_a_task_group_nothing_is_done(tmp_path):
     assert not run.edits
     assert "TaskGroup" in run.skipped[0].reason
     assert (tmp_path / "app/run.py").read_text() == source
+
+
+def test_a_threadsafe_future_is_not_put_in_the_task_set(tmp_path):
+    source = textwrap.dedent(
+        """\
+        import asyncio
+
+
+        def submit(coro, loop):
+            asyncio.run_coroutine_threadsafe(coro, loop)
+        """
+    )
+    run = fix(tmp_path, {"app/submit.py": source}, unsafe=True, codes=("BGT021",))
+    assert (tmp_path / "app/submit.py").read_text() == source
+    assert [s.code for s in run.skipped] == ["BGT021"]
+    assert "run_coroutine_threadsafe" in run.skipped[0].reason

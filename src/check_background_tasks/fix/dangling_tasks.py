@@ -38,6 +38,11 @@ def plan(file: PythonFile, finding: Finding) -> str | None:
     if len(calls) > 1:
         calls = [c for c in calls if file.position(c).start.column == finding.location.column - 1]
     if len(calls) != 1:
+        if any(
+            m.matches(c.func, m.Attribute(attr=m.Name("run_coroutine_threadsafe")))
+            for c in file.nodes_at(cst.Call, line)
+        ):
+            return "a run_coroutine_threadsafe future is no asyncio.Task: keep it by hand"
         return "no single create_task/ensure_future call at this line"
     call = calls[0]
     statement = file.statement_of(call)
