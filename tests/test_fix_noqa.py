@@ -97,3 +97,21 @@ def test_an_unreadable_file_gets_no_comment(tmp_path):
     assert [s.code for s in run.skipped] == ["BGT900"]
     assert "per-file-ignores" in run.skipped[0].reason
     assert (tmp_path / "app/broken.py").read_text() == source
+
+
+def test_yaml_line_inside_a_block_scalar_is_skipped_and_the_others_silenced(tmp_path):
+    from check_background_tasks.fix import apply
+    from check_background_tasks.model import Finding, Location
+
+    source = "a: 1\nscript: |\n  echo one\n  echo two\nb: 2\n"
+    _write(tmp_path, {"x.yaml": source})
+    found = [
+        Finding("BGT024", "s", "error", "m", Location("x.yaml", line, 1)) for line in (1, 3, 5)
+    ]
+    run = apply(found, mode="add-noqa", root=tmp_path)
+    assert (tmp_path / "x.yaml").read_text() == (
+        "a: 1  # noqa: BGT024\nscript: |\n  echo one\n  echo two\nb: 2  # noqa: BGT024\n"
+    )
+    assert [(s.line, s.reason) for s in run.skipped] == [
+        (3, "a comment there would change the YAML's data")
+    ]

@@ -47,7 +47,10 @@ def _fix_python(file: str, source: bytes, findings: list[Finding], jobs: JobInde
     skipped: list[Skip] = []
     for finding in sorted(findings, key=Finding.sort_key):
         planner = planners.get(finding.code)
-        why = planner(parsed, finding) if planner else "no fix for this rule in Python"
+        try:
+            why = planner(parsed, finding) if planner else "no fix for this rule in Python"
+        except Exception as err:  # a fixer's bug must not stop the run: the finding stays
+            why = f"the fix failed ({type(err).__name__}: {err})"
         if why is None:
             done.append(finding)
         else:

@@ -58,7 +58,9 @@ def add_python(text: TextFile, lines: dict[int, set[str]], source: bytes) -> dic
     refused: dict[int, str] = {}
     for number, codes in sorted(lines.items()):
         line = text.line(number)
-        if number in blocked:
+        if not 1 <= number <= len(text.lines):
+            refused[number] = "the file has no such line"
+        elif number in blocked:
             refused[number] = "the line ends inside a string"
         elif line.rstrip().endswith("\\"):
             refused[number] = "the line continues with a backslash"
@@ -69,18 +71,19 @@ def add_python(text: TextFile, lines: dict[int, set[str]], source: bytes) -> dic
 
 def add_yaml(text: TextFile, lines: dict[int, set[str]]) -> dict[int, str]:
     before = _load(text.text)
-    original = list(text.lines)
     refused: dict[int, str] = {}
     for number, codes in sorted(lines.items()):
         line = text.line(number)
-        if not line.strip():
+        if not 1 <= number <= len(text.lines):
+            refused[number] = "the file has no such line"
+        elif not line.strip():
             refused[number] = "the line is empty"
-            continue
-        text.set_line(number, _with_codes(line, codes, _YAML_NOQA))
-    if before is not None and _load(text.text) != before:
-        # a comment inside a block scalar or a quoted string: it changed the data
-        text.lines = original
-        return dict.fromkeys(lines, "a comment there would change the YAML's data")
+        else:
+            text.set_line(number, _with_codes(line, codes, _YAML_NOQA))
+            if before is not None and _load(text.text) != before:
+                # inside a block scalar or a quoted string: the comment would be data
+                text.set_line(number, line)
+                refused[number] = "a comment there would change the YAML's data"
     return refused
 
 
