@@ -55,10 +55,10 @@ def fix(text: TextFile, finding: Finding) -> str | None:
         return "the CronJob's spec is an alias of another mapping"
     policy = _value(spec, "concurrencyPolicy")
     if policy is not None:
-        at = policy.start_mark.line + 1
-        if _replace_value(text, at) is True:
+        replaced = _replace_value(text, policy.start_mark.line + 1)
+        if replaced is True:
             return None
-        return "its concurrencyPolicy is not a plain value on one line"
+        return replaced or "its concurrencyPolicy is not a plain value on one line"
     if not spec.value:
         return "the CronJob's spec is empty"
     schedule_key = _key(spec, "schedule")
