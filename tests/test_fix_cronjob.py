@@ -100,6 +100,29 @@ def test_kustomize_overlay_patch_is_fixed_where_it_sets_the_policy(tmp_path):
     assert "BGT011" not in codes_left(tmp_path)
 
 
+def test_json_patch_value_in_an_overlay_becomes_forbid(tmp_path):
+    files = {
+        "base/kustomization.yaml": "resources:\n  - cronjob.yaml\n",
+        "base/cronjob.yaml": (
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: sync\nspec:\n"
+            '  schedule: "*/5 * * * *"\n  concurrencyPolicy: Forbid\n  jobTemplate:\n'
+            "    spec:\n      template:\n        spec:\n" + JOB
+        ),
+        "prod/kustomization.yaml": (
+            "resources:\n  - ../base\npatches:\n  - target:\n      kind: CronJob\n"
+            "      name: sync\n    patch: |-\n      - op: replace\n"
+            "        path: /spec/concurrencyPolicy\n        value: Allow\n"
+            "      - op: replace\n        path: /spec/suspend\n        value: false\n"
+        ),
+    }
+    run = fix(tmp_path, files, codes=("BGT011",))
+    assert run.written == ["prod/kustomization.yaml"]
+    assert (tmp_path / "prod/kustomization.yaml").read_text() == files[
+        "prod/kustomization.yaml"
+    ].replace("value: Allow", "value: Forbid")
+    assert "BGT011" not in codes_left(tmp_path)
+
+
 HELM_TEMPLATE = (
     "{{- if .Values.sync.enabled -}}\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n"
     '  name: {{ .Release.Name }}-sync\n  labels:\n    {{- include "app.labels" . | nindent 4 }}\n'

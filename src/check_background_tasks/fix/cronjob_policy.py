@@ -28,6 +28,8 @@ _VALUE_LINE = re.compile(
     r"(?P<value>\"[A-Za-z]*\"|'[A-Za-z]*'|[A-Za-z]+)(?P<tail>[ \t]*(?:#.*)?)$"
 )
 
+_POLICY_PATH = re.compile(r"""path:[ \t]*["']?/spec/concurrencyPolicy["']?[ \t]*(#.*)?$""")
+
 
 def fix(text: TextFile, finding: Finding) -> str | None:
     """Edit `text` for `finding`; None when done, else why not."""
@@ -87,7 +89,12 @@ def _indent(line: str) -> int:
 def _replace_value(text: TextFile, line: int) -> bool | str | None:
     """Allow -> Forbid on the line the finding points at, when it sets the policy."""
     match = _VALUE_LINE.match(text.line(line))
-    if match is None or "concurrency" not in match.group("key").lower():
+    if match is None:
+        return None
+    key = match.group("key")
+    if "concurrency" not in key.lower() and not (
+        key == "value" and _json_patch_of_policy(text, line)
+    ):
         return None
     value = match.group("value")
     quote = value[0] if value[0] in "\"'" else ""
@@ -95,6 +102,17 @@ def _replace_value(text: TextFile, line: int) -> bool | str | None:
         return "the policy at this line is already Forbid or Replace"
     text.set_line(line, f"{match.group('head')}{quote}{POLICY}{quote}{match.group('tail')}")
     return True
+
+
+def _json_patch_of_policy(text: TextFile, line: int) -> bool:
+    """Is `value:` at `line` the value of a JSON 6902 operation on the policy?"""
+    for number in range(line - 1, max(line - 5, 0), -1):
+        previous = text.line(number).strip()
+        if _POLICY_PATH.match(previous.removeprefix("- ")):
+            return True
+        if previous.startswith("-"):  # the operation's first line: no path above it
+            return False
+    return False
 
 
 def _key(mapping: yaml.MappingNode, name: str) -> yaml.Node | None:
