@@ -145,6 +145,19 @@ def test_helm_template_with_a_plain_spec_gets_the_line(tmp_path):
     assert "BGT011" not in codes_left(tmp_path)
 
 
+def test_helm_values_entry_that_sets_allow_becomes_forbid(tmp_path):
+    template = HELM_TEMPLATE.replace(
+        "  jobTemplate:\n", "  concurrencyPolicy: {{ .Values.sync.policy }}\n  jobTemplate:\n"
+    )
+    values = 'schedule: "*/5 * * * *"\nsync:\n  enabled: true\n  policy: Allow  # why not\n'
+    files = {**HELM_FILES, "chart/values.yaml": values, "chart/templates/cronjob.yaml": template}
+    run = fix(tmp_path, files, codes=("BGT011",))
+    assert run.written == ["chart/values.yaml"]
+    assert (tmp_path / "chart/values.yaml").read_text() == values.replace("Allow", "Forbid")
+    assert (tmp_path / "chart/templates/cronjob.yaml").read_text() == template
+    assert "BGT011" not in codes_left(tmp_path)
+
+
 def test_helm_template_whose_spec_keys_come_from_values_is_skipped_with_a_note(tmp_path):
     template = HELM_TEMPLATE.replace(
         "  jobTemplate:\n",

@@ -91,10 +91,16 @@ def _replace_value(text: TextFile, line: int) -> bool | str | None:
     match = _VALUE_LINE.match(text.line(line))
     if match is None:
         return None
-    key = match.group("key")
-    if "concurrency" not in key.lower() and not (
-        key == "value" and _json_patch_of_policy(text, line)
-    ):
+    key = match.group("key").lower()
+    # A values entry may have any name (`policy: Allow`): the finding points at it
+    # because the rendered policy comes from there.
+    sets_policy = (
+        "concurrency" in key
+        or "policy" in key
+        or match.group("value").strip("\"'") == "Allow"
+        or (key == "value" and _json_patch_of_policy(text, line))
+    )
+    if not sets_policy:
         return None
     value = match.group("value")
     quote = value[0] if value[0] in "\"'" else ""
