@@ -154,3 +154,19 @@ def test_inserted_python_lines_take_the_file_line_ending_and_encoding(tmp_path):
         "    task.add_done_callback(_background_tasks.discard)\r\n",
     )
     assert after == expected.encode("latin-1")
+
+
+def test_a_file_that_cannot_be_written_is_reported_not_raised(tmp_path, monkeypatch):
+    import check_background_tasks.fix as fixing
+
+    def refuse(path, data):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fixing, "write_bytes", refuse)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/jobs.py").write_text(STORE_JOB)
+    found = [Finding("BGT025", "n", "error", "m", Location("app/jobs.py", 11, 1))]
+    run = apply(found, mode="fix", root=tmp_path)
+    assert not run.written and not run.fixed and not run.edits
+    assert run.skipped[0].reason == "cannot write the file (Permission denied)"
+    assert (tmp_path / "app/jobs.py").read_text() == STORE_JOB

@@ -90,15 +90,20 @@ def apply(
         run.skipped += skipped
         if after == before or not done:
             continue
-        run.edits.append(FileEdit(file, before, after, done))
+        edit = FileEdit(file, before, after, done)
+        if mode != "diff":
+            try:
+                write_bytes(base / file, after)
+            except OSError as err:
+                reason = f"cannot write the file ({err.strerror or err})"
+                run.skipped += [Skip(file, f.location.line, f.code, reason) for f in done]
+                continue
+            run.written.append(file)
+        run.edits.append(edit)
         run.fixed.update(f.code for f in done if id(f) not in copies)
     for edit in run.edits:
         encoding = encoding_of(edit.before, edit.after)
         text = unified(edit.file, edit.before.decode(encoding), edit.after.decode(encoding))
         run.diff += text
         run.diff_bytes += text.encode(encoding)
-    if mode != "diff":
-        for edit in run.edits:
-            write_bytes(base / edit.file, edit.after)
-            run.written.append(edit.file)
     return run

@@ -72,13 +72,18 @@ def _fix_yaml(file: str, source: bytes, findings: list[Finding]) -> Outcome:
     done: list[Finding] = []
     skipped: list[Skip] = []
     # bottom-up: an inserted line never moves a later finding's line
+    lines_done: set[int] = set()
     for finding in sorted(findings, key=lambda f: -f.location.line):
+        if finding.location.line in lines_done:
+            done.append(finding)  # the same CronJob reported twice (a copy): fixed once
+            continue
         if finding.code != "BGT011":
             why: str | None = "no fix for this rule in YAML"
         else:
             why = cronjob_policy.fix(text, finding)
         if why is None:
             done.append(finding)
+            lines_done.add(finding.location.line)
         else:
             skipped.append(Skip(file, finding.location.line, finding.code, why))
     after = text.encoded()
