@@ -15,8 +15,9 @@ import pytest
 import yaml
 from helpers import write_tree
 
-from check_background_tasks import checker, config
+from check_background_tasks import checker, config, rule_docs
 from check_background_tasks.engine import scan
+from check_background_tasks.fix import fixability
 from check_background_tasks.rules import RULES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +134,10 @@ def test_page_shape(path: Path) -> None:
     assert meta["name"] == DESIGN_CODES.get(path.stem, meta["name"])
     assert meta["severity"] in ("error", "warning", "info")
     assert meta["default"] in (True, False), "default: on|off"
-    assert meta["fixable"] is False
+    # YAML reads `true`/`false` as booleans, `unsafe` as a string
+    shown = {True: "true", False: "false"}.get(meta["fixable"], meta["fixable"])
+    assert shown == fixability(path.stem), "fixable: true|false|unsafe, as the fix engine has it"
+    assert rule_docs.fixable(path.stem) == shown
     assert isinstance(meta["aliases"], list)
     assert list(page.sections)[: len(REQUIRED_SECTIONS)] == list(REQUIRED_SECTIONS)
     assert page.files("Example"), "Example needs at least one code block"

@@ -7,24 +7,27 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: str | Path, text: str) -> None:
+def write_atomic(path: str | Path, text: str | bytes) -> None:
     """Temp file + rename, except where a rename would be wrong: `/dev/null`, a FIFO or
     `/dev/stdout` are written through (replacing them would break the machine), a
-    symbolic link keeps pointing where it did (its target is replaced)."""
+    symbolic link keeps pointing where it did (its target is replaced).
+
+    `text` is written as UTF-8; bytes (a fixed file in its own encoding) as they are."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     target = Path(path)
     if target.is_dir():
         raise IsADirectoryError(f"{path} is a directory")
     if target.exists() and not target.is_file():
-        with open(target, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with open(target, "wb") as handle:
+            handle.write(data)
         return
     if target.is_symlink():
         target = target.resolve()
     directory = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         if target.exists():

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .rules import RULES
+
+# `fixable: true|false|unsafe` in a page's front matter
+_FIXABLE = re.compile(r"^fixable:[ \t]*(true|false|unsafe)[ \t]*$", re.MULTILINE)
+_FIXABLE_SHOWN = {"true": "fix", "unsafe": "unsafe fix", "false": ""}
 
 
 def pages_dir() -> Path | None:
@@ -27,9 +32,24 @@ def page(code: str) -> str | None:
     return f"# {rule.code} {rule.name}\n\n{rule.summary}\n"
 
 
+def fixable(code: str) -> str:
+    """`true` (a safe fix), `unsafe` (with --unsafe-fixes) or `false`, as the rule's page
+    says; the fix engine's own table where no page is shipped."""
+    text = page(code) or ""
+    front = text.split("\n---", 1)[0] if text.startswith("---") else ""
+    match = _FIXABLE.search(front)
+    if match:
+        return match.group(1)
+    from .fix.kinds import fixability
+
+    return fixability(code)
+
+
 def list_rules() -> str:
     lines = []
     for code, rule in sorted(RULES.items()):
         state = "" if rule.default else "  (off by default)"
-        lines.append(f"{code}  {rule.name:<30} {rule.severity:<8} {rule.summary}{state}")
+        shown = _FIXABLE_SHOWN[fixable(code)]
+        fix = f"  [{shown}]" if shown else ""
+        lines.append(f"{code}  {rule.name:<30} {rule.severity:<8} {rule.summary}{fix}{state}")
     return "\n".join(lines) + "\n"
