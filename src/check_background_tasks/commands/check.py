@@ -1,0 +1,157 @@
+"""`check-background-tasks check`: lint PATHS (the default command)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..cli_common import (
+    EXIT_FINDINGS,
+    _codes,
+    _config,
+    _echo,
+    _emit,
+    _fail,
+    _scan,
+    _start_discovery,
+    _write_file,
+    file_option,
+    format_option,
+    output_option,
+    paths_argument,
+    scan_options,
+)
+
+FORMATS = ["text", "json", "sarif", "github", "markdown"]
+REPORT_POINTER = (
+    "See when every job fires: check-background-tasks report -o background-tasks.html\n"
+)
+
+
+@click.command(
+    "check",
+    short_help="Lint PATHS (default: the current directory); the default command.",
+)
+@paths_argument
+@format_option(
+    FORMATS,
+    "text",
+    "github: workflow-command annotations; sarif: SARIF 2.1.0; markdown: a table.",
+)
+@output_option("Write the report to FILE (atomically).")
+@file_option(
+    "--baseline",
+    "baseline_file",
+    help="Report (and fail on) only findings that are not in this baseline file.",
+)
+@file_option("--write-baseline", help="Record today's findings in FILE (atomically) and exit 0.")
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="CODES",
+    help="Rule codes or prefixes to enable (comma-separated).",
+)
+@click.option("--ignore", multiple=True, metavar="CODES", help="Rule codes or prefixes to disable.")
+@click.option(
+    "--extend-select", multiple=True, metavar="CODES", help="Enable these on top of the selection."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    help="Lowest severity that fails the run (default: from the configuration, warning).",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Show a count per rule code.")
+@click.option("--show-source", is_flag=True, help="Show the source line under each finding.")
+@click.option("--show-suppressed", is_flag=True, help="List findings silenced by noqa/ignores.")
+# The autofix options (--fix, --diff, --unsafe-fixes, --add-noqa) go here.
+@scan_options
+def command(
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    baseline_file: str | None,
+    write_baseline: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    fail_on: str | None,
+    exit_zero: bool,
+    statistics: bool,
+    show_source: bool,
+    show_suppressed: bool,
+    config_file: str | None,
+    jobs: int | None,
+    no_cache: bool,
+    cache_dir: str | None,
+    debug: bool,
+) -> None:
+    """Lint PATHS (files or directories; default: the current directory).
+
+    `check-background-tasks src/` means `check-background-tasks check src/`, as in ruff.
+    """
+    if baseline_file and write_baseline:
+        _fail("--baseline and --write-baseline cannot be combined")
+    config = _config(
+        paths,
+        config_file,
+        select=_codes(select),
+        ignore=_codes(ignore),
+        extend_select=_codes(extend_select),
+        fail_on=fail_on,
+    )
+    known = None
+    if baseline_file:
+        from .. import baseline
+
+        known = baseline.load(baseline_file)  # exit 2 before scanning
+    discovery = _start_discovery(paths)  # before the imports below, which it overlaps
+    from .. import checker
+    from ..report import findings as report
+
+    project = _scan(paths, config, jobs, no_cache, cache_dir, discovery).project
+    outcome = checker.run(project, config)
+    findings = outcome.findings
+    prints = None  # the baseline's fingerprints of `findings`, for SARIF
+    if write_baseline:
+        from .. import baseline
+
+        _write_file(write_baseline, baseline.to_json(findings))
+        _echo(f"Wrote {len(findings)} findings to baseline {write_baseline}\n", err=True)
+        exit_zero = True
+    elif known is not None:
+        from .. import baseline
+
+        findings, old, prints = baseline.split(findings, known)
+        if old:
+            _echo(f"{len(old)} findings are in the baseline {baseline_file}\n", err=True)
+    if statistics:
+        text = report.statistics(findings)
+    elif fmt == "json":
+        text = report.to_json(findings)
+    elif fmt == "sarif":
+        from ..baseline import fingerprints
+        from ..report.sarif import to_sarif
+
+        prints = fingerprints(findings) if prints is None else prints
+        text = to_sarif(findings, prints, "new" if known is not None else None)
+    elif fmt == "github":
+        from ..report.github import to_github
+
+        text = to_github(findings)
+    elif fmt == "markdown":
+        from ..report.summary import findings_markdown
+
+        heading = "New findings" if known is not None else "check-background-tasks"
+        text = findings_markdown(findings, heading)
+    else:
+        text = report.to_text(findings, show_source)
+        if findings:
+            text += REPORT_POINTER
+    _emit(text, output)
+    if show_suppressed and outcome.suppressed:
+        _echo(f"Suppressed ({len(outcome.suppressed)}):\n", err=True)
+        _echo(report.to_text(outcome.suppressed).rsplit("\n", 2)[0] + "\n", err=True)
+    if not exit_zero and checker.failing(findings, config.fail_on):
+        sys.exit(EXIT_FINDINGS)

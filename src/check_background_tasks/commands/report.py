@@ -1,0 +1,67 @@
+"""`check-background-tasks report`: write the HTML timeline report."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli_common import (
+    _config,
+    _echo,
+    _fail,
+    _scan,
+    _start_discovery,
+    file_option,
+    paths_argument,
+    scan_options,
+)
+
+DEFAULT_OUTPUT = "background-tasks.html"
+# Equal to html.DEFAULT_RULES_URL; not imported from there, so the command stays cheap to load.
+DEFAULT_RULES_URL = "rules/"
+
+
+@click.command("report", short_help="Write a self-contained HTML timeline of every job in PATHS.")
+@paths_argument
+@file_option(
+    "--output",
+    "-o",
+    default=DEFAULT_OUTPUT,
+    show_default=True,
+    help="Write the HTML report to FILE (atomically).",
+)
+@click.option(
+    "--rules-url",
+    default=DEFAULT_RULES_URL,
+    show_default=True,
+    metavar="BASE",
+    help="Base of the rule links: href = BASE + CODE + '.md'.",
+)
+@scan_options
+def command(
+    paths: tuple[str, ...],
+    output: str,
+    rules_url: str,
+    config_file: str | None,
+    jobs: int | None,
+    no_cache: bool,
+    cache_dir: str | None,
+    debug: bool,
+) -> None:
+    """Write a self-contained HTML timeline of every job in PATHS (what runs when)."""
+    config = _config(paths, config_file)
+    discovery = _start_discovery(paths)  # before the imports below, which it overlaps
+    from .. import checker
+    from ..atomic import write_atomic
+    from ..report.html import render
+
+    project = _scan(paths, config, jobs, no_cache, cache_dir, discovery).project
+    findings = checker.run(project, config).findings
+    title = " ".join(paths) if paths else "."
+    text = render(
+        project, findings, threshold=config.pileup_threshold, title=title, rules_url=rules_url
+    )
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    _echo(f"Wrote {output}: {len(project.jobs)} jobs, {len(findings)} findings.\n", err=True)
