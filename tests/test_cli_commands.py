@@ -85,7 +85,7 @@ def test_completion_of_commands_and_options(capsys, monkeypatch):
     monkeypatch.setenv("COMP_CWORD", "1")
     code, out, _ = run_cli([], capsys)
     assert code == 0 and out.split() == ["plain,inventory"]
-    monkeypatch.setenv("COMP_WORDS", "check-background-tasks inventory --for")
+    monkeypatch.setenv("COMP_WORDS", "check-background-tasks inventory --form")
     monkeypatch.setenv("COMP_CWORD", "2")
     assert run_cli([], capsys)[1].split() == ["plain,--format"]
     monkeypatch.setenv("COMP_WORDS", "check-background-tasks inventory --format ")

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .config import Config, load
+from .config import Config
 
 if TYPE_CHECKING:
     from .discover import Discovery
+    from .settings import Settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 PROG = "check-background-tasks"
@@ -37,12 +38,37 @@ def _echo(text: str, err: bool = False) -> None:
     stream.flush()
 
 
-def _config(paths: tuple[str, ...], config_file: str | None, **overrides: Any) -> Config:
-    config = load(list(paths), config_file)
-    for key, value in overrides.items():
-        if value:
-            setattr(config, key, value)
-    return config
+def _settings(
+    paths: tuple[str, ...],
+    config_file: str | None,
+    force_exclude: bool = False,
+    **overrides: Any,
+) -> Settings:
+    """The configuration of every file of this run (settings.py), notes on stderr."""
+    from .settings import resolve
+
+    settings = resolve(paths, config_file, force_exclude, **overrides)
+    if config_file and settings.root.source is not None and not settings.root.declared:
+        _echo(
+            f"warning: {config_file} has no [tool.check-background-tasks] section; "
+            "the defaults apply\n",
+            err=True,
+        )
+    for given in paths:
+        note = settings.exclusion_note(given)
+        if note is not None:
+            _echo(f"note: {note}\n", err=True)
+    return settings
+
+
+def _check_codes(settings: Settings, **options: list[str]) -> None:
+    """Exit 2 for a rule code that names no rule: on the command line, in any configuration
+    met so far."""
+    from .rule_codes import check_config, check_options
+
+    check_options({f"--{name.replace('_', '-')}": codes for name, codes in options.items()})
+    for config in settings.configs():
+        check_config(config)
 
 
 def _codes(values: tuple[str, ...]) -> list[str]:
@@ -92,7 +118,7 @@ def _start_discovery(paths: tuple[str, ...]) -> Discovery:
 
 def _scan(  # type: ignore[no-untyped-def]
     paths: tuple[str, ...],
-    config: Config,
+    settings: Settings,
     jobs: int | None,
     no_cache: bool = False,
     cache_dir: str | None = None,
@@ -100,18 +126,26 @@ def _scan(  # type: ignore[no-untyped-def]
 ):
     from .engine import scan
 
-    cache = _cache_dir(config, no_cache, cache_dir)
+    cache = _cache_dir(settings.root, no_cache, cache_dir)
     with _progress() as progress:
         result = scan(
             list(paths) or ["."],
-            config,
+            settings.root,
             jobs=jobs,
             cache_dir=cache,
             progress=progress,
             discovery=discovery,
+            exclude=settings.excluded,
         )
     if result.errors:
         _fail("; ".join(result.errors))
+    if not result.files:  # never a silent pass; exit 0 all the same, as ruff
+        _echo(
+            f"warning: no files to check in {' '.join(paths) or '.'}: nothing there can hold "
+            "a job (Python, YAML, JSON, Procfile, Dockerfile, scripts), or git ignores or "
+            "`exclude` leaves out all of it\n",
+            err=True,
+        )
     return result
 
 
@@ -217,6 +251,32 @@ def scan_options(f: F) -> F:
             help="Cache directory (default: .check_background_tasks_cache in the project root).",
         ),
         debug_option,
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def exclude_options(f: F) -> F:
+    """--exclude, --extend-exclude, --force-exclude: what discovery leaves out."""
+    decorators = [
+        click.option(
+            "--exclude",
+            multiple=True,
+            metavar="PATTERN",
+            help="Replace the configuration's exclude patterns (repeatable).",
+        ),
+        click.option(
+            "--extend-exclude",
+            multiple=True,
+            metavar="PATTERN",
+            help="Exclude these patterns too (repeatable).",
+        ),
+        click.option(
+            "--force-exclude",
+            is_flag=True,
+            help="Exclude matching paths even when given by name.",
+        ),
     ]
     for decorator in reversed(decorators):
         f = decorator(f)

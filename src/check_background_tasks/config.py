@@ -1,4 +1,5 @@
-"""`[tool.check-background-tasks]` in pyproject.toml: defaults, discovery, validation."""
+"""`[tool.check-background-tasks]` in pyproject.toml (or check-background-tasks.toml):
+defaults, where the file is, validation."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class Config:
     # nothing keeps, and the files that call them are read (link_factories.py)
     task_factories: list[str] = field(default_factory=list)
     source: Path | None = None  # the file it came from
+    declared: bool = True  # False: that file has no section of ours (--config names any)
 
     def fingerprint(self) -> str:
         """What of the config changes per-file extraction (for cache keys)."""
@@ -129,25 +131,61 @@ PARSERS = {
 
 
 def from_table(table: dict[str, Any], source: Path | None = None) -> Config:
+    """A Config from our section; errors name the file and the key."""
     config = Config(source=source)
+    where = f"{source}: " if source is not None else ""
     for key, value in table.items():
         parser = PARSERS.get(key)
         if parser is None:
-            known = ", ".join(sorted(PARSERS))
-            raise ConfigError(f"unknown configuration key '{key}' (known: {known})")
-        setattr(config, key.replace("-", "_"), parser(key, value))
+            from difflib import get_close_matches
+
+            close = get_close_matches(key, PARSERS, n=1)
+            hint = (
+                f"did you mean '{close[0]}'?" if close else f"known: {', '.join(sorted(PARSERS))}"
+            )
+            raise ConfigError(f"{where}unknown configuration key '{key}' ({hint})")
+        try:
+            setattr(config, key.replace("-", "_"), parser(key, value))
+        except ConfigError as exc:
+            raise ConfigError(f"{where}{exc}") from None
+    return config
+
+
+# The files a configuration can live in, in the order they are looked for in a directory
+# (as ruff prefers ruff.toml to pyproject.toml): our own file holds the settings at its
+# top level; a pyproject.toml only counts with a [tool.check-background-tasks] section.
+OWN_FILE = "check-background-tasks.toml"
+CONFIG_FILES = (OWN_FILE, "pyproject.toml")
+
+
+def config_in(directory: Path) -> Path | None:
+    """The configuration file of `directory` itself, if it has one."""
+    own = directory / OWN_FILE
+    if own.is_file():
+        return own
+    candidate = directory / "pyproject.toml"
+    if candidate.is_file() and _section(candidate, found_by_search=True) is not None:
+        return candidate
+    return None
+
+
+def load_file(path: Path) -> Config:
+    """The configuration in `path` (ours or a pyproject.toml), validated."""
+    section = _section(path)
+    config = from_table(section or {}, path)
+    config.declared = section is not None
     return config
 
 
 def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml with our section, walking up from `start`."""
+    """The nearest configuration file, walking up from `start` (a file or directory)."""
     here = start.resolve()
     if here.is_file():
         here = here.parent
     for directory in (here, *here.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file() and _section(candidate, found_by_search=True) is not None:
-            return candidate
+        found = config_in(directory)
+        if found is not None:
+            return found
     return None
 
 
@@ -170,6 +208,8 @@ def _section(path: Path, found_by_search: bool = False) -> dict[str, Any] | None
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    if path.name == OWN_FILE:
+        return data
     tool = data.get("tool", {})
     section = tool.get(SECTION) if isinstance(tool, dict) else None
     return section if isinstance(section, dict) else None
@@ -180,9 +220,8 @@ def load(paths: list[str], config_file: str | None = None) -> Config:
         path = Path(config_file)
         if not path.is_file():
             raise ConfigError(f"config file not found: {config_file}")
-        section = _section(path)
-        return from_table(section or {}, path)
+        return load_file(path)
     found = find_pyproject(Path(paths[0] if paths else "."))
     if found is None:
         return Config()
-    return from_table(_section(found) or {}, found)
+    return load_file(found)

@@ -209,14 +209,18 @@ def _lstat(path: str) -> os.stat_result | None:
 
 
 def discover(
-    paths: list[str], exclude: list[str], cwd: Path | None = None
+    paths: list[str], exclude: Exclusion, cwd: Path | None = None
 ) -> tuple[list[SourceFile], list[str]]:
     """(files, errors) for the given paths; errors are one-line messages."""
     return start_discovery(paths, cwd)(exclude)
 
 
-# Finishes a discovery, given the exclude patterns: (files, one-line errors).
-Discovery = Callable[[list[str]], tuple[list[SourceFile], list[str]]]
+# What is excluded: patterns matched below each scanned root, or a judge of each file
+# (absolute path, the root it was found under or None for a file given by name) that
+# knows which configuration applies where (settings.Settings.excluded).
+Exclusion = list[str] | Callable[[str, str | None], bool]
+# Finishes a discovery, given what is excluded: (files, one-line errors).
+Discovery = Callable[[Exclusion], tuple[list[SourceFile], list[str]]]
 
 
 def start_discovery(paths: list[str], cwd: Path | None = None) -> Discovery:
@@ -241,8 +245,9 @@ def start_discovery(paths: list[str], cwd: Path | None = None) -> Discovery:
 
 
 def _finish(
-    given: list[tuple[str, Path | None, Listing[bytes] | None]], exclude: list[str], cwd: str
+    given: list[tuple[str, Path | None, Listing[bytes] | None]], exclude: Exclusion, cwd: str
 ) -> tuple[list[SourceFile], list[str]]:
+    judge = exclude if callable(exclude) else None
     files: dict[str, SourceFile] = {}
     errors: list[str] = []
     for raw, path, listing in given:
@@ -250,6 +255,8 @@ def _finish(
             errors.append(f"{raw}: no such file or directory")
             continue
         if not path.is_dir():
+            if judge is not None and judge(str(path), None):
+                continue  # --force-exclude
             display = display_path(str(path), cwd)
             files.setdefault(display, SourceFile(str(path), display, str(path.parent)))
             continue
@@ -269,9 +276,12 @@ def _finish(
                 continue
             if vendored and _under_any(rel, vendored):
                 continue
-            if exclude and _excluded(rel, exclude):
-                continue
             text = prefix + rel if os.sep == "/" else prefix + rel.replace("/", os.sep)
+            if judge is not None:
+                if judge(text, root):
+                    continue
+            elif exclude and _excluded(rel, exclude):  # type: ignore[arg-type]
+                continue
             known = None
             if rel not in regular:
                 known = _lstat(text)

@@ -20,7 +20,7 @@ from pathlib import Path
 from . import discover
 from .cache import Cache, Entry, sha256
 from .config import Config
-from .discover import Discovery, ModuleNamer, SourceFile
+from .discover import Discovery, Exclusion, ModuleNamer, SourceFile
 from .link import Project, link, needed_modules
 from .link_beat import part_modules
 from .link_factories import base_modules
@@ -61,6 +61,7 @@ class Task:
 class Scan:
     project: Project
     errors: list[str] = field(default_factory=list)  # one-line usage errors (missing paths)
+    files: int = 0  # how many files discovery found (0: nothing was checked)
 
 
 def might_matter(path: str, source: bytes, calls: tuple[bytes, ...] = ()) -> bool:
@@ -84,6 +85,11 @@ def _test_hook(task: Task, hook: str) -> None:
     if task.display != target:
         return
     if action == "abort":
+        import faulthandler
+
+        # The crash is what the test wants: no "Fatal Python error" stack dump from a
+        # faulthandler the worker inherited (pytest enables it), in a passing run's output.
+        faulthandler.disable()
         os.abort()
     if action == "pause":
         Path(marker).touch()
@@ -383,16 +389,20 @@ def scan(
     cache_dir: Path | None = None,
     cwd: Path | None = None,
     discovery: Discovery | None = None,
+    exclude: Exclusion | None = None,
 ) -> Scan:
     """Scan `paths`. `cache_dir` None: no cache. `cwd`: what reported paths are relative to.
-    `discovery`: the discovery of `paths` the caller started already."""
+    `discovery`: the discovery of `paths` the caller started already. `exclude`: what
+    decides exclusion file by file (default: the patterns of `config`)."""
     paths = list(paths) or ["."]
     workers = jobs or default_jobs()
     if discovery is None:
         discovery = discover.start_discovery(paths, cwd=cwd)
     # `git ls-files` walks the tree in its own process while the cache index is read.
     cache = Cache(cache_dir, config.fingerprint()) if cache_dir is not None else None
-    files, errors = discovery(config.exclude + config.extend_exclude)
+    files, errors = discovery(
+        exclude if exclude is not None else config.exclude + config.extend_exclude
+    )
     planner = _Planner(cache, config.max_file_size, config.max_file_tokens)
     planner.factory_calls = config.factory_calls()
     planner.factories = config.task_factories
@@ -433,7 +443,7 @@ def scan(
     project.scan_roots = sorted(
         {os.path.basename(os.path.realpath(root)) for root in {f.root for f in files}}
     )
-    return Scan(project=deploy(project, config, cache), errors=errors)
+    return Scan(project=deploy(project, config, cache), errors=errors, files=len(files))
 
 
 def _files_key(planner: _Planner) -> str | None:

@@ -8,14 +8,16 @@ import click
 
 from ..cli_common import (
     EXIT_FINDINGS,
+    _check_codes,
     _codes,
-    _config,
     _echo,
     _emit,
     _fail,
     _scan,
+    _settings,
     _start_discovery,
     _write_file,
+    exclude_options,
     file_option,
     format_option,
     output_option,
@@ -66,6 +68,7 @@ REPORT_POINTER = (
 @click.option("--show-source", is_flag=True, help="Show the source line under each finding.")
 @click.option("--show-suppressed", is_flag=True, help="List findings silenced by noqa/ignores.")
 # The autofix options (--fix, --diff, --unsafe-fixes, --add-noqa) go here.
+@exclude_options
 @scan_options
 def command(
     paths: tuple[str, ...],
@@ -81,6 +84,9 @@ def command(
     statistics: bool,
     show_source: bool,
     show_suppressed: bool,
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    force_exclude: bool,
     config_file: str | None,
     jobs: int | None,
     no_cache: bool,
@@ -93,12 +99,18 @@ def command(
     """
     if baseline_file and write_baseline:
         _fail("--baseline and --write-baseline cannot be combined")
-    config = _config(
+    options = {
+        "select": _codes(select),
+        "ignore": _codes(ignore),
+        "extend_select": _codes(extend_select),
+    }
+    settings = _settings(
         paths,
         config_file,
-        select=_codes(select),
-        ignore=_codes(ignore),
-        extend_select=_codes(extend_select),
+        force_exclude,
+        **options,
+        exclude=list(exclude),
+        extend_exclude=list(extend_exclude),
         fail_on=fail_on,
     )
     known = None
@@ -110,9 +122,12 @@ def command(
     from .. import checker
     from ..report import findings as report
 
-    project = _scan(paths, config, jobs, no_cache, cache_dir, discovery).project
-    outcome = checker.run(project, config)
+    _check_codes(settings, **options)  # before the scan; the nested configurations after
+    project = _scan(paths, settings, jobs, no_cache, cache_dir, discovery).project
+    _check_codes(settings)
+    outcome = settings.judge(checker.run(project, settings.rules_config()))
     findings = outcome.findings
+    config = settings.root
     prints = None  # the baseline's fingerprints of `findings`, for SARIF
     if write_baseline:
         from .. import baseline

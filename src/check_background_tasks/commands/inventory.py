@@ -9,12 +9,13 @@ import click
 
 from ..cli_common import (
     EXIT_FINDINGS,
-    _config,
     _echo,
     _emit,
     _fail,
     _scan,
+    _settings,
     _start_discovery,
+    exclude_options,
     file_option,
     format_option,
     output_option,
@@ -34,12 +35,16 @@ FORMATS = ["csv", "json", "table", "markdown"]
     "check_file",
     help="Compare with the committed FILE instead of writing: exit 1 and a diff when stale.",
 )
+@exclude_options
 @scan_options
 def command(
     paths: tuple[str, ...],
     fmt: str | None,
     output: str | None,
     check_file: str | None,
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    force_exclude: bool,
     config_file: str | None,
     jobs: int | None,
     no_cache: bool,
@@ -53,11 +58,17 @@ def command(
         named = output or check_file
         suffix = Path(named).suffix.lower() if named else ""
         fmt = {".csv": "csv", ".json": "json", ".md": "markdown"}.get(suffix, "table")
-    config = _config(paths, config_file)
+    settings = _settings(
+        paths,
+        config_file,
+        force_exclude,
+        exclude=list(exclude),
+        extend_exclude=list(extend_exclude),
+    )
     discovery = _start_discovery(paths)  # before the imports below, which it overlaps
     from ..report.inventory import FORMATS as WRITERS
 
-    project = _scan(paths, config, jobs, no_cache, cache_dir, discovery).project
+    project = _scan(paths, settings, jobs, no_cache, cache_dir, discovery).project
     jobs_found = [lj.job for lj in project.jobs]
     if fmt == "markdown":
         from ..report.summary import inventory_markdown

@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from ..cli_common import (
-    _config,
     _echo,
     _fail,
     _scan,
+    _settings,
     _start_discovery,
+    exclude_options,
     file_option,
     paths_argument,
     scan_options,
@@ -36,11 +37,15 @@ DEFAULT_RULES_URL = "rules/"
     metavar="BASE",
     help="Base of the rule links: href = BASE + CODE + '.md'.",
 )
+@exclude_options
 @scan_options
 def command(
     paths: tuple[str, ...],
     output: str,
     rules_url: str,
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    force_exclude: bool,
     config_file: str | None,
     jobs: int | None,
     no_cache: bool,
@@ -48,14 +53,21 @@ def command(
     debug: bool,
 ) -> None:
     """Write a self-contained HTML timeline of every job in PATHS (what runs when)."""
-    config = _config(paths, config_file)
+    settings = _settings(
+        paths,
+        config_file,
+        force_exclude,
+        exclude=list(exclude),
+        extend_exclude=list(extend_exclude),
+    )
     discovery = _start_discovery(paths)  # before the imports below, which it overlaps
     from .. import checker
     from ..atomic import write_atomic
     from ..report.html import render
 
-    project = _scan(paths, config, jobs, no_cache, cache_dir, discovery).project
-    findings = checker.run(project, config).findings
+    project = _scan(paths, settings, jobs, no_cache, cache_dir, discovery).project
+    findings = settings.judge(checker.run(project, settings.rules_config())).findings
+    config = settings.root
     title = " ".join(paths) if paths else "."
     text = render(
         project, findings, threshold=config.pileup_threshold, title=title, rules_url=rules_url
