@@ -234,3 +234,33 @@ def test_something_to_check_says_nothing_more(tmp_path, capsys, monkeypatch):
     write(tmp_path, {"util.py": "x = 1\n"})
     monkeypatch.chdir(tmp_path)
     assert run_cli(["check", "."], capsys) == (0, "All checks passed!\n", "")
+
+
+# --- --show-settings, --show-files --------------------------------------------------
+
+
+def test_show_settings_says_where_each_setting_comes_from(tmp_path, capsys, monkeypatch):
+    write(
+        tmp_path,
+        {**EXCLUDING, "pyproject.toml": '[tool.check-background-tasks]\nfail-on = "error"\n'},
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(["--show-settings", "svc/app.py", "--select", "BGT02"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:3] == [
+        "Settings for svc/app.py",
+        "configuration: svc/pyproject.toml",
+        "project-wide settings: pyproject.toml",
+    ]
+    assert 'select = ["BGT02"]  # --select' in lines
+    assert 'exclude = ["legacy/*"]  # svc/pyproject.toml' in lines
+    assert 'fail-on = "error"  # pyproject.toml' in lines
+    assert "pileup-threshold = 5  # default" in lines
+
+
+def test_show_files_lists_what_would_be_checked(tmp_path, capsys, monkeypatch):
+    write(tmp_path, EXCLUDING)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(["check", "--show-files", "."], capsys)
+    assert (code, out) == (0, "svc/app.py\nsvc/jobs/run.py\n")

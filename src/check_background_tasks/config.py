@@ -48,6 +48,7 @@ class Config:
     task_factories: list[str] = field(default_factory=list)
     source: Path | None = None  # the file it came from
     declared: bool = True  # False: that file has no section of ours (--config names any)
+    given: frozenset[str] = frozenset()  # the keys its file sets (--show-settings)
 
     def fingerprint(self) -> str:
         """What of the config changes per-file extraction (for cache keys)."""
@@ -132,7 +133,7 @@ PARSERS = {
 
 def from_table(table: dict[str, Any], source: Path | None = None) -> Config:
     """A Config from our section; errors name the file and the key."""
-    config = Config(source=source)
+    config = Config(source=source, given=frozenset(table))
     where = f"{source}: " if source is not None else ""
     for key, value in table.items():
         parser = PARSERS.get(key)

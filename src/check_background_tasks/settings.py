@@ -249,3 +249,59 @@ def _common_directory(paths: tuple[str, ...]) -> Path:
     if len(absolute) == 1 and not os.path.isdir(common):
         common = os.path.dirname(common)
     return Path(common)
+
+
+def describe(settings: Settings, path: str) -> str:
+    """`--show-settings PATH`: the settings that judge PATH, and where each came from."""
+    from dataclasses import fields
+
+    absolute = os.path.abspath(path)
+    config = settings.for_directory(
+        absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+    )
+    project_wide = {
+        "fail_on",
+        "lock_decorators",
+        "allow_kubernetes_cronjobs",
+        "pileup_threshold",
+        "max_file_size",
+        "max_file_tokens",
+        "task_factories",
+    }
+    lines = [f"Settings for {path}", f"configuration: {_shown(config.source)}"]
+    if config is not settings.root:
+        lines.append(f"project-wide settings: {_shown(settings.root.source)}")
+    for item in fields(config):
+        name = item.name
+        if name in ("source", "declared", "given"):
+            continue
+        key = name.replace("_", "-")
+        owner = settings.root if name in project_wide else config
+        value = getattr(owner, name)
+        if name in settings.overrides:
+            origin = f"--{key}"
+        elif key in owner.given:
+            origin = _shown(owner.source)
+        else:
+            origin = "default"
+        lines.append(f"{key} = {_toml(value)}  # {origin}")
+    return "\n".join(lines) + "\n"
+
+
+def _shown(source: Path | None) -> str:
+    if source is None:
+        return "(none: the defaults)"
+    return _relative(str(source.absolute()), os.getcwd())
+
+
+def _toml(value: Any) -> str:
+    import json
+
+    if value is None:
+        return "(unset)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    return json.dumps(value)

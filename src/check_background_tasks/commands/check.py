@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,6 +25,9 @@ from ..cli_common import (
     paths_argument,
     scan_options,
 )
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 FORMATS = ["text", "json", "sarif", "github", "markdown"]
 REPORT_POINTER = (
@@ -67,6 +71,13 @@ REPORT_POINTER = (
 @click.option("--statistics", is_flag=True, help="Show a count per rule code.")
 @click.option("--show-source", is_flag=True, help="Show the source line under each finding.")
 @click.option("--show-suppressed", is_flag=True, help="List findings silenced by noqa/ignores.")
+@click.option("--show-files", is_flag=True, help="List the files that would be checked, and exit.")
+@click.option(
+    "--show-settings",
+    metavar="PATH",
+    type=click.Path(),
+    help="Show the settings that judge PATH and where each comes from, and exit.",
+)
 # The autofix options (--fix, --diff, --unsafe-fixes, --add-noqa) go here.
 @exclude_options
 @scan_options
@@ -84,6 +95,8 @@ def command(
     statistics: bool,
     show_source: bool,
     show_suppressed: bool,
+    show_files: bool,
+    show_settings: str | None,
     exclude: tuple[str, ...],
     extend_exclude: tuple[str, ...],
     force_exclude: bool,
@@ -113,6 +126,15 @@ def command(
         extend_exclude=list(extend_exclude),
         fail_on=fail_on,
     )
+    if show_settings is not None:
+        from ..settings import describe
+
+        _check_codes(settings, **options)
+        _echo(describe(settings, show_settings))
+        return
+    if show_files:
+        _show_files(paths, settings)
+        return
     known = None
     if baseline_file:
         from .. import baseline
@@ -170,3 +192,10 @@ def command(
         _echo(report.to_text(outcome.suppressed).rsplit("\n", 2)[0] + "\n", err=True)
     if not exit_zero and checker.failing(findings, config.fail_on):
         sys.exit(EXIT_FINDINGS)
+
+
+def _show_files(paths: tuple[str, ...], settings: Settings) -> None:
+    files, errors = _start_discovery(paths)(settings.excluded)
+    if errors:
+        _fail("; ".join(errors))
+    _echo("".join(f"{f.display}\n" for f in files))
