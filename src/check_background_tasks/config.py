@@ -21,6 +21,12 @@ DEFAULT_LOCK_DECORATORS = (
 )
 
 
+# Where the rule pages are: a finding's `url` is this + CODE + ".md" (or, when it holds
+# "{code}", this with the code in place). The rule pages of the repository until the
+# project has a documentation site; `docs-url` changes it.
+DEFAULT_DOCS_URL = "rules/"
+
+
 class ConfigError(Exception):
     """A usage or configuration error: exit code 2 with this one-line message."""
 
@@ -35,6 +41,7 @@ class Config:
     extend_exclude: list[str] = field(default_factory=list)
     severity: dict[str, str] = field(default_factory=dict)
     fail_on: str = "warning"
+    docs_url: str = DEFAULT_DOCS_URL  # the rule pages (JSON `url`, SARIF helpUri, report, rule)
     lock_decorators: list[str] = field(default_factory=lambda: list(DEFAULT_LOCK_DECORATORS))
     allow_kubernetes_cronjobs: bool = True
     pileup_threshold: int = 5
@@ -56,6 +63,9 @@ class Config:
         if self.task_factories:  # which files the prefilter reads
             base += " task-factories=" + ",".join(sorted(self.task_factories))
         return base
+
+    def rule_url(self, code: str) -> str:
+        return rule_url(self.docs_url, code)
 
     def factory_calls(self) -> tuple[bytes, ...]:
         """`name(` of each configured task factory, for the prefilter."""
@@ -101,6 +111,17 @@ def _fail_on(key: str, value: Any) -> str:
     return str(value)
 
 
+def _string(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"'{key}' must be a non-empty string")
+    return value
+
+
+def rule_url(base: str, code: str) -> str:
+    """The page of rule `code` under `base` (see DEFAULT_DOCS_URL)."""
+    return base.replace("{code}", code) if "{code}" in base else f"{base}{code}.md"
+
+
 def _bool(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"'{key}' must be true or false")
@@ -122,6 +143,7 @@ PARSERS = {
     "extend-exclude": _as_list,
     "severity": _severity,
     "fail-on": _fail_on,
+    "docs-url": _string,
     "lock-decorators": _as_list,
     "allow-kubernetes-cronjobs": _bool,
     "pileup-threshold": _positive_int,

@@ -68,7 +68,11 @@ REPORT_POINTER = (
     help="Lowest severity that fails the run (default: from the configuration, warning).",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--statistics", is_flag=True, help="Show a count per rule code.")
+@click.option(
+    "--statistics",
+    is_flag=True,
+    help="Show a count per rule code (with --format json: [{code, name, count}]).",
+)
 @click.option("--show-source", is_flag=True, help="Show the source line under each finding.")
 @click.option("--show-suppressed", is_flag=True, help="List findings silenced by noqa/ignores.")
 @click.option("--show-files", is_flag=True, help="List the files that would be checked, and exit.")
@@ -164,15 +168,16 @@ def command(
         if old:
             _echo(f"{len(old)} findings are in the baseline {baseline_file}\n", err=True)
     if statistics:
-        text = report.statistics(findings)
+        text = report.statistics(findings, fmt)
     elif fmt == "json":
-        text = report.to_json(findings)
+        text = report.to_json(findings, prints, config.docs_url)
     elif fmt == "sarif":
         from ..baseline import fingerprints
         from ..report.sarif import to_sarif
 
         prints = fingerprints(findings) if prints is None else prints
-        text = to_sarif(findings, prints, "new" if known is not None else None)
+        state = "new" if known is not None else None
+        text = to_sarif(findings, prints, state, config.docs_url)
     elif fmt == "github":
         from ..report.github import to_github
 

@@ -32,17 +32,16 @@ DEFAULT_RULES_URL = "rules/"
 )
 @click.option(
     "--rules-url",
-    default=DEFAULT_RULES_URL,
-    show_default=True,
     metavar="BASE",
-    help="Base of the rule links: href = BASE + CODE + '.md'.",
+    help="Base of the rule links: href = BASE + CODE + '.md' (default: the docs-url "
+    f"setting, else {DEFAULT_RULES_URL}).",
 )
 @exclude_options
 @scan_options
 def command(
     paths: tuple[str, ...],
     output: str,
-    rules_url: str,
+    rules_url: str | None,
     exclude: tuple[str, ...],
     extend_exclude: tuple[str, ...],
     force_exclude: bool,
@@ -70,7 +69,11 @@ def command(
     config = settings.root
     title = " ".join(paths) if paths else "."
     text = render(
-        project, findings, threshold=config.pileup_threshold, title=title, rules_url=rules_url
+        project,
+        findings,
+        threshold=config.pileup_threshold,
+        title=title,
+        rules_url=rules_url or config.docs_url,
     )
     try:
         write_atomic(output, text)
