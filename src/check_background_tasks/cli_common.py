@@ -32,6 +32,32 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
+# --quiet: findings (and errors) only; no notes, warnings, summaries or hints.
+QUIET = [False]
+
+
+def _note(text: str) -> None:
+    """A note, warning or hint for a person, on stderr; silent with --quiet."""
+    if not QUIET[0]:
+        _echo(text, err=True)
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    QUIET[0] = value
+    return value
+
+
+def wants_colour(stream: Any) -> bool:
+    """Colour for a person: NO_COLOR (any value) turns it off, FORCE_COLOR on; else only
+    on a terminal that is not TERM=dumb (never into a pipe or a file)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+
 def _echo(text: str, err: bool = False) -> None:
     stream = sys.stderr if err else sys.stdout
     stream.write(text)
@@ -49,15 +75,14 @@ def _settings(
 
     settings = resolve(paths, config_file, force_exclude, **overrides)
     if config_file and settings.root.source is not None and not settings.root.declared:
-        _echo(
+        _note(
             f"warning: {config_file} has no [tool.check-background-tasks] section; "
-            "the defaults apply\n",
-            err=True,
+            "the defaults apply\n"
         )
     for given in paths:
         note = settings.exclusion_note(given)
         if note is not None:
-            _echo(f"note: {note}\n", err=True)
+            _note(f"note: {note}\n")
     return settings
 
 
@@ -140,11 +165,10 @@ def _scan(  # type: ignore[no-untyped-def]
     if result.errors:
         _fail("; ".join(result.errors))
     if not result.files:  # never a silent pass; exit 0 all the same, as ruff
-        _echo(
+        _note(
             f"warning: no files to check in {' '.join(paths) or '.'}: nothing there can hold "
             "a job (Python, YAML, JSON, Procfile, Dockerfile, scripts), or git ignores or "
-            "`exclude` leaves out all of it\n",
-            err=True,
+            "`exclude` leaves out all of it\n"
         )
     return result
 
@@ -249,6 +273,14 @@ def scan_options(f: F) -> F:
             callback=_not_a_file,
             metavar="DIR",
             help="Cache directory (default: .check_background_tasks_cache in the project root).",
+        ),
+        click.option(
+            "--quiet",
+            "-q",
+            is_flag=True,
+            expose_value=False,
+            callback=_set_quiet,
+            help="Print findings (and errors) only: no summary, notes or hints.",
         ),
         debug_option,
     ]

@@ -9,11 +9,13 @@ import click
 
 from ..cli_common import (
     EXIT_FINDINGS,
+    QUIET,
     _check_codes,
     _codes,
     _echo,
     _emit,
     _fail,
+    _note,
     _scan,
     _settings,
     _start_discovery,
@@ -24,15 +26,22 @@ from ..cli_common import (
     output_option,
     paths_argument,
     scan_options,
+    wants_colour,
 )
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
 FORMATS = ["text", "json", "sarif", "github", "markdown"]
-REPORT_POINTER = (
-    "See when every job fires: check-background-tasks report -o background-tasks.html\n"
-)
+
+
+def _report_pointer(paths: tuple[str, ...]) -> str:
+    import shlex
+
+    where = f" {shlex.join(paths)}" if paths else ""
+    return (
+        f"See when every job fires: check-background-tasks report{where} -o background-tasks.html\n"
+    )
 
 
 @click.command(
@@ -159,14 +168,15 @@ def command(
         from .. import baseline
 
         _write_file(write_baseline, baseline.to_json(findings))
-        _echo(f"Wrote {len(findings)} findings to baseline {write_baseline}\n", err=True)
+        _note(f"Wrote {len(findings)} findings to baseline {write_baseline}\n")
         exit_zero = True
     elif known is not None:
         from .. import baseline
 
         findings, old, prints = baseline.split(findings, known)
         if old:
-            _echo(f"{len(old)} findings are in the baseline {baseline_file}\n", err=True)
+            _note(f"{len(old)} findings are in the baseline {baseline_file}\n")
+    text: str | None
     if statistics:
         text = report.statistics(findings, fmt)
     elif fmt == "json":
@@ -188,10 +198,20 @@ def command(
         heading = "New findings" if known is not None else "check-background-tasks"
         text = findings_markdown(findings, heading)
     else:
-        text = report.to_text(findings, show_source)
-        if findings:
-            text += REPORT_POINTER
-    _emit(text, output)
+        quiet = QUIET[0]
+        pointer = None
+        if findings and not quiet and output is None and sys.stdout.isatty():
+            # Only for a person at a terminal (not into pre-commit's or CI's log), and
+            # for what they checked.
+            pointer = _report_pointer(paths)
+        if output is None and wants_colour(sys.stdout):
+            report.print_coloured(findings, show_source, not quiet, pointer)
+            text = None
+        else:
+            text = report.to_text(findings, show_source, not quiet)
+            text += pointer or ""
+    if text is not None:
+        _emit(text, output)
     if show_suppressed and outcome.suppressed:
         _echo(f"Suppressed ({len(outcome.suppressed)}):\n", err=True)
         _echo(report.to_text(outcome.suppressed).rsplit("\n", 2)[0] + "\n", err=True)

@@ -77,12 +77,12 @@ def command(
     else:
         text = WRITERS[fmt](jobs_found)
     if check_file:
-        _check_inventory(check_file, text, fmt)
+        _check_inventory(check_file, text, fmt, paths)
         return
     _emit(text, output)
 
 
-def _check_inventory(check_file: str, expected: str, fmt: str) -> None:
+def _check_inventory(check_file: str, expected: str, fmt: str, paths: tuple[str, ...]) -> None:
     """Exit 0 when FILE already holds `expected`; else a short unified diff and exit 1."""
     import difflib
 
@@ -94,7 +94,12 @@ def _check_inventory(check_file: str, expected: str, fmt: str) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"cannot read {check_file}: {exc}")
         return
-    fixed = f"check-background-tasks inventory --format {fmt} -o {check_file}"
+    import shlex
+
+    # With the paths that were checked, so the command rebuilds the same inventory.
+    fixed = "check-background-tasks inventory " + shlex.join(
+        [*paths, "--format", fmt, "-o", check_file]
+    )
     if current is None:
         _echo(f"{check_file} does not exist; create it with: {fixed}\n", err=True)
         sys.exit(EXIT_FINDINGS)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ..cli_common import (
-    _echo,
     _fail,
+    _note,
     _scan,
     _settings,
     _start_discovery,
@@ -79,4 +79,4 @@ def command(
         write_atomic(output, text)
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror or exc}")
-    _echo(f"Wrote {output}: {len(project.jobs)} jobs, {len(findings)} findings.\n", err=True)
+    _note(f"Wrote {output}: {len(project.jobs)} jobs, {len(findings)} findings.\n")

@@ -33,7 +33,9 @@ def to_json(
     return json.dumps(records, indent=2) + "\n"
 
 
-def to_text(findings: Sequence[Finding], show_source: bool = False) -> str:
+def to_text(
+    findings: Sequence[Finding], show_source: bool = False, with_summary: bool = True
+) -> str:
     lines = []
     for f in findings:
         loc = f.location
@@ -42,8 +44,43 @@ def to_text(findings: Sequence[Finding], show_source: bool = False) -> str:
             source = _source_line(loc.file, loc.line)
             if source is not None:
                 lines.append(f"    {source}")
-    lines.append(summary(findings))
-    return "\n".join(lines) + "\n"
+    if with_summary:
+        lines.append(summary(findings))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+SEVERITY_STYLES = {"error": "bold red", "warning": "bold yellow", "info": "bold cyan"}
+
+
+def print_coloured(
+    findings: Sequence[Finding],
+    show_source: bool = False,
+    with_summary: bool = True,
+    pointer: str | None = None,
+) -> None:
+    """The text report in colour, through rich (which also honours NO_COLOR and
+    FORCE_COLOR): the same words as to_text()."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+    for f in findings:
+        loc = f.location
+        line = Text()
+        line.append(f"{loc.file}:{loc.line}:{loc.column}:", style="bold")
+        line.append(" ")
+        line.append(f.code, style=SEVERITY_STYLES.get(f.severity, "bold"))
+        line.append(f" {f.message}")
+        console.print(line)
+        if show_source:
+            source = _source_line(loc.file, loc.line)
+            if source is not None:
+                console.print(Text(f"    {source}", style="dim"))
+    if with_summary:
+        said = summary(findings)
+        console.print(Text(said, style="bold green" if not findings else "bold"))
+    if pointer:
+        console.print(Text(pointer.rstrip("\n"), style="dim"))
 
 
 def summary(findings: Sequence[Finding]) -> str:
