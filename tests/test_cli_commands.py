@@ -91,7 +91,7 @@ def test_completion_of_commands_and_options(capsys, monkeypatch):
     monkeypatch.setenv("COMP_WORDS", "check-background-tasks inventory --format ")
     monkeypatch.setenv("COMP_CWORD", "3")
     assert run_cli([], capsys)[1].split() == [
-        f"plain,{f}" for f in ("csv", "json", "table", "markdown")
+        f"plain,{f}" for f in ("csv", "json", "table", "text", "markdown")
     ]
 
 
@@ -109,3 +109,13 @@ def test_version_and_json_still_work_after_options(tmp_path, capsys, monkeypatch
     assert run_cli(["--version"], capsys)[1].startswith("check-background-tasks, version ")
     code, out, _ = run_cli(["check", "--no-cache", "--format=json", "svc"], capsys)
     assert (code, json.loads(out)) == (0, [])
+
+
+def test_every_command_names_its_formats_alike(tmp_path, capsys, monkeypatch):
+    write(tmp_path, CLEAN)
+    monkeypatch.chdir(tmp_path)
+    table = run_cli(["inventory", "svc", "--format", "table"], capsys)
+    assert run_cli(["inventory", "svc", "--format", "text"], capsys) == table
+    for command in (["check", "svc"], ["inventory", "svc"], ["rule", "BGT001"]):
+        for fmt in ("text", "json", "markdown"):
+            assert run_cli([*command, "--format", fmt], capsys)[0] == 0, (command, fmt)

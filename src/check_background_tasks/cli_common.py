@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -104,6 +105,15 @@ def _write_file(output: str, text: str) -> None:
     from .atomic import write_atomic
 
     try:
+        mode = os.stat(output).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and stat.S_ISREG(mode) and not mode & stat.S_IWUSR:
+        # Replacing it would succeed (a rename needs only the directory): refuse, as an
+        # editor would, whoever runs the command.
+        _fail(f"cannot write {output}: the file is read-only")
+
+    try:
         write_atomic(output, text)
     except IsADirectoryError:
         _fail(f"{output} is a directory")
@@ -164,6 +174,7 @@ def _scan(  # type: ignore[no-untyped-def]
         )
     if result.errors:
         _fail("; ".join(result.errors))
+    _say_unreadable()
     if not result.files:  # never a silent pass; exit 0 all the same, as ruff
         _note(
             f"warning: no files to check in {' '.join(paths) or '.'}: nothing there can hold "
@@ -171,6 +182,18 @@ def _scan(  # type: ignore[no-untyped-def]
             "`exclude` leaves out all of it\n"
         )
     return result
+
+
+def _say_unreadable() -> None:
+    from .discover import UNREADABLE, display_path
+
+    cwd = os.getcwd()
+    for directory in sorted(set(UNREADABLE)):
+        _note(
+            f"warning: cannot read directory {display_path(directory, cwd)} (permission "
+            "denied): its files are not checked\n"
+        )
+    UNREADABLE.clear()
 
 
 @contextlib.contextmanager

@@ -135,24 +135,29 @@ EARLY_LISTINGS = 8
 Listing = subprocess.Popen  # a running `git ls-files`
 
 
+# Directories that could not be read (permissions): their files are not checked, and
+# the command line says so (never a silent pass). Absolute paths, for this process.
+UNREADABLE: list[str] = []
+
+
 def _start_git(root: str) -> Listing[bytes] | None:
     """Start listing what git would show under `root`; None when git cannot run."""
     try:
         return subprocess.Popen(
             ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,  # "could not open directory" (UNREADABLE)
         )
     except OSError:
         return None
 
 
-def _git_files(listing: Listing[bytes] | None) -> list[str] | None:
+def _git_files(listing: Listing[bytes] | None, root: str = "") -> list[str] | None:
     """Files git would show (tracked plus untracked-not-ignored), or None outside git."""
     if listing is None:
         return None
     try:
-        out, _ = listing.communicate(timeout=GIT_TIMEOUT_SECONDS)
+        out, err = listing.communicate(timeout=GIT_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         listing.kill()
         if listing.stdout is not None:
@@ -161,6 +166,13 @@ def _git_files(listing: Listing[bytes] | None) -> list[str] | None:
         return None
     if listing.returncode != 0:
         return None
+    for line in (err or b"").decode("utf-8", "replace").splitlines():
+        # git: "warning: could not open directory 'sub/': Permission denied"
+        _, quote, rest = line.partition("could not open directory '")
+        if quote:
+            name = rest.partition("'")[0].rstrip("/")
+            under_root = os.path.join(root, name)
+            UNREADABLE.append(under_root if os.path.isdir(under_root) else name)
     names = out.decode("utf-8", "surrogateescape").split("\0")
     return sorted({n for n in names if n})
 
@@ -177,6 +189,9 @@ def _walk(root: str) -> tuple[list[str], set[str]]:
         directory = stack.pop()
         try:
             entries = list(os.scandir(directory))
+        except PermissionError:
+            UNREADABLE.append(directory)
+            continue
         except OSError:
             continue
         # Any virtualenv, whatever its name, and installed packages vendored into the
@@ -263,7 +278,7 @@ def _finish(
         root = str(path)
         root_real = path.resolve()
         regular: set[str] = set()
-        names = _git_files(listing if listing is not None else _start_git(root))
+        names = _git_files(listing if listing is not None else _start_git(root), root)
         if names is None:
             names, regular = _walk(root)
         prefix = root.rstrip(os.sep) + os.sep

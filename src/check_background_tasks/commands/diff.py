@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from ..cli_common import _emit, config_option, debug_option, format_option, output_option
+from ..cli_common import (
+    _emit,
+    _note,
+    config_option,
+    debug_option,
+    format_option,
+    output_option,
+)
 
 FORMATS = ["text", "markdown", "json"]
 
@@ -32,5 +39,26 @@ def command(
     """
     from .. import diff as diffing
 
+    if head == "HEAD" and _uncommitted(Path.cwd()):
+        _note(
+            "note: uncommitted changes are not compared: diff reads commits (HEAD is the last "
+            "one); commit them first to include them\n"
+        )
     result = diffing.run(base, head, Path.cwd(), config_file)
     _emit(diffing.FORMATS[fmt](result), output)
+
+
+def _uncommitted(cwd: Path) -> bool:
+    """Tracked files changed in the working tree or the index (untracked ones aside)."""
+    import subprocess
+
+    try:
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return status.returncode == 0 and bool(status.stdout.strip())

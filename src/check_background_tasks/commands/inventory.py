@@ -23,7 +23,8 @@ from ..cli_common import (
     scan_options,
 )
 
-FORMATS = ["csv", "json", "table", "markdown"]
+# `text` is `table` under the name the other commands give their output for people.
+FORMATS = ["csv", "json", "table", "text", "markdown"]
 
 
 @click.command("inventory", short_help="List every scheduled and background job in PATHS.")
@@ -54,6 +55,8 @@ def command(
     """List every scheduled and background job in PATHS (default: the current directory)."""
     if check_file and output:
         _fail("--check and --output cannot be combined (use -o FILE to rewrite it)")
+    if fmt == "text":
+        fmt = "table"
     if fmt is None:
         named = output or check_file
         suffix = Path(named).suffix.lower() if named else ""

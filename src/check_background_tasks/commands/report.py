@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from ..cli_common import (
-    _fail,
     _note,
     _scan,
     _settings,
     _start_discovery,
+    _write_file,
     exclude_options,
     file_option,
     paths_argument,
@@ -61,7 +61,6 @@ def command(
     )
     discovery = _start_discovery(paths)  # before the imports below, which it overlaps
     from .. import checker
-    from ..atomic import write_atomic
     from ..report.html import render
 
     project = _scan(paths, settings, jobs, no_cache, cache_dir, discovery).project
@@ -75,8 +74,5 @@ def command(
         title=title,
         rules_url=rules_url or config.docs_url,
     )
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    _write_file(output, text)
     _note(f"Wrote {output}: {len(project.jobs)} jobs, {len(findings)} findings.\n")
