@@ -93,3 +93,27 @@ def test_inventory_hint_keeps_the_users_paths(tmp_path, capsys, monkeypatch):
     code, _, err = run_cli(["inventory", "svc", "--check", "jobs.csv"], capsys)
     assert code == 1
     assert "create it with: check-background-tasks inventory svc --format csv -o jobs.csv" in err
+
+
+def test_progress_on_a_terminal_from_discovery_to_the_rules(tmp_path, capsys, monkeypatch):
+    import sys
+
+    from check_background_tasks import cli_common
+
+    write(tmp_path, DEPLOYED)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(cli_common, "PROGRESS_DELAY_SECONDS", 0.0)
+    seen: list[str] = []
+    real = cli_common._Reporter.phase
+    monkeypatch.setattr(
+        cli_common._Reporter, "phase", lambda self, what: (seen.append(what), real(self, what))
+    )
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    code, out, err = run_cli(["svc", "--no-cache"], capsys)
+    assert code == 1 and "BGT020" in out
+    assert seen == ["running the rules"]
+    assert "finding files in svc" in err or "running the rules" in err
+    seen.clear()
+    run_cli(["svc", "--no-cache", "--quiet"], capsys)  # --quiet: none
+    assert seen == []

@@ -158,17 +158,18 @@ def _scan(  # type: ignore[no-untyped-def]
     no_cache: bool = False,
     cache_dir: str | None = None,
     discovery: Discovery | None = None,
+    progress: _Reporter | None = None,
 ):
     from .engine import scan
 
     cache = _cache_dir(settings.root, no_cache, cache_dir)
-    with _progress() as progress:
+    with contextlib.nullcontext(progress) if progress is not None else _progress(paths) as shown:
         result = scan(
             list(paths) or ["."],
             settings.root,
             jobs=jobs,
             cache_dir=cache,
-            progress=progress,
+            progress=shown,
             discovery=discovery,
             exclude=settings.excluded,
         )
@@ -196,23 +197,55 @@ def _say_unreadable() -> None:
     UNREADABLE.clear()
 
 
+# A run that ends sooner shows no progress at all (no flicker on a cached run).
+PROGRESS_DELAY_SECONDS = 0.3
+
+
+class _Reporter:
+    """What the scan calls with (files parsed, files to parse); `phase` names the stage."""
+
+    def __init__(self, bar: Any, task: Any) -> None:
+        self.bar, self.task = bar, task
+
+    def __call__(self, done: int, total: int) -> None:
+        stage = "parsing" if done < total else "linking the project"
+        self.bar.update(self.task, description=stage, completed=done, total=total)
+
+    def phase(self, description: str) -> None:
+        self.bar.update(self.task, description=description, completed=0, total=None)
+
+
 @contextlib.contextmanager
-def _progress() -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr for long scans, only when a person is watching."""
-    if not sys.stderr.isatty() or os.environ.get("CI"):
+def _progress(paths: tuple[str, ...] = ()) -> Iterator[_Reporter | None]:
+    """Progress on stderr from discovery to the last rule, only when a person is watching
+    (a terminal, not CI, not --quiet), and only for a run that lasts."""
+    if QUIET[0] or not sys.stderr.isatty() or os.environ.get("CI"):
         yield None
         return
+    import threading
+
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("parsing", total=None, visible=False)
-
-        def update(done: int, total: int) -> None:
-            # Only scans with many files to parse are worth a bar.
-            bar.update(task, completed=done, total=total, visible=total >= 200)
-
-        yield update
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    where = " ".join(paths) or "."
+    task = bar.add_task(f"finding files in {where}", total=None)
+    timer = threading.Timer(PROGRESS_DELAY_SECONDS, bar.start)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield _Reporter(bar, task)
+    finally:
+        timer.cancel()
+        timer.join()
+        bar.stop()
 
 
 # --- the options every command spells the same way -------------------------------------

@@ -16,6 +16,7 @@ from ..cli_common import (
     _emit,
     _fail,
     _note,
+    _progress,
     _scan,
     _settings,
     _start_discovery,
@@ -158,9 +159,12 @@ def command(
     from ..report import findings as report
 
     _check_codes(settings, **options)  # before the scan; the nested configurations after
-    project = _scan(paths, settings, jobs, no_cache, cache_dir, discovery).project
-    _check_codes(settings)
-    outcome = settings.judge(checker.run(project, settings.rules_config()))
+    with _progress(paths) as progress:
+        project = _scan(paths, settings, jobs, no_cache, cache_dir, discovery, progress).project
+        _check_codes(settings)
+        if progress is not None:
+            progress.phase("running the rules")
+        outcome = settings.judge(checker.run(project, settings.rules_config()))
     findings = outcome.findings
     config = settings.root
     prints = None  # the baseline's fingerprints of `findings`, for SARIF

@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from ..cli_common import (
+    _check_codes,
     _note,
+    _progress,
     _scan,
     _settings,
     _start_discovery,
@@ -63,8 +65,12 @@ def command(
     from .. import checker
     from ..report.html import render
 
-    project = _scan(paths, settings, jobs, no_cache, cache_dir, discovery).project
-    findings = settings.judge(checker.run(project, settings.rules_config())).findings
+    with _progress(paths) as progress:
+        project = _scan(paths, settings, jobs, no_cache, cache_dir, discovery, progress).project
+        _check_codes(settings)
+        if progress is not None:
+            progress.phase("running the rules")
+        findings = settings.judge(checker.run(project, settings.rules_config())).findings
     config = settings.root
     title = " ".join(paths) if paths else "."
     text = render(
