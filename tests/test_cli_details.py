@@ -82,3 +82,28 @@ def test_config_error_names_the_file_for_a_config_option(tmp_path, capsys):
     code, _, err = run_cli(["--config", "check-background-tasks.toml", "."], capsys)
     assert code == 2
     assert err.startswith("error: check-background-tasks.toml: 'fail-on' must be one of")
+
+
+MULTI_LINE = """import asyncio
+
+
+async def main():
+    asyncio.create_task(
+        work()
+    )  # noqa: BGT021
+    asyncio.create_task(work())  # noqa: BGT021
+"""
+
+
+def test_a_noqa_on_the_closing_line_is_said(tmp_path, capsys):
+    (tmp_path / "app.py").write_text(MULTI_LINE)
+    code, out, err = run_cli(["app.py", "--no-cache"], capsys)
+    assert code == 1 and "app.py:5:5: BGT021" in out and "app.py:8" not in out
+    assert err == (
+        "note: app.py:7: this noqa does not silence BGT021 reported at line 5: a noqa "
+        "applies to the line a finding is reported on (the first line of a multi-line "
+        "call); move it to line 5\n"
+    )
+    fixed = MULTI_LINE.replace("asyncio.create_task(\n", "asyncio.create_task(  # noqa: BGT021\n")
+    (tmp_path / "app.py").write_text(fixed)
+    assert run_cli(["app.py", "--no-cache"], capsys) == (0, "All checks passed!\n", "")

@@ -167,6 +167,10 @@ def command(
         outcome = settings.judge(checker.run(project, settings.rules_config()))
     findings = outcome.findings
     config = settings.root
+    from ..noqa_hints import misplaced
+
+    for note in misplaced(project, outcome):
+        _note(note)
     prints = None  # the baseline's fingerprints of `findings`, for SARIF
     if write_baseline:
         from .. import baseline
