@@ -264,3 +264,27 @@ def test_show_files_lists_what_would_be_checked(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, _ = run_cli(["check", "--show-files", "."], capsys)
     assert (code, out) == (0, "svc/app.py\nsvc/jobs/run.py\n")
+
+
+def test_diff_judges_each_file_by_its_configuration_in_that_revision(tmp_path, capsys):
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    write(tmp_path, {"a/app.py": "x = 1\n", "b/app.py": "x = 1\n"})
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    write(tmp_path, {**TWO_SERVICES, "b/pyproject.toml": ""})
+    git("add", "-A")
+    git("commit", "-qm", "head")
+    code, out, err = run_cli(["diff", "HEAD~1", "--format", "json"], capsys)
+    assert code == 0, err
+    # a/ ignores BGT021 in its own pyproject.toml; b/ has no configuration of ours.
+    assert [f["file"] for f in json.loads(out)["new_findings"]] == ["b/app.py"]
