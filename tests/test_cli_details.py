@@ -107,3 +107,15 @@ def test_a_noqa_on_the_closing_line_is_said(tmp_path, capsys):
     fixed = MULTI_LINE.replace("asyncio.create_task(\n", "asyncio.create_task(  # noqa: BGT021\n")
     (tmp_path / "app.py").write_text(fixed)
     assert run_cli(["app.py", "--no-cache"], capsys) == (0, "All checks passed!\n", "")
+
+
+def test_the_hooks_run_when_a_configuration_file_changes():
+    import re
+
+    import yaml
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    for hook in hooks:
+        files = re.compile(hook["files"])
+        for changed in ("pyproject.toml", "svc/check-background-tasks.toml", "svc/jobs.py"):
+            assert files.search(changed), (hook["id"], changed)
