@@ -92,7 +92,8 @@ def _report_pointer(paths: tuple[str, ...]) -> str:
     type=click.Path(),
     help="Show the settings that judge PATH and where each comes from, and exit.",
 )
-# The autofix options (--fix, --diff, --unsafe-fixes, --add-noqa) go here.
+# The autofix options (--fix, --diff, --unsafe-fixes, --add-noqa) go here, as parameters of
+# command() below too; they are applied where the body says "Autofix goes here".
 @exclude_options
 @scan_options
 def command(
@@ -165,6 +166,9 @@ def command(
         if progress is not None:
             progress.phase("running the rules")
         outcome = settings.judge(checker.run(project, settings.rules_config()))
+    # Autofix goes here: with --fix/--diff/--unsafe-fixes/--add-noqa (options declared at
+    # the marked place above), apply or show fixes for `outcome.findings`, then re-run the
+    # scan and the rules on the edited files before reporting what is left.
     findings = outcome.findings
     config = settings.root
     from ..noqa_hints import misplaced
