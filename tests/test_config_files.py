@@ -288,3 +288,24 @@ def test_diff_judges_each_file_by_its_configuration_in_that_revision(tmp_path, c
     assert code == 0, err
     # a/ ignores BGT021 in its own pyproject.toml; b/ has no configuration of ours.
     assert [f["file"] for f in json.loads(out)["new_findings"]] == ["b/app.py"]
+
+
+def test_a_nested_project_wide_setting_that_cannot_apply_is_said(tmp_path, capsys, monkeypatch):
+    write(
+        tmp_path,
+        {
+            "svc/app.py": DANGLING,
+            "svc/pyproject.toml": (
+                '[tool.check-background-tasks]\nfail-on = "error"\nignore = ["BGT03"]\n'
+            ),
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(["check", "."], capsys)
+    assert code == 1  # the warning fails the run: fail-on comes from the root (none)
+    assert (
+        "note: svc/pyproject.toml sets fail-on, which only the project-wide configuration "
+        "decides ((none: the defaults) here)"
+    ) in err
+    code, _, err = run_cli(["check", "svc"], capsys)
+    assert code == 0 and "note" not in err  # svc's configuration is the root one now

@@ -95,6 +95,9 @@ def _check_codes(settings: Settings, **options: list[str]) -> None:
     check_options({f"--{name.replace('_', '-')}": codes for name, codes in options.items()})
     for config in settings.configs():
         check_config(config)
+    if not options:  # after the scan: every configuration has been met
+        for note in settings.unused_project_settings():
+            _note(f"note: {note}\n")
 
 
 def _codes(values: tuple[str, ...]) -> list[str]:

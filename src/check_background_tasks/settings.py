@@ -26,6 +26,21 @@ if TYPE_CHECKING:
     from .checker import Outcome
 
 
+# The settings that describe the project as a whole: taken from the root configuration.
+PROJECT_WIDE = frozenset(
+    {
+        "fail_on",
+        "docs_url",
+        "lock_decorators",
+        "allow_kubernetes_cronjobs",
+        "pileup_threshold",
+        "max_file_size",
+        "max_file_tokens",
+        "task_factories",
+    }
+)
+
+
 @dataclass
 class Settings:
     root: Config
@@ -120,6 +135,22 @@ class Settings:
             f"{given} matches exclude '{pattern}' ({where}) but was given by name, so it is "
             "checked; --force-exclude skips it"
         )
+
+    def unused_project_settings(self) -> list[str]:
+        """Notes for nested configurations that set what only the root's decides (never
+        a silent no-op)."""
+        notes = []
+        for config in self.configs():
+            if config is self.root or config.source is None:
+                continue
+            keys = sorted(k for k in config.given if k.replace("-", "_") in PROJECT_WIDE)
+            if keys:
+                notes.append(
+                    f"{_shown(config.source)} sets {', '.join(keys)}, which only the "
+                    f"project-wide configuration decides ({_shown(self.root.source)} here): "
+                    "check from that directory, or pass --config"
+                )
+        return notes
 
     # --- judging findings ------------------------------------------------------------
 
@@ -259,15 +290,7 @@ def describe(settings: Settings, path: str) -> str:
     config = settings.for_directory(
         absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
     )
-    project_wide = {
-        "fail_on",
-        "lock_decorators",
-        "allow_kubernetes_cronjobs",
-        "pileup_threshold",
-        "max_file_size",
-        "max_file_tokens",
-        "task_factories",
-    }
+    project_wide = PROJECT_WIDE
     lines = [f"Settings for {path}", f"configuration: {_shown(config.source)}"]
     if config is not settings.root:
         lines.append(f"project-wide settings: {_shown(settings.root.source)}")
