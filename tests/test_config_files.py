@@ -309,3 +309,11 @@ def test_a_nested_project_wide_setting_that_cannot_apply_is_said(tmp_path, capsy
     ) in err
     code, _, err = run_cli(["check", "svc"], capsys)
     assert code == 0 and "note" not in err  # svc's configuration is the root one now
+
+
+def test_our_own_file_holds_the_settings_at_its_top_level(tmp_path, capsys, monkeypatch):
+    write(tmp_path, {"check-background-tasks.toml": "[tool.check-background-tasks]\nselect = []\n"})
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(["check", "."], capsys)
+    assert code == 2
+    assert "unknown configuration key 'tool' (check-background-tasks.toml holds the settings" in err

@@ -166,6 +166,8 @@ def from_table(table: dict[str, Any], source: Path | None = None) -> Config:
             hint = (
                 f"did you mean '{close[0]}'?" if close else f"known: {', '.join(sorted(PARSERS))}"
             )
+            if key == "tool" and source is not None and source.name == OWN_FILE:
+                hint = f"{OWN_FILE} holds the settings at its top level, without [tool...]"
             raise ConfigError(f"{where}unknown configuration key '{key}' ({hint})")
         try:
             setattr(config, key.replace("-", "_"), parser(key, value))
