@@ -17,7 +17,7 @@ from typing import NoReturn
 import click
 
 from . import __version__
-from .cli_common import EXIT_OK, PROG, _echo, _fail
+from .cli_common import EXIT_OK, PROG, QUIET, _echo, _fail
 from .config import ConfigError
 
 COMPLETE_VAR = "_CHECK_BACKGROUND_TASKS_COMPLETE"
@@ -112,6 +112,7 @@ def cli() -> None:
 
 
 def _run(argv: list[str]) -> None:
+    QUIET[0] = False  # set by --quiet; main() may run more than once in one process
     instruction = os.environ.get(COMPLETE_VAR)
     if instruction:
         from click.shell_completion import shell_complete
