@@ -47,7 +47,7 @@ class Settings:
     overrides: dict[str, Any] = field(default_factory=dict)
     forced: bool = False  # --config: one configuration for every file
     force_exclude: bool = False  # exclude also what was given by name
-    # directory -> the configuration that judges the files in it (None: the defaults)
+    # directory -> the configuration that judges the files in it
     _by_directory: dict[str, Config] = field(default_factory=dict)
     _loaded: dict[Path, Config] = field(default_factory=dict)
 
@@ -128,7 +128,7 @@ class Settings:
         pattern = matching_pattern(path, config, patterns, None) if patterns else None
         if pattern is None:
             return None
-        where = config.source or "the configuration"
+        where = _shown(config.source) if config.source is not None else "--exclude"
         if self.force_exclude:
             return f"{given}: skipped, excluded by '{pattern}' ({where})"
         return (
