@@ -625,3 +625,19 @@ def test_a_missing_script_that_appears_is_read_although_findings_were_remembered
     after = json_of(["."], capsys)
     assert after == json_of([".", "--no-cache"], capsys)
     assert after != before  # three workers: the process model says more now
+
+
+def test_remembered_findings_follow_a_nested_configuration(tmp_path, capsys, monkeypatch):
+    # svc/ is judged by its own configuration: editing, adding or removing it is a change
+    # even though no scanned file changed.
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, {**SERVICE, "pyproject.toml": "[tool.check-background-tasks]\n"})
+    nested = tmp_path / "svc/check-background-tasks.toml"
+    assert "BGT020" in json_of(["."], capsys)
+    nested.write_text('ignore = ["BGT020"]\n')
+    assert "BGT020" not in json_of(["."], capsys)
+    assert "BGT020" not in json_of(["."], capsys)  # remembered, the same
+    nested.write_text('ignore = ["BGT001"]\n')
+    assert "BGT020" in json_of(["."], capsys)
+    nested.unlink()
+    assert json_of(["."], capsys) == json_of([".", "--no-cache"], capsys)

@@ -103,15 +103,19 @@ def test_bad_format_is_a_usage_error(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["check", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
-        (["--bogus"], "unrecognized arguments: --bogus"),
-        (["--form", "json"], "unrecognized arguments: --form"),  # no abbreviations
-        (["-j", "0"], "argument --jobs/-j: 0 is not between 1 and 256"),
-        (["--jobs", "many"], "argument --jobs/-j: 'many' is not a whole number"),
-        (["--baseline", "svc"], "argument --baseline: svc is a directory"),
-        (["inventory", "--check", "svc"], "argument --check: svc is a directory"),
-        (["--cache-dir", "svc/jobs.py"], "argument --cache-dir: svc/jobs.py is not a directory"),
-        (["diff"], "the following arguments are required: BASE"),
+        (["check", "--format", "xml"], "Invalid value for '--format': 'xml' is not one of"),
+        (["--bogus"], "No such option '--bogus'."),
+        # No abbreviations (a later option must never change what one meant); a suggestion.
+        (["--form", "json"], "No such option '--form'. Did you mean '--format'?"),
+        (["-j", "0"], "Invalid value for '--jobs' / '-j': 0 is not in the range 1<=x<=256."),
+        (["--jobs", "many"], "Invalid value for '--jobs' / '-j': 'many' is not a valid integer"),
+        (["--baseline", "svc"], "Invalid value for '--baseline': svc is a directory"),
+        (["inventory", "--check", "svc"], "Invalid value for '--check': svc is a directory"),
+        (
+            ["--cache-dir", "svc/jobs.py"],
+            "Invalid value for '--cache-dir': svc/jobs.py is not a directory",
+        ),
+        (["diff"], "Missing argument 'BASE'."),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(tmp_path, capsys, args, said):
@@ -162,7 +166,7 @@ def test_help_lists_the_commands(capsys):
     assert code == 0
     assert all(f"  {name} " in out for name in ("check", "inventory", "report", "diff", "rule"))
     code, out, _ = run_cli(["inventory", "--help"], capsys)
-    assert code == 0 and out.startswith("usage: check-background-tasks inventory")
+    assert code == 0 and out.startswith("Usage: check-background-tasks inventory")
 
 
 def test_json_is_the_finding_contract(tmp_path, capsys):

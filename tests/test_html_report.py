@@ -344,7 +344,8 @@ def test_report_command_is_deterministic(monkeypatch, tmp_path, capsys):
 
 
 def test_command_and_renderer_agree_on_the_rules_url():
-    from check_background_tasks.report import html, html_command
+    from check_background_tasks.commands import report as html_command
+    from check_background_tasks.report import html
 
     assert html_command.DEFAULT_RULES_URL == html.DEFAULT_RULES_URL
 

@@ -1,9 +1,10 @@
-"""`[tool.check-background-tasks]` in pyproject.toml: defaults, discovery, validation."""
+"""`[tool.check-background-tasks]` in pyproject.toml (or check-background-tasks.toml):
+defaults, where the file is, validation."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,12 @@ DEFAULT_LOCK_DECORATORS = (
     "run_once",
     "distributed_*",
 )
+
+
+# Where the rule pages are: a finding's `url` is this + CODE + ".md" (or, when it holds
+# "{code}", this with the code in place). The rule pages of the repository until the
+# project has a documentation site; `docs-url` changes it.
+DEFAULT_DOCS_URL = "rules/"
 
 
 class ConfigError(Exception):
@@ -36,6 +43,7 @@ class Config:
     extend_exclude: list[str] = field(default_factory=list)
     severity: dict[str, str] = field(default_factory=dict)
     fail_on: str = "warning"
+    docs_url: str = DEFAULT_DOCS_URL  # the rule pages (JSON `url`, SARIF helpUri, report, rule)
     lock_decorators: list[str] = field(default_factory=lambda: list(DEFAULT_LOCK_DECORATORS))
     allow_kubernetes_cronjobs: bool = True
     pileup_threshold: int = 5
@@ -51,6 +59,8 @@ class Config:
     # declares a job running its first function argument (link_wrappers.py)
     scheduler_wrappers: list[str] = field(default_factory=list)
     source: Path | None = None  # the file it came from
+    declared: bool = True  # False: that file has no section of ours (--config names any)
+    given: frozenset[str] = frozenset()  # the keys its file sets (--show-settings)
 
     def fingerprint(self) -> str:
         """What of the config changes per-file extraction (for cache keys)."""
@@ -61,10 +71,34 @@ class Config:
             base += " scheduler-wrappers=" + ",".join(sorted(self.scheduler_wrappers))
         return base
 
+    def rule_url(self, code: str) -> str:
+        return rule_url(self.docs_url, code)
+
     def factory_calls(self) -> tuple[bytes, ...]:
         """`name(` of each configured task factory and scheduler wrapper, for the prefilter."""
         named = self.task_factories + self.scheduler_wrappers
         return tuple(f"{dotted.rpartition('.')[2]}(".encode() for dotted in named)
+
+
+def stable_text(value: Any) -> str:
+    """`value` (configurations, options) as text that is the same in every process: a
+    key for what a later run may reuse (repr would order a frozenset by hash seed)."""
+    import json
+
+    def plain(item: Any) -> Any:
+        if is_dataclass(item) and not isinstance(item, type):
+            return {f.name: plain(getattr(item, f.name)) for f in fields(item)}
+        if isinstance(item, dict):
+            return {str(k): plain(v) for k, v in sorted(item.items(), key=lambda kv: str(kv[0]))}
+        if isinstance(item, set | frozenset):
+            return sorted((plain(v) for v in item), key=repr)
+        if isinstance(item, list | tuple):
+            return [plain(v) for v in item]
+        if isinstance(item, str | int | float | bool) or item is None:
+            return item
+        return str(item)
+
+    return json.dumps(plain(value), sort_keys=True)
 
 
 def _as_list(key: str, value: Any) -> list[str]:
@@ -106,6 +140,17 @@ def _fail_on(key: str, value: Any) -> str:
     return str(value)
 
 
+def _string(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"'{key}' must be a non-empty string")
+    return value
+
+
+def rule_url(base: str, code: str) -> str:
+    """The page of rule `code` under `base` (see DEFAULT_DOCS_URL)."""
+    return base.replace("{code}", code) if "{code}" in base else f"{base}{code}.md"
+
+
 def _bool(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"'{key}' must be true or false")
@@ -127,6 +172,7 @@ PARSERS = {
     "extend-exclude": _as_list,
     "severity": _severity,
     "fail-on": _fail_on,
+    "docs-url": _string,
     "lock-decorators": _as_list,
     "allow-kubernetes-cronjobs": _bool,
     "pileup-threshold": _positive_int,
@@ -138,25 +184,63 @@ PARSERS = {
 
 
 def from_table(table: dict[str, Any], source: Path | None = None) -> Config:
-    config = Config(source=source)
+    """A Config from our section; errors name the file and the key."""
+    config = Config(source=source, given=frozenset(table))
+    where = f"{source}: " if source is not None else ""
     for key, value in table.items():
         parser = PARSERS.get(key)
         if parser is None:
-            known = ", ".join(sorted(PARSERS))
-            raise ConfigError(f"unknown configuration key '{key}' (known: {known})")
-        setattr(config, key.replace("-", "_"), parser(key, value))
+            from difflib import get_close_matches
+
+            close = get_close_matches(key, PARSERS, n=1)
+            hint = (
+                f"did you mean '{close[0]}'?" if close else f"known: {', '.join(sorted(PARSERS))}"
+            )
+            if key == "tool" and source is not None and source.name == OWN_FILE:
+                hint = f"{OWN_FILE} holds the settings at its top level, without [tool...]"
+            raise ConfigError(f"{where}unknown configuration key '{key}' ({hint})")
+        try:
+            setattr(config, key.replace("-", "_"), parser(key, value))
+        except ConfigError as exc:
+            raise ConfigError(f"{where}{exc}") from None
+    return config
+
+
+# The files a configuration can live in, in the order they are looked for in a directory
+# (as ruff prefers ruff.toml to pyproject.toml): our own file holds the settings at its
+# top level; a pyproject.toml only counts with a [tool.check-background-tasks] section.
+OWN_FILE = "check-background-tasks.toml"
+CONFIG_FILES = (OWN_FILE, "pyproject.toml")
+
+
+def config_in(directory: Path) -> Path | None:
+    """The configuration file of `directory` itself, if it has one."""
+    own = directory / OWN_FILE
+    if own.is_file():
+        return own
+    candidate = directory / "pyproject.toml"
+    if candidate.is_file() and _section(candidate, found_by_search=True) is not None:
+        return candidate
+    return None
+
+
+def load_file(path: Path) -> Config:
+    """The configuration in `path` (ours or a pyproject.toml), validated."""
+    section = _section(path)
+    config = from_table(section or {}, path)
+    config.declared = section is not None
     return config
 
 
 def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml with our section, walking up from `start`."""
+    """The nearest configuration file, walking up from `start` (a file or directory)."""
     here = start.resolve()
     if here.is_file():
         here = here.parent
     for directory in (here, *here.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file() and _section(candidate, found_by_search=True) is not None:
-            return candidate
+        found = config_in(directory)
+        if found is not None:
+            return found
     return None
 
 
@@ -179,6 +263,8 @@ def _section(path: Path, found_by_search: bool = False) -> dict[str, Any] | None
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    if path.name == OWN_FILE:
+        return data
     tool = data.get("tool", {})
     section = tool.get(SECTION) if isinstance(tool, dict) else None
     return section if isinstance(section, dict) else None
@@ -189,9 +275,8 @@ def load(paths: list[str], config_file: str | None = None) -> Config:
         path = Path(config_file)
         if not path.is_file():
             raise ConfigError(f"config file not found: {config_file}")
-        section = _section(path)
-        return from_table(section or {}, path)
+        return load_file(path)
     found = find_pyproject(Path(paths[0] if paths else "."))
     if found is None:
         return Config()
-    return from_table(_section(found) or {}, found)
+    return load_file(found)

@@ -169,29 +169,30 @@ def read_side(
     """Inventory and findings of one revision (with its own configuration)."""
     from . import checker
     from .baseline import fingerprints
-    from .config import load
     from .engine import scan
+    from .settings import resolve as resolve_settings
 
     top, prefix = repository(cwd)
     sha = resolve(rev, cwd)
     with tempfile.TemporaryDirectory(prefix="bgt-diff-") as tmp:
         work = export(sha, top, prefix, Path(tmp))
-        config = load([str(work)], config_file)
-        if select:
-            config.select = list(select)
+        # Each file judged by its nearest configuration in that revision (settings.py).
+        settings = resolve_settings((str(work),), config_file, select=list(select))
         # The export is no repository: stop git from finding one around the temporary
         # directory (TMPDIR inside a checkout), so discovery walks exactly what was exported.
         saved = os.environ.get("GIT_CEILING_DIRECTORIES")
         os.environ["GIT_CEILING_DIRECTORIES"] = str(Path(tmp).resolve())
         try:
-            result = scan(["."], config, jobs=None, cache_dir=None, cwd=work)
+            result = scan(
+                ["."], settings.root, jobs=None, cache_dir=None, cwd=work, exclude=settings.excluded
+            )
         finally:
             if saved is None:
                 os.environ.pop("GIT_CEILING_DIRECTORIES", None)
             else:
                 os.environ["GIT_CEILING_DIRECTORIES"] = saved
         # scan() reports paths relative to `cwd`: already repository-relative here.
-        outcome = checker.run(result.project, config)
+        outcome = settings.judge(checker.run(result.project, settings.rules_config()), str(work))
         jobs = [lj.job for lj in result.project.jobs]
         prints = fingerprints(outcome.findings)
     return Side(rev, sha, jobs, outcome.findings), prints

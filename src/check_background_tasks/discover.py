@@ -137,24 +137,29 @@ EARLY_LISTINGS = 8
 Listing = subprocess.Popen  # a running `git ls-files`
 
 
+# Directories that could not be read (permissions): their files are not checked, and
+# the command line says so (never a silent pass). Absolute paths, for this process.
+UNREADABLE: list[str] = []
+
+
 def _start_git(root: str) -> Listing[bytes] | None:
     """Start listing what git would show under `root`; None when git cannot run."""
     try:
         return subprocess.Popen(
             ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,  # "could not open directory" (UNREADABLE)
         )
     except OSError:
         return None
 
 
-def _git_files(listing: Listing[bytes] | None) -> list[str] | None:
+def _git_files(listing: Listing[bytes] | None, root: str = "") -> list[str] | None:
     """Files git would show (tracked plus untracked-not-ignored), or None outside git."""
     if listing is None:
         return None
     try:
-        out, _ = listing.communicate(timeout=GIT_TIMEOUT_SECONDS)
+        out, err = listing.communicate(timeout=GIT_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         listing.kill()
         if listing.stdout is not None:
@@ -163,6 +168,13 @@ def _git_files(listing: Listing[bytes] | None) -> list[str] | None:
         return None
     if listing.returncode != 0:
         return None
+    for line in (err or b"").decode("utf-8", "replace").splitlines():
+        # git: "warning: could not open directory 'sub/': Permission denied"
+        _, quote, rest = line.partition("could not open directory '")
+        if quote:
+            name = rest.partition("'")[0].rstrip("/")
+            under_root = os.path.join(root, name)
+            UNREADABLE.append(under_root if os.path.isdir(under_root) else name)
     names = out.decode("utf-8", "surrogateescape").split("\0")
     return sorted({n for n in names if n})
 
@@ -179,6 +191,9 @@ def _walk(root: str) -> tuple[list[str], set[str]]:
         directory = stack.pop()
         try:
             entries = list(os.scandir(directory))
+        except PermissionError:
+            UNREADABLE.append(directory)
+            continue
         except OSError:
             continue
         # Any virtualenv, whatever its name, and installed packages vendored into the
@@ -211,14 +226,18 @@ def _lstat(path: str) -> os.stat_result | None:
 
 
 def discover(
-    paths: list[str], exclude: list[str], cwd: Path | None = None
+    paths: list[str], exclude: Exclusion, cwd: Path | None = None
 ) -> tuple[list[SourceFile], list[str]]:
     """(files, errors) for the given paths; errors are one-line messages."""
     return start_discovery(paths, cwd)(exclude)
 
 
-# Finishes a discovery, given the exclude patterns: (files, one-line errors).
-Discovery = Callable[[list[str]], tuple[list[SourceFile], list[str]]]
+# What is excluded: patterns matched below each scanned root, or a judge of each file
+# (absolute path, the root it was found under or None for a file given by name) that
+# knows which configuration applies where (settings.Settings.excluded).
+Exclusion = list[str] | Callable[[str, str | None], bool]
+# Finishes a discovery, given what is excluded: (files, one-line errors).
+Discovery = Callable[[Exclusion], tuple[list[SourceFile], list[str]]]
 
 
 def start_discovery(paths: list[str], cwd: Path | None = None) -> Discovery:
@@ -243,8 +262,9 @@ def start_discovery(paths: list[str], cwd: Path | None = None) -> Discovery:
 
 
 def _finish(
-    given: list[tuple[str, Path | None, Listing[bytes] | None]], exclude: list[str], cwd: str
+    given: list[tuple[str, Path | None, Listing[bytes] | None]], exclude: Exclusion, cwd: str
 ) -> tuple[list[SourceFile], list[str]]:
+    judge = exclude if callable(exclude) else None
     files: dict[str, SourceFile] = {}
     errors: list[str] = []
     for raw, path, listing in given:
@@ -252,13 +272,15 @@ def _finish(
             errors.append(f"{raw}: no such file or directory")
             continue
         if not path.is_dir():
+            if judge is not None and judge(str(path), None):
+                continue  # --force-exclude
             display = display_path(str(path), cwd)
             files.setdefault(display, SourceFile(str(path), display, str(path.parent)))
             continue
         root = str(path)
         root_real = path.resolve()
         regular: set[str] = set()
-        names = _git_files(listing if listing is not None else _start_git(root))
+        names = _git_files(listing if listing is not None else _start_git(root), root)
         if names is None:
             names, regular = _walk(root)
         prefix = root.rstrip(os.sep) + os.sep
@@ -271,9 +293,12 @@ def _finish(
                 continue
             if vendored and _under_any(rel, vendored):
                 continue
-            if exclude and _excluded(rel, exclude):
-                continue
             text = prefix + rel if os.sep == "/" else prefix + rel.replace("/", os.sep)
+            if judge is not None:
+                if judge(text, root):
+                    continue
+            elif exclude and _excluded(rel, exclude):  # type: ignore[arg-type]
+                continue
             known = None
             if rel not in regular:
                 known = _lstat(text)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import discover
 from .cache import Cache, Entry, sha256
 from .config import Config
-from .discover import Discovery, ModuleNamer, SourceFile
+from .discover import Discovery, Exclusion, ModuleNamer, SourceFile
 from .model import FileFacts, Problem
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ class Scan:
 
     project: Project
     errors: list[str] = field(default_factory=list)  # one-line usage errors (missing paths)
+    files: int = 0  # how many files discovery found (0: nothing was checked)
 
 
 def might_matter(path: str, source: bytes, calls: tuple[bytes, ...] = ()) -> bool:
@@ -90,6 +91,11 @@ def _test_hook(task: Task, hook: str) -> None:
     if task.display != target:
         return
     if action == "abort":
+        import faulthandler
+
+        # The crash is what the test wants: no "Fatal Python error" stack dump from a
+        # faulthandler the worker inherited (pytest enables it), in a passing run's output.
+        faulthandler.disable()
         os.abort()
     if action == "pause":
         Path(marker).touch()
@@ -412,11 +418,13 @@ def scan(
     cache_dir: Path | None = None,
     cwd: Path | None = None,
     discovery: Discovery | None = None,
+    exclude: Exclusion | None = None,
 ) -> Scan:
     """Scan `paths`. `cache_dir` None: no cache. `cwd`: what reported paths are relative to.
-    `discovery`: the discovery of `paths` the caller started already."""
-    run = _Run(paths, config, jobs, progress, cache_dir, cwd, discovery)
-    return Scan(project=run.project(), errors=run.errors)
+    `discovery`: the discovery of `paths` the caller started already. `exclude`: what
+    decides exclusion file by file (default: the patterns of `config`)."""
+    run = _Run(paths, config, jobs, progress, cache_dir, cwd, discovery, exclude)
+    return Scan(project=run.project(), errors=run.errors, files=len(run.files))
 
 
 def scan_for(
@@ -429,20 +437,24 @@ def scan_for(
     cache_dir: Path | None = None,
     cwd: Path | None = None,
     discovery: Discovery | None = None,
-) -> tuple[T, list[str]]:
-    """(`compute(project)`, errors) for a scan of `paths`: what a command makes of the
-    project (the `check` command: its findings).
+    exclude: Exclusion | None = None,
+    settings_of: Callable[[list[SourceFile]], str] | None = None,
+) -> tuple[T, list[str], int]:
+    """(`compute(project)`, errors, files found) for a scan of `paths`: what a command
+    makes of the project (the `check` command: its findings).
 
     With a cache, the value is kept in it and a run over the very same files with the very
     same settings (and the same day: BGT035 looks at the next DST transitions) reads it
     back instead of unpickling every file's facts, linking and running the rules: on
-    prefect, 60 of a warm run's 150 ms. `compute` must return picklable findings."""
-    run = _Run(paths, config, jobs, progress, cache_dir, cwd, discovery, remembered=name)
+    prefect, 60 of a warm run's 150 ms. `compute` must return picklable findings.
+    `settings_of(files)`: every setting that judges the files found, as stable text
+    (default: `config`'s)."""
+    run = _Run(paths, config, jobs, progress, cache_dir, cwd, discovery, exclude, name, settings_of)
     if run.remembered_value is not None:
-        return run.remembered_value, run.errors
+        return run.remembered_value, run.errors, len(run.files)
     value = compute(run.project())
     run.remember(value)
-    return value, run.errors
+    return value, run.errors, len(run.files)
 
 
 class _Run:
@@ -457,7 +469,9 @@ class _Run:
         cache_dir: Path | None,
         cwd: Path | None,
         discovery: Discovery | None,
+        exclude: Exclusion | None = None,
         remembered: str | None = None,
+        settings_of: Callable[[list[SourceFile]], str] | None = None,
     ) -> None:
         paths = list(paths) or ["."]
         self.config = config
@@ -468,7 +482,9 @@ class _Run:
         # `git ls-files` walks the tree in its own process while the cache index is read.
         cache = Cache(cache_dir, config.fingerprint()) if cache_dir is not None else None
         self.cache = cache
-        self.files, self.errors = discovery(config.exclude + config.extend_exclude)
+        self.files, self.errors = discovery(
+            exclude if exclude is not None else config.exclude + config.extend_exclude
+        )
         planner = _Planner(cache, config.max_file_size, config.max_file_tokens)
         self.planner = planner
         planner.factory_calls = config.factory_calls()
@@ -484,6 +500,7 @@ class _Run:
             planner.plan(self.files, ModuleNamer()), workers, progress, pool_after
         )
         self.remembered_name = remembered
+        self.settings_of = settings_of
         self.remembered_value: Any = None
         self.rounds_kept = False
         if (
@@ -558,7 +575,10 @@ class _Run:
     def _remembered_key(self) -> str:
         """The files, every setting (the rules read more of them than extraction does:
         the cache's own key), the command and the day."""
-        settings = hashlib.sha256(repr(self.config).encode()).hexdigest()
+        from .config import stable_text
+
+        text = self.settings_of(self.files) if self.settings_of else stable_text(self.config)
+        settings = hashlib.sha256(text.encode()).hexdigest()
         return f"{self.remembered_name}|{_today()}|{settings}|{_files_key(self.planner)}"
 
 

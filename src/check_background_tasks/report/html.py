@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 from .. import __version__
+from ..config import rule_url
 from ..link import Project
 from ..model import Finding
 from ..pileups import describe, describe_environments
@@ -449,7 +450,7 @@ def _findings_section(findings: Sequence[Finding], rows: list[Row], rules_url: s
         entries = "".join(_finding(f, jobs_at) for f in items)
         blocks.append(
             f'<div class="rule" id="rule-{esc(code)}" data-code="{esc(code)}">'
-            f'<h3><a class="code" href="{esc(rules_url + code + ".md")}">{esc(code)}</a> '
+            f'<h3><a class="code" href="{esc(rule_url(rules_url, code))}">{esc(code)}</a> '
             f'{esc(name)} <em class="sev sev-{esc(severity)}">{esc(severity)}</em> '
             f'<span class="count">{len(items)}</span></h3>{summary}<ul>{entries}</ul></div>'
         )

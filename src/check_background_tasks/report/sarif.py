@@ -53,8 +53,13 @@ def _location(loc: Location, message: str | None = None, ident: int | None = Non
     return out
 
 
-def _rules() -> list[dict]:
+def _rules(docs_url: str | None) -> list[dict]:
+    from ..config import rule_url
     from ..rules import RULES
+
+    # helpUri must be an absolute URI: the default docs-url (the repository's rule pages,
+    # relative) gives none; help.markdown carries the page either way.
+    absolute = docs_url is not None and "://" in docs_url
 
     out = []
     for code, rule in sorted(RULES.items()):
@@ -75,6 +80,9 @@ def _rules() -> list[dict]:
                 "text": f"{rule.summary} (run `check-background-tasks rule {code}`)",
                 "markdown": help_md,
             }
+        if absolute:
+            assert docs_url is not None
+            descriptor["helpUri"] = rule_url(docs_url, code)
         if rule.aliases:
             descriptor["properties"]["aliases"] = list(rule.aliases)
         out.append(descriptor)
@@ -85,11 +93,12 @@ def to_sarif(
     findings: Sequence[Finding],
     prints: Sequence[str] | None = None,
     baseline_state: str | None = None,
+    docs_url: str | None = None,
 ) -> str:
     """SARIF log for `findings` (already sorted). `prints`: their fingerprints, when the
     caller already computed them over a larger set (baselines); `baseline_state`: "new"
     when a baseline filtered the findings."""
-    rules = _rules()
+    rules = _rules(docs_url)
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     if prints is None:
         prints = fingerprints(findings)
