@@ -317,3 +317,37 @@ def test_our_own_file_holds_the_settings_at_its_top_level(tmp_path, capsys, monk
     code, _, err = run_cli(["check", "."], capsys)
     assert code == 2
     assert "unknown configuration key 'tool' (check-background-tasks.toml holds the settings" in err
+
+
+NIGHTLY = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly
+spec:
+  schedule: "0 3 * * *"
+  concurrencyPolicy: Forbid
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: c
+              image: x
+"""
+
+
+def test_a_nested_project_wide_setting_does_not_switch_a_rule_on(tmp_path, capsys, monkeypatch):
+    # allow-kubernetes-cronjobs is the root's to decide (the note says so): a nested
+    # configuration that sets it must not turn BGT010 on for its own files all the same.
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.check-background-tasks]\n",
+            "a/check-background-tasks.toml": "allow-kubernetes-cronjobs = false\n",
+            "a/cron.yaml": NIGHTLY,
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    assert ("a/cron.yaml", "BGT010") not in found(capsys, ["check", "."])
+    assert ("a/cron.yaml", "BGT010") in found(capsys, ["check", "a"])  # a's is the root now
