@@ -351,3 +351,36 @@ def test_a_nested_project_wide_setting_does_not_switch_a_rule_on(tmp_path, capsy
     monkeypatch.chdir(tmp_path)
     assert ("a/cron.yaml", "BGT010") not in found(capsys, ["check", "."])
     assert ("a/cron.yaml", "BGT010") in found(capsys, ["check", "a"])  # a's is the root now
+
+
+def test_diff_reads_a_revisions_own_configuration_file(tmp_path, capsys, monkeypatch):
+    # check-background-tasks.toml judges a/ in the revision as it does in check
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    write(tmp_path, {"a/app.py": "x = 1\n", "b/app.py": "x = 1\n"})
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    write(
+        tmp_path,
+        {
+            "a/app.py": DANGLING,
+            "a/check-background-tasks.toml": 'ignore = ["BGT021"]\n',
+            "b/app.py": DANGLING,
+        },
+    )
+    git("add", "-A")
+    git("commit", "-qm", "head")
+    monkeypatch.chdir(tmp_path)
+    assert found(capsys, ["check", "."]) == [("b/app.py", "BGT021")]
+    code, out, err = run_cli(["diff", "HEAD~1", "--format", "json"], capsys)
+    assert code == 0, err
+    assert [f["file"] for f in json.loads(out)["new_findings"]] == ["b/app.py"]
