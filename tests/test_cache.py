@@ -641,3 +641,26 @@ def test_remembered_findings_follow_a_nested_configuration(tmp_path, capsys, mon
     assert "BGT020" in json_of(["."], capsys)
     nested.unlink()
     assert json_of(["."], capsys) == json_of([".", "--no-cache"], capsys)
+
+
+def test_a_missing_script_that_appears_where_discovery_does_not_look_is_read(tmp_path, capsys):
+    # ./bin/boot.sh has a name discovery lists, but bin/ is excluded: its appearance
+    # changes no discovered file, and the remembered findings must not hide it.
+    from test_processes import JOBS, LIFESPAN_APP, dockerfile
+
+    write(
+        tmp_path,
+        {
+            **JOBS,
+            "app/main.py": LIFESPAN_APP,
+            "Dockerfile": dockerfile('CMD ["./bin/boot.sh"]'),
+            "pyproject.toml": '[tool.check-background-tasks]\nexclude = ["bin"]\n',
+        },
+    )
+    before = json_of(["."], capsys)
+    assert json_of(["."], capsys) == before
+    boot = "#!/usr/bin/env bash\nexec gunicorn --workers 3 app.main:app\n"
+    write(tmp_path, {"bin/boot.sh": boot})
+    after = json_of(["."], capsys)
+    assert after == json_of([".", "--no-cache"], capsys)
+    assert after != before  # three workers: the process model says more now

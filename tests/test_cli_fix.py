@@ -105,3 +105,15 @@ def test_add_noqa_with_fix_is_a_usage_error(tmp_path, capsys, monkeypatch):
     code, _out, err = run_cli(["check", ".", "--add-noqa", "--fix"], capsys)
     assert code == 2 and "--add-noqa cannot be combined" in err
     assert (tmp_path / "app/signup.py").read_text() == SIGNUP
+
+
+def test_diff_with_exit_zero_exits_0(tmp_path, capsys, monkeypatch):
+    # as ruff: --exit-zero holds for --diff too (the patch is still printed)
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, {"deploy/cronjob.yaml": CRONJOB})
+    code, out, err = run_cli(
+        ["check", "deploy", "--diff", "--exit-zero", "--no-cache", *ONLY], capsys
+    )
+    assert code == 0, err
+    assert "+  concurrencyPolicy: Forbid" in out
+    assert (tmp_path / "deploy/cronjob.yaml").read_text() == CRONJOB

@@ -317,3 +317,70 @@ def test_our_own_file_holds_the_settings_at_its_top_level(tmp_path, capsys, monk
     code, _, err = run_cli(["check", "."], capsys)
     assert code == 2
     assert "unknown configuration key 'tool' (check-background-tasks.toml holds the settings" in err
+
+
+NIGHTLY = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly
+spec:
+  schedule: "0 3 * * *"
+  concurrencyPolicy: Forbid
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: c
+              image: x
+"""
+
+
+def test_a_nested_project_wide_setting_does_not_switch_a_rule_on(tmp_path, capsys, monkeypatch):
+    # allow-kubernetes-cronjobs is the root's to decide (the note says so): a nested
+    # configuration that sets it must not turn BGT010 on for its own files all the same.
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.check-background-tasks]\n",
+            "a/check-background-tasks.toml": "allow-kubernetes-cronjobs = false\n",
+            "a/cron.yaml": NIGHTLY,
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    assert ("a/cron.yaml", "BGT010") not in found(capsys, ["check", "."])
+    assert ("a/cron.yaml", "BGT010") in found(capsys, ["check", "a"])  # a's is the root now
+
+
+def test_diff_reads_a_revisions_own_configuration_file(tmp_path, capsys, monkeypatch):
+    # check-background-tasks.toml judges a/ in the revision as it does in check
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    write(tmp_path, {"a/app.py": "x = 1\n", "b/app.py": "x = 1\n"})
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    write(
+        tmp_path,
+        {
+            "a/app.py": DANGLING,
+            "a/check-background-tasks.toml": 'ignore = ["BGT021"]\n',
+            "b/app.py": DANGLING,
+        },
+    )
+    git("add", "-A")
+    git("commit", "-qm", "head")
+    monkeypatch.chdir(tmp_path)
+    assert found(capsys, ["check", "."]) == [("b/app.py", "BGT021")]
+    code, out, err = run_cli(["diff", "HEAD~1", "--format", "json"], capsys)
+    assert code == 0, err
+    assert [f["file"] for f in json.loads(out)["new_findings"]] == ["b/app.py"]

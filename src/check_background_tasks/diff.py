@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .config import ConfigError
+from .config import CONFIG_FILES, ConfigError
 from .discover import is_candidate_name
 from .model import Finding, Job
 
@@ -108,13 +108,13 @@ def _wanted(name: str, prefix: str) -> str | None:
     pre = tuple(PurePosixPath(prefix).parts) if prefix else ()
     if parts[: len(pre)] == pre and len(parts) > len(pre):
         rel = PurePosixPath(*parts[len(pre) :])
-        if is_candidate_name(rel.name) or rel.name == "pyproject.toml":
+        if is_candidate_name(rel.name) or rel.name in CONFIG_FILES:
             return rel.as_posix()
         return None
-    # pyproject.toml files above the prefix: keep their relative position.
-    if path.name == "pyproject.toml" and parts[:-1] == pre[: len(parts) - 1]:
+    # configuration files above the prefix: keep their relative position.
+    if path.name in CONFIG_FILES and parts[:-1] == pre[: len(parts) - 1]:
         up = len(pre) - (len(parts) - 1)
-        return "/".join([".."] * up + ["pyproject.toml"]) if up else "pyproject.toml"
+        return "/".join([".."] * up + [path.name]) if up else path.name
     return None
 
 

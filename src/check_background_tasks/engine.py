@@ -271,8 +271,8 @@ class _Planner:
         self.factory_calls: tuple[bytes, ...] = ()  # config `task-factories` (might_matter)
         self.factories: list[str] = []  # config `task-factories`: their modules are read
         self.wrappers: list[str] = []  # config `scheduler-wrappers`
-        # Scripts a command names that are not there, under names discovery would not list
-        # if they appeared (`./server`): the reading rounds hold while they stay absent.
+        # Scripts a command names that are not there (discovery may not list them if they
+        # appeared: `./server`, an excluded directory): the rounds hold while they are absent.
         self.missing_scripts: set[str] = set()
         self.defer_facts = False  # reused entries' facts unpickled only in materialise()
         self.deferred: list[tuple[Task, Entry]] = []
@@ -817,8 +817,9 @@ def _script_tasks(
         if root is None:
             continue  # never read outside the scanned trees, whatever appears there
         if not os.path.isfile(full):
-            if not discover.is_candidate_name(os.path.basename(full)):
-                planner.missing_scripts.add(full)
+            # Whatever its name: an excluded, git-ignored or unscanned directory hides
+            # its appearance from discovery too.
+            planner.missing_scripts.add(full)
             continue
         task = planner.add(SourceFile(full, display, root), None, False)
         if task is not None:

@@ -104,6 +104,11 @@ class Settings:
             if key.startswith("extend_"):  # on top of what the file extends
                 value = [*getattr(config, key), *value]
             setattr(config, key, value)
+        if config is not self.root:
+            # What only the root decides (a nested file setting it gets a note): never
+            # judged by a nested file's own value (allow-kubernetes-cronjobs selects BGT010).
+            for key in PROJECT_WIDE:
+                setattr(config, key, getattr(self.root, key))
         return config
 
     # --- exclusion -------------------------------------------------------------------

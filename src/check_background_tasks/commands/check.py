@@ -196,7 +196,7 @@ def command(
     scan: ScanArgs = (paths, settings, jobs, no_cache, cache_dir)
     if fix or show_diff or add_noqa:
         mode: Mode = "add-noqa" if add_noqa else "diff" if show_diff else "fix"
-        findings, suppressed, notes = _fixed(mode, unsafe_fixes, scan, discovery)
+        findings, suppressed, notes = _fixed(mode, unsafe_fixes, scan, discovery, exit_zero)
     else:
         with _progress(paths) as progress:
             judged = _scan_for("check", _judge(settings, progress), *scan, discovery, progress)
@@ -283,9 +283,12 @@ def _judge(settings: Settings, progress: _Reporter | None) -> Callable[[Project]
 ScanArgs = tuple[tuple[str, ...], "Settings", int | None, bool, str | None]
 
 
-def _fixed(mode: Mode, unsafe: bool, scan: ScanArgs, discovery: Discovery) -> Judged:
+def _fixed(
+    mode: Mode, unsafe: bool, scan: ScanArgs, discovery: Discovery, exit_zero: bool = False
+) -> Judged:
     """Fix, show or silence what the check finds (ruff's --fix, --diff, --add-noqa); after
-    --fix, what is left. --diff and --add-noqa end the run."""
+    --fix, what is left. --diff and --add-noqa end the run (--diff exits 1 when there is
+    something to fix, unless --exit-zero, as ruff)."""
     from pathlib import Path
 
     from ..fix import apply
@@ -301,7 +304,7 @@ def _fixed(mode: Mode, unsafe: bool, scan: ScanArgs, discovery: Discovery) -> Ju
         sys.stdout.buffer.write(run.diff_bytes)
         sys.stdout.flush()
         _note(run.summary() + "\n")
-        sys.exit(EXIT_FINDINGS if run.changed else 0)
+        sys.exit(EXIT_FINDINGS if run.changed and not exit_zero else 0)
     _note(run.summary() + "\n")
     if mode == "add-noqa":
         sys.exit(0)
