@@ -664,3 +664,23 @@ def test_a_missing_script_that_appears_where_discovery_does_not_look_is_read(tmp
     after = json_of(["."], capsys)
     assert after == json_of([".", "--no-cache"], capsys)
     assert after != before  # three workers: the process model says more now
+
+
+def test_remembered_findings_are_those_of_the_paths_given(tmp_path, capsys, monkeypatch):
+    # The same files reached through other paths: the roots decide what may be read (a
+    # script outside every scanned root never is), so findings are kept per paths given.
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, SERVICE)
+    json_of(["svc"], capsys)
+    runs = []
+    real = engine._Run.project
+
+    def counted(self):  # type: ignore[no-untyped-def]
+        runs.append(1)
+        return real(self)
+
+    monkeypatch.setattr(engine._Run, "project", counted)
+    json_of(["./svc/"], capsys)
+    assert runs == []  # the same paths, spelt otherwise: remembered
+    json_of(["svc", "svc/jobs.py"], capsys)
+    assert runs == [1]  # the same files through other paths: worked out again

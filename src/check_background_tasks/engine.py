@@ -474,6 +474,10 @@ class _Run:
         settings_of: Callable[[list[SourceFile]], str] | None = None,
     ) -> None:
         paths = list(paths) or ["."]
+        # what the scan is of, as given: the roots decide which scripts may be read and
+        # which images are the project's own (part of the remembered findings' key)
+        base = str(cwd or Path.cwd())
+        self.given = [base, *sorted({os.path.normpath(os.path.join(base, p)) for p in paths})]
         self.config = config
         self.cwd = cwd
         self.workers = workers = jobs or default_jobs()
@@ -573,11 +577,12 @@ class _Run:
         cache.save_result(self._remembered_key(), value)
 
     def _remembered_key(self) -> str:
-        """The files, every setting (the rules read more of them than extraction does:
-        the cache's own key), the command and the day."""
+        """The files, the paths given, every setting (the rules read more of them than
+        extraction does: the cache's own key), the command and the day."""
         from .config import stable_text
 
         text = self.settings_of(self.files) if self.settings_of else stable_text(self.config)
+        text += stable_text(self.given)
         settings = hashlib.sha256(text.encode()).hexdigest()
         return f"{self.remembered_name}|{_today()}|{settings}|{_files_key(self.planner)}"
 
