@@ -15,12 +15,14 @@ class ClaimStatus(enum.Enum):
     WON = "won"  # this replica owns the tick and holds the running lease
     TAKEN = "taken"  # another replica already claimed the tick
     OVERLAP = "overlap"  # tick claimed here, but an earlier run still holds the lease
+    LATE = "late"  # the claim reached the server after its deadline and did nothing
 
 
 @dataclass(frozen=True)
 class ClaimResult:
     status: ClaimStatus
     fence: int | None  # the job's fence after this claim (the current one when not won)
+    server_ms: int | None = None  # the server's clock when the claim executed
 
 
 class Backend(Protocol):
@@ -29,14 +31,27 @@ class Backend(Protocol):
     name: str
 
     async def claim(
-        self, job_id: str, tick_ms: int, token: str, claim_ttl_ms: int, lease_ttl_ms: int
+        self,
+        job_id: str,
+        tick_ms: int,
+        token: str,
+        claim_ttl_ms: int,
+        lease_ttl_ms: int,
+        not_after_ms: int,
     ) -> ClaimResult:
-        """Claim the tick and take the running lease in one round trip."""
+        """Claim the tick and take the running lease in one round trip.
+
+        ``not_after_ms`` is on the server's clock: a claim that executes later (it waited
+        in a paused server or a slow network after the client gave up) changes nothing.
+        """
 
     async def release(self, job_id: str, token: str) -> bool:
         """Delete the running lease if ``token`` still owns it."""
 
     async def ping(self) -> None: ...
+
+    async def server_time(self) -> float:
+        """The server's clock, epoch seconds."""
 
     async def claimed(self, job_id: str, tick_ms: int) -> bool:
         """Whether some replica claimed this tick (and the claim has not expired)."""

@@ -2,30 +2,42 @@
 
 Every command runs without client-side retries: a retried claim could land after a Redis
 restart that lost the first one, and run a tick a second time.
+
+A claim can also land late without any retry: a paused Redis (or a slow network) holds
+the command after the client timed out and gave up, then runs it. So the script reads the
+server's clock and does nothing past the deadline the client put in it.
 """
 
 from __future__ import annotations
 
 import redis
 import redis.asyncio as aredis
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from .backend import BackendError, ClaimResult, ClaimStatus
 from .keys import Keys
 
-# KEYS: claim, fence, running. ARGV: token, claim ttl ms, lease ttl ms, tick ms.
+# KEYS: claim, fence, running. ARGV: token, claim ttl ms, lease ttl ms, tick ms,
+# not-after ms (server clock). Returns {code, fence, server ms}.
 # The fence starts at the first tick's epoch ms when its key is missing, so it keeps
 # increasing even after a Redis restart that lost the counter (ticks only move forward).
+# TIME before any write is allowed in scripts (Redis >= 5 replicates effects, not scripts).
 CLAIM_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now > tonumber(ARGV[5]) then
+  return {3, tonumber(redis.call('GET', KEYS[2]) or '0'), now}
+end
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {0, tonumber(redis.call('GET', KEYS[2]) or '0')}
+  return {0, tonumber(redis.call('GET', KEYS[2]) or '0'), now}
 end
 if not redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[3]) then
-  return {2, tonumber(redis.call('GET', KEYS[2]) or '0')}
+  return {2, tonumber(redis.call('GET', KEYS[2]) or '0'), now}
 end
 redis.call('SET', KEYS[2], ARGV[4], 'NX')
-return {1, redis.call('INCR', KEYS[2])}
+return {1, redis.call('INCR', KEYS[2]), now}
 """
 
 # Compare-and-PEXPIRE: only the owner's token may extend a lease.
@@ -63,13 +75,30 @@ def _unavailable(error: redis.RedisError) -> BackendError:
     return BackendError(str(error) or type(error).__name__)
 
 
-_STATUS = {0: ClaimStatus.TAKEN, 1: ClaimStatus.WON, 2: ClaimStatus.OVERLAP}
+_STATUS = {
+    0: ClaimStatus.TAKEN,
+    1: ClaimStatus.WON,
+    2: ClaimStatus.OVERLAP,
+    3: ClaimStatus.LATE,
+}
 
 
 def client_options(timeout: float) -> dict:
-    """Connection options for coordination clients: short timeouts, zero retries."""
+    """Connection options for sync coordination clients: short timeouts, zero retries."""
     return {
         "retry": Retry(NoBackoff(), 0),
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+    }
+
+
+def async_client_options(timeout: float) -> dict:
+    """The same for asyncio clients, with asyncio's own ``Retry`` class.
+
+    Passing the sync class makes redis-py convert it and print a UserWarning per client.
+    """
+    return {
+        "retry": AsyncRetry(NoBackoff(), 0),
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
     }
@@ -81,8 +110,8 @@ class RedisBackend:
     def __init__(self, redis_url: str, namespace: str, timeout: float = 1.0) -> None:
         self.keys = Keys(namespace)
         self._url = redis_url
-        self._options = client_options(timeout)
-        self._sync = redis.Redis.from_url(redis_url, **self._options)
+        self._sync = redis.Redis.from_url(redis_url, **client_options(timeout))
+        self._async_options = async_client_options(timeout)
         self._async: aredis.Redis | None = None
         self._renew = self._sync.register_script(RENEW_LUA)
         self._leader = self._sync.register_script(LEADER_LUA)
@@ -92,13 +121,19 @@ class RedisBackend:
         # Created on first use inside the running loop: asyncio connections belong to
         # the loop that opened them, and the scheduler is often built at import time.
         if self._async is None:
-            self._async = aredis.Redis.from_url(self._url, **self._options)
+            self._async = aredis.Redis.from_url(self._url, **self._async_options)
             self._claim = self._async.register_script(CLAIM_LUA)
             self._release = self._async.register_script(RELEASE_LUA)
         return self._async
 
     async def claim(
-        self, job_id: str, tick_ms: int, token: str, claim_ttl_ms: int, lease_ttl_ms: int
+        self,
+        job_id: str,
+        tick_ms: int,
+        token: str,
+        claim_ttl_ms: int,
+        lease_ttl_ms: int,
+        not_after_ms: int,
     ) -> ClaimResult:
         keys = [
             self.keys.claim(job_id, tick_ms),
@@ -107,13 +142,13 @@ class RedisBackend:
         ]
         self._async_client()
         try:
-            code, fence = await self._claim(
-                keys=keys, args=[token, claim_ttl_ms, lease_ttl_ms, tick_ms]
+            code, fence, server_ms = await self._claim(
+                keys=keys, args=[token, claim_ttl_ms, lease_ttl_ms, tick_ms, not_after_ms]
             )
         except redis.RedisError as error:
             await self._reset_async_pool(error)
             raise _unavailable(error) from error
-        return ClaimResult(_STATUS[int(code)], int(fence))
+        return ClaimResult(_STATUS[int(code)], int(fence), int(server_ms))
 
     async def release(self, job_id: str, token: str) -> bool:
         self._async_client()
@@ -129,6 +164,14 @@ class RedisBackend:
         except redis.RedisError as error:
             await self._reset_async_pool(error)
             raise _unavailable(error) from error
+
+    async def server_time(self) -> float:
+        try:
+            seconds, microseconds = await self._async_client().time()
+        except redis.RedisError as error:
+            await self._reset_async_pool(error)
+            raise _unavailable(error) from error
+        return int(seconds) + int(microseconds) / 1_000_000
 
     async def claimed(self, job_id: str, tick_ms: int) -> bool:
         try:

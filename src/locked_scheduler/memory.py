@@ -40,29 +40,41 @@ class MemoryBackend:
             del self._values[key]
 
     async def claim(
-        self, job_id: str, tick_ms: int, token: str, claim_ttl_ms: int, lease_ttl_ms: int
+        self,
+        job_id: str,
+        tick_ms: int,
+        token: str,
+        claim_ttl_ms: int,
+        lease_ttl_ms: int,
+        not_after_ms: int,
     ) -> ClaimResult:
         claim_key = self.keys.claim(job_id, tick_ms)
         fence_key = self.keys.fence(job_id)
         running_key = self.keys.running(job_id)
         with self._lock:
+            now_ms = int(time.time() * 1000)
             self._purge_expired()  # claim keys would otherwise pile up
             fence = int(self._get(fence_key) or 0)
+            if now_ms > not_after_ms:
+                return ClaimResult(ClaimStatus.LATE, fence, now_ms)
             if self._get(claim_key) is not None:
-                return ClaimResult(ClaimStatus.TAKEN, fence)
+                return ClaimResult(ClaimStatus.TAKEN, fence, now_ms)
             self._set(claim_key, token, claim_ttl_ms)
             if self._get(running_key) is not None:
-                return ClaimResult(ClaimStatus.OVERLAP, fence)
+                return ClaimResult(ClaimStatus.OVERLAP, fence, now_ms)
             self._set(running_key, token, lease_ttl_ms)
             fence = (fence or tick_ms) + 1
             self._set(fence_key, str(fence))
-            return ClaimResult(ClaimStatus.WON, fence)
+            return ClaimResult(ClaimStatus.WON, fence, now_ms)
 
     async def release(self, job_id: str, token: str) -> bool:
         return self._compare_and_delete(self.keys.running(job_id), token)
 
     async def ping(self) -> None:
         return None
+
+    async def server_time(self) -> float:
+        return time.time()
 
     async def claimed(self, job_id: str, tick_ms: int) -> bool:
         with self._lock:

@@ -34,6 +34,7 @@ from .leader import LeaderElector
 from .lease import LeaseKeeper
 from .lock import RedisBackend
 from .memory import MemoryBackend
+from .offset import ClockOffset
 from .store import MemoryJobStore, RedisJobStore
 from .tick import JobOptions, TickRunner, TickSettings
 from .triggers import build_trigger
@@ -117,10 +118,13 @@ class LockedScheduler:
             backend=backend,
             keeper=self._keeper,
             clock=self._clock,
-            settings=TickSettings(self.replica_id, lease_ttl, min_claim_ttl),
+            settings=TickSettings(
+                self.replica_id, lease_ttl, min_claim_ttl, claim_flight_s=redis_timeout / 2
+            ),
             redis_health=self._redis_health,
             threads=self._threads,
             leader=self._leader,
+            offset=ClockOffset(max_rtt_s=redis_timeout / 4),
         )
         self._options: dict[str, JobOptions] = {}
         self._tick_tasks: set[asyncio.Task[str]] = set()
@@ -396,11 +400,12 @@ class LockedScheduler:
         self._runner.record(event.job_id, event.scheduled_run_times[-1], SKIPPED_OVERLAP)
 
     async def _watch_redis(self) -> None:
+        # TIME doubles as the ping: every check also measures the clock offset.
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()
             try:
-                await self._backend.ping()
+                await self._runner.measure_offset()
             except BackendError as error:
                 self._redis_health.failure(str(error), utc_from_epoch(self._clock()))
             else:

@@ -17,7 +17,7 @@ import redis.asyncio as aredis
 
 from .backend import BackendError
 from .jobspec import SCHEDULED, JobSpec, StoredJob
-from .lock import client_options
+from .lock import async_client_options
 
 log = logging.getLogger("locked_scheduler.store")
 
@@ -70,7 +70,7 @@ class RedisJobStore:
 
     def _redis(self) -> aredis.Redis:
         if self._client is None:  # bound to the loop that first uses it
-            self._client = aredis.Redis.from_url(self._url, **client_options(self._timeout))
+            self._client = aredis.Redis.from_url(self._url, **async_client_options(self._timeout))
         return self._client
 
     async def get(self, job_id: str) -> StoredJob | None:

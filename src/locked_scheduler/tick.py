@@ -32,6 +32,7 @@ from .health import (
 from .leader import LeaderElector
 from .lease import Lease, LeaseKeeper
 from .logs import log_tick
+from .offset import ClockOffset
 from .run import RunInfo, set_current_run
 from .triggers import interval_after
 
@@ -56,6 +57,9 @@ class TickSettings:
     replica_id: str
     lease_ttl_s: float
     min_claim_ttl_s: float
+    # How long a claim may take to reach the server before it must do nothing: well under
+    # the client's timeout, so a claim the client gave up on can never take effect.
+    claim_flight_s: float = 0.5
 
 
 class TickRunner:
@@ -69,8 +73,10 @@ class TickRunner:
         redis_health: RedisHealth,
         threads: ThreadPoolExecutor,
         leader: LeaderElector | None,
+        offset: ClockOffset,
     ) -> None:
         self._backend = backend
+        self.offset = offset
         self._keeper = keeper
         self._clock = clock
         self._settings = settings
@@ -137,8 +143,22 @@ class TickRunner:
         lease_ttl_ms = math.ceil(self._settings.lease_ttl_s * 1000)
         started = time.perf_counter()
         try:
+            if self.offset.offset_s is None:
+                await self.measure_offset()
+            sent_s = self._clock()
+            # Both deadlines on the server's clock: the tick's own, and the moment this
+            # replica stops waiting for the answer (then a late claim would own a lease
+            # nobody runs under, locking the job out for a whole lease ttl).
+            not_after_s = self.offset.to_server(
+                min(tick.timestamp() + deadline_s, sent_s + self._settings.claim_flight_s)
+            )
             result = await self._backend.claim(
-                job.id, epoch_ms(tick), token, math.ceil(claim_ttl_s * 1000), lease_ttl_ms
+                job.id,
+                epoch_ms(tick),
+                token,
+                math.ceil(claim_ttl_s * 1000),
+                lease_ttl_ms,
+                math.floor(not_after_s * 1000),
             )
         except BackendError as error:
             self._redis.failure(str(error), utc_from_epoch(self._clock()))
@@ -147,7 +167,13 @@ class TickRunner:
             # This replica ran it; nobody can tell whether others did too (Redis is down).
             return await self._execute(job, tick, options, fence=None, lease=None), True
         self._redis.success((time.perf_counter() - started) * 1000)
+        if result.server_ms is not None:
+            self.offset.observe(sent_s, self._clock(), result.server_ms / 1000)
 
+        if result.status is ClaimStatus.LATE:
+            late_ms = (result.server_ms or 0) - epoch_ms(tick)
+            detail = f"claim reached Redis too late (server clock {late_ms} ms after the tick)"
+            return self.record(job.id, tick, SKIPPED_LATE, fence=result.fence, detail=detail), False
         if result.status is ClaimStatus.TAKEN:
             return self.record(job.id, tick, SKIPPED_CLAIMED, fence=result.fence), False
         if result.status is ClaimStatus.OVERLAP:
@@ -161,6 +187,12 @@ class TickRunner:
             )
             return outcome, True
         return await self._execute(job, tick, options, fence=result.fence, lease=lease), True
+
+    async def measure_offset(self) -> None:
+        """One ``TIME`` round trip; raises BackendError when the store cannot answer."""
+        sent_s = self._clock()
+        server_s = await self._backend.server_time()
+        self.offset.observe(sent_s, self._clock(), server_s)
 
     async def _execute(
         self, job: Any, tick: datetime, options: JobOptions, fence: int | None, lease: Lease | None
