@@ -59,6 +59,9 @@ class Backend(Protocol):
     def renew(self, job_id: str, token: str, lease_ttl_ms: int) -> bool:
         """Extend the running lease if ``token`` still owns it (watchdog thread)."""
 
+    def release_running(self, job_id: str, token: str) -> bool:
+        """``release`` from a thread (a sync job's thread that outlived shutdown)."""
+
     def hold_leader(self, token: str, ttl_ms: int) -> bool:
         """Acquire the leader lease, or extend it if ``token`` owns it (leader thread)."""
 

@@ -187,6 +187,13 @@ class RedisBackend:
             self._reset_sync_pool(error)
             raise _unavailable(error) from error
 
+    def release_running(self, job_id: str, token: str) -> bool:
+        try:
+            return bool(self._release_sync(keys=[self.keys.running(job_id)], args=[token]))
+        except redis.RedisError as error:
+            self._reset_sync_pool(error)
+            raise _unavailable(error) from error
+
     def hold_leader(self, token: str, ttl_ms: int) -> bool:
         try:
             return bool(self._leader(keys=[self.keys.leader()], args=[token, ttl_ms]))

@@ -88,6 +88,9 @@ class MemoryBackend:
             self._set(key, token, lease_ttl_ms)
             return True
 
+    def release_running(self, job_id: str, token: str) -> bool:
+        return self._compare_and_delete(self.keys.running(job_id), token)
+
     def hold_leader(self, token: str, ttl_ms: int) -> bool:
         key = self.keys.leader()
         with self._lock:

@@ -107,7 +107,7 @@ class LockedScheduler:
         self._dynamic = DynamicJobs(self, store, reconcile_interval)
         self._static_ids: set[str] = set()
         self._redis_health = RedisHealth()
-        self._keeper = LeaseKeeper(backend, period_s=lease_ttl / 3)
+        self._keeper = LeaseKeeper(backend, lease_ttl)
         self._leader = (
             LeaderElector(backend, f"{self.replica_id}:{uuid.uuid4().hex}", leader_ttl)
             if mode == "leader"
@@ -119,7 +119,10 @@ class LockedScheduler:
             keeper=self._keeper,
             clock=self._clock,
             settings=TickSettings(
-                self.replica_id, lease_ttl, min_claim_ttl, claim_flight_s=redis_timeout / 2
+                self.replica_id,
+                lease_ttl,
+                min_claim_ttl,
+                claim_flight_s=redis_timeout / 2,
             ),
             redis_health=self._redis_health,
             threads=self._threads,
@@ -341,12 +344,13 @@ class LockedScheduler:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        self._keeper.stop()
         if self._leader is not None:
             await asyncio.to_thread(self._leader.stop)
         self._threads.shutdown(wait=False)
         await self._backend.aclose()
-        self._backend.close()
+        # A sync job still running in its thread keeps its lease renewed until it ends
+        # (the interpreter waits for that thread at exit); then the sync client closes.
+        self._keeper.shutdown(then=self._backend.close)
 
     # -- health -----------------------------------------------------------------------
 

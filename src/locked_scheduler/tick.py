@@ -10,7 +10,7 @@ import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -146,6 +146,7 @@ class TickRunner:
             if self.offset.offset_s is None:
                 await self.measure_offset()
             sent_s = self._clock()
+            sent_monotonic = time.monotonic()  # the lease's expiry is no earlier than this + ttl
             # Both deadlines on the server's clock: the tick's own, and the moment this
             # replica stops waiting for the answer (then a late claim would own a lease
             # nobody runs under, locking the job out for a whole lease ttl).
@@ -178,7 +179,9 @@ class TickRunner:
             return self.record(job.id, tick, SKIPPED_CLAIMED, fence=result.fence), False
         if result.status is ClaimStatus.OVERLAP:
             return self.record(job.id, tick, SKIPPED_OVERLAP, fence=result.fence), True
-        lease = Lease(job.id, token, lease_ttl_ms, on_lost=lambda reason: None)
+        lease = Lease(
+            job.id, token, lease_ttl_ms, on_lost=lambda reason: None, renewed_at=sent_monotonic
+        )
         lateness_s = self._clock() - tick.timestamp()
         if lateness_s > deadline_s:
             await self._release(lease)  # the claim stays: nobody runs this tick any more
@@ -201,36 +204,57 @@ class TickRunner:
         loop = asyncio.get_running_loop()
         started = time.monotonic()
         job_task: asyncio.Future[Any]
+        thread_result: Future[Any] | None = None
         if options.is_async:
             job_task = loop.create_task(_call_async(run, job.func, job.args, job.kwargs))
         else:
             context = contextvars.copy_context()
             context.run(set_current_run, run)
             call = functools.partial(context.run, job.func, *job.args, **job.kwargs)
-            job_task = loop.run_in_executor(self._threads, call)
+            # The concurrent future, not the asyncio wrapper, says when the thread ended:
+            # a cancelled wrapper is "done" while the thread still runs.
+            thread_result = self._threads.submit(call)
+            job_task = asyncio.wrap_future(thread_result)
         if lease is not None:
             lease.on_lost = functools.partial(_on_lease_lost, loop, job_task, run)
             self._keeper.add(lease)
+        still_running = False
         try:
-            await asyncio.wait({job_task})
+            await self._wait(job_task, lease)
         except asyncio.CancelledError:
             job_task.cancel()  # shutdown gave up waiting: stop the job too
+            if thread_result is None:
+                # Let the coroutine unwind its cancellation before its lease can go.
+                await asyncio.wait({job_task}, timeout=1.0)
+                still_running = not job_task.done()
+            else:
+                still_running = not thread_result.done()
+            detail = (
+                "still running at shutdown; its lease is kept until its thread ends"
+                if still_running
+                else "cancelled at shutdown"
+            )
             self.record(
                 job.id,
                 tick,
                 FAILED,
                 fence=fence,
                 duration_s=time.monotonic() - started,
-                detail="cancelled at shutdown",
+                detail=detail,
             )
             raise
         finally:
             if lease is not None:
-                self._keeper.remove(lease)
-                # A thread cannot be stopped: while it may still run, keep the lease and
-                # let it expire rather than invite an overlapping run elsewhere.
-                if not lease.lost and (options.is_async or job_task.done()):
-                    await self._release(lease)
+                if still_running and thread_result is not None:
+                    self._keeper.keep_until_done(lease, thread_result)
+                elif still_running:
+                    # A coroutine that ignores cancellation: never release under it; the
+                    # lease expires after its ttl.
+                    self._keeper.remove(lease)
+                else:
+                    self._keeper.remove(lease)
+                    if not lease.lost:
+                        await self._release(lease)
         duration_s = time.monotonic() - started
         if lease is not None and lease.lost:
             return self.record(job.id, tick, LEASE_LOST, fence=fence, duration_s=duration_s)
@@ -245,6 +269,21 @@ class TickRunner:
                 job.id, tick, FAILED, fence=fence, duration_s=duration_s, detail=repr(error)
             )
         return self.record(job.id, tick, RAN, fence=fence, duration_s=duration_s)
+
+    async def _wait(self, job_task: asyncio.Future[Any], lease: Lease | None) -> None:
+        """Wait for the job; give its lease up locally before it can expire on the server.
+
+        Checked here on the loop as well as in the watchdog thread: the watchdog may sit in
+        a renewal that waits for a partitioned Redis until its socket times out.
+        """
+        if lease is None:
+            await asyncio.wait({job_task})
+            return
+        check_s = min(0.25, lease.ttl_ms / 1000 / 10)
+        while not job_task.done():
+            await asyncio.wait({job_task}, timeout=check_s)
+            if not job_task.done() and not lease.lost and time.monotonic() >= lease.local_deadline:
+                lease.lose("lease not renewed in time; given up before it expires on the server")
 
     async def _release(self, lease: Lease) -> None:
         try:

@@ -8,10 +8,13 @@ about speed; every wait is a poll with a generous deadline.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 from async_helpers import asyncio_test, wait_until
+from tcp_proxy import TcpProxy
 
 from locked_scheduler import LockedScheduler, current_run
 
@@ -22,6 +25,11 @@ def replica(redis_server, name: str, **options) -> LockedScheduler:
     options.setdefault("lease_ttl", 3.0)
     options.setdefault("health_interval", 0.2)
     return LockedScheduler(redis_server.url, "faults", replica_id=name, **options)
+
+
+def proxy_server(proxy: TcpProxy) -> SimpleNamespace:
+    """Looks like the redis_server fixture to ``replica()``, but points at the proxy."""
+    return SimpleNamespace(url=proxy.url)
 
 
 @asyncio_test
@@ -53,3 +61,91 @@ async def test_claims_held_by_a_paused_redis_do_nothing_when_it_resumes(redis_se
     finally:
         await scheduler.shutdown()
     assert scheduler.status()["jobs"]["paused"]["counts"]["skipped_redis"] >= 1
+
+
+@asyncio_test
+async def test_a_sync_job_outliving_shutdown_keeps_its_lease_until_its_thread_ends(
+    redis_server,
+) -> None:
+    # A rolling deploy: the old replica's sync job runs past shutdown_grace. Its thread
+    # cannot be stopped, so its lease must stay (renewed) until the thread ends; before,
+    # shutdown() released it and the next replica started the same job alongside.
+    release = threading.Event()
+    started = threading.Event()
+    old = replica(redis_server, "old", shutdown_grace=0.3, lease_ttl=2.0)
+
+    @old.job("interval", seconds=INTERVAL, id="stubborn")
+    def stubborn_old() -> None:
+        started.set()
+        release.wait(30)  # ignores shutdown, as most sync code does
+
+    new_runs: list[float] = []
+    new = replica(redis_server, "new", lease_ttl=2.0)
+
+    @new.job("interval", seconds=INTERVAL, id="stubborn")
+    def stubborn_new() -> None:
+        new_runs.append(time.monotonic())
+
+    client = redis_server.client()
+    old.start()
+    try:
+        await wait_until(started.is_set, 10, "the old replica's run started")
+        await old.shutdown()
+        new.start()
+        # Three lease ttls: the old thread still runs, so its lease must still be there.
+        until = time.monotonic() + 6.0
+        while time.monotonic() < until:
+            owner = client.get("faults:running:stubborn")
+            assert owner is not None and owner.startswith("old:"), owner
+            assert not new_runs, "the new replica ran the job while the old run went on"
+            await asyncio.sleep(0.1)
+        release.set()
+        ended = time.monotonic()
+        await wait_until(lambda: new_runs, 15, "the new replica runs once the old run ended")
+        assert new_runs[0] >= ended
+    finally:
+        release.set()
+        await new.shutdown()
+    assert old.status()["jobs"]["stubborn"]["counts"]["failed"] == 1
+
+
+@asyncio_test
+async def test_a_partitioned_replica_cancels_its_async_job_before_its_lease_expires(
+    redis_server,
+) -> None:
+    # Replica "cut" reaches Redis through a proxy that starts dropping every packet. Its
+    # lease can no longer be renewed and will expire on the server, where "peer" is waiting
+    # to take it. "cut" must have cancelled its run before "peer" starts one; before, it
+    # noticed only after the lease had expired (1-2 s of overlap).
+    proxy = TcpProxy(redis_server.port)
+    spans: dict[str, list[float]] = {}  # replica -> [start, end]
+
+    def register(scheduler: LockedScheduler) -> None:
+        @scheduler.job("interval", seconds=INTERVAL, id="exclusive")
+        async def exclusive() -> None:
+            name = current_run().replica_id
+            spans[name] = [time.monotonic()]
+            try:
+                await asyncio.sleep(60)
+            finally:
+                spans[name].append(time.monotonic())
+
+    cut = replica(proxy_server(proxy), "cut", lease_ttl=3.0, redis_timeout=1.0)
+    peer = replica(redis_server, "peer", lease_ttl=3.0)
+    register(cut)
+    register(peer)
+    cut.start()
+    try:
+        await wait_until(lambda: "cut" in spans, 10, "the replica to be cut runs the job")
+        peer.start()
+        await asyncio.sleep(1.0)  # peer tries ticks, finds the lease taken
+        proxy.partition()
+        await wait_until(lambda: "peer" in spans, 20, "peer runs once the lease expired")
+        assert len(spans["cut"]) == 2, "the cut-off run is still going"
+        assert spans["cut"][1] < spans["peer"][0], spans
+    finally:
+        proxy.heal()
+        await cut.shutdown()
+        await peer.shutdown()
+        proxy.close()
+    assert cut.status()["jobs"]["exclusive"]["counts"]["lease_lost"] == 1
