@@ -74,6 +74,7 @@ class LockedScheduler:
         clock: Clock | None = None,
         backend: Backend | None = None,
         reconcile_interval: float = 30.0,
+        max_clock_skew: float = 5.0,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -123,6 +124,7 @@ class LockedScheduler:
                 lease_ttl,
                 min_claim_ttl,
                 claim_flight_s=redis_timeout / 2,
+                max_clock_skew_s=max_clock_skew,
             ),
             redis_health=self._redis_health,
             threads=self._threads,
@@ -362,16 +364,17 @@ class LockedScheduler:
             job_id: self._runner.stats_for(job_id).as_dict(next_runs.get(job_id))
             for job_id in self._options
         }
+        reasons = self._unhealthy_reasons()
         return {
-            "status": overall_status(
-                self._running, self._redis_health.ok, list(self._dynamic.problems)
-            ),
+            "status": overall_status(self._running, reasons),
+            "reasons": reasons,
             "mode": self.mode,
             "backend": self._backend.name,
             "namespace": self.namespace,
             "replica_id": self.replica_id,
             "is_leader": None if self._leader is None else self._leader.is_leader,
             **redis_fields(self._redis_health),
+            **self._runner.offset.as_dict(),
             "jobs": jobs,
             "dynamic_jobs": {
                 "count": len(self._dynamic.specs),
@@ -380,6 +383,21 @@ class LockedScheduler:
                 "last_reconcile_error": self._dynamic.last_reconcile_error,
             },
         }
+
+    def _unhealthy_reasons(self) -> list[str]:
+        """Why this replica is not ``ok``, one sentence each (empty: healthy)."""
+        reasons = []
+        if not self._redis_health.ok:
+            reasons.append(f"Redis unreachable: {self._redis_health.last_error}")
+        if self._runner.skewed():
+            reasons.append(
+                f"clock off by {self._runner.offset.offset_s:+.3f} s against Redis "
+                f"(max_clock_skew={self._runner.max_clock_skew_s:g} s): this replica claims "
+                "no ticks until its clock is fixed"
+            )
+        for job_id, problem in sorted(self._dynamic.problems.items()):
+            reasons.append(f"run-time job {job_id!r} cannot run here: {problem}")
+        return reasons
 
     @property
     def running(self) -> bool:

@@ -22,6 +22,7 @@ from .health import (
     LEASE_LOST,
     RAN,
     SKIPPED_CLAIMED,
+    SKIPPED_CLOCK_SKEW,
     SKIPPED_LATE,
     SKIPPED_NOT_LEADER,
     SKIPPED_OVERLAP,
@@ -60,6 +61,9 @@ class TickSettings:
     # How long a claim may take to reach the server before it must do nothing: well under
     # the client's timeout, so a claim the client gave up on can never take effect.
     claim_flight_s: float = 0.5
+    # Beyond this offset against the Redis clock the replica claims nothing: its ticks and
+    # deadlines would be wrong by more than the claims' safety margins.
+    max_clock_skew_s: float = 5.0
 
 
 class TickRunner:
@@ -145,6 +149,9 @@ class TickRunner:
         try:
             if self.offset.offset_s is None:
                 await self.measure_offset()
+            if self.skewed():
+                detail = f"clock_offset_s={self.offset.offset_s:.3f}"
+                return self.record(job.id, tick, SKIPPED_CLOCK_SKEW, detail=detail), False
             sent_s = self._clock()
             sent_monotonic = time.monotonic()  # the lease's expiry is no earlier than this + ttl
             # Both deadlines on the server's clock: the tick's own, and the moment this
@@ -190,6 +197,15 @@ class TickRunner:
             )
             return outcome, True
         return await self._execute(job, tick, options, fence=result.fence, lease=lease), True
+
+    @property
+    def max_clock_skew_s(self) -> float:
+        return self._settings.max_clock_skew_s
+
+    def skewed(self) -> bool:
+        """This replica's clock is off by more than ``max_clock_skew`` (as last measured)."""
+        offset = self.offset.offset_s
+        return offset is not None and abs(offset) > self._settings.max_clock_skew_s
 
     async def measure_offset(self) -> None:
         """One ``TIME`` round trip; raises BackendError when the store cannot answer."""

@@ -149,3 +149,47 @@ async def test_a_partitioned_replica_cancels_its_async_job_before_its_lease_expi
         await peer.shutdown()
         proxy.close()
     assert cut.status()["jobs"]["exclusive"]["counts"]["lease_lost"] == 1
+
+
+@asyncio_test
+async def test_replicas_with_clocks_90_s_off_claim_nothing_and_say_why(redis_server) -> None:
+    # A replica 90 s behind re-ran ticks whose claims had expired; one 90 s ahead claimed
+    # ticks before they were due. Beyond max_clock_skew (5 s) a replica now claims nothing.
+    ran_on: list[str] = []
+    schedulers = {}
+    for name, skew_s in (("good", 0.0), ("behind", -90.0), ("ahead", 90.0)):
+        scheduler = replica(redis_server, name, clock=lambda skew_s=skew_s: time.time() + skew_s)
+
+        @scheduler.job("interval", seconds=INTERVAL, id="skewed")
+        async def skewed() -> None:
+            ran_on.append(current_run().replica_id)
+
+        schedulers[name] = scheduler
+        scheduler.start()
+    try:
+        await wait_until(lambda: ran_on.count("good") >= 4, 15, "good runs four ticks")
+        await wait_until(
+            lambda: all(
+                sum(s.status()["jobs"]["skewed"]["counts"].values()) >= 2
+                for name, s in schedulers.items()
+                if name != "good"
+            ),
+            15,
+            "the skewed replicas try ticks",
+        )
+        statuses = {name: scheduler.status() for name, scheduler in schedulers.items()}
+    finally:
+        for scheduler in schedulers.values():
+            await scheduler.shutdown()
+    assert set(ran_on) == {"good"}, ran_on
+    for name in ("behind", "ahead"):
+        assert statuses[name]["jobs"]["skewed"]["counts"]["skipped_clock_skew"] >= 2
+    good = statuses["good"]
+    assert good["status"] == "ok" and good["reasons"] == []
+    assert abs(good["clock_offset_s"]) < 1.0
+    for name, sign in (("behind", "+"), ("ahead", "-")):
+        status = statuses[name]
+        assert status["status"] == "degraded"
+        assert abs(abs(status["clock_offset_s"]) - 90) < 1.0
+        (reason,) = status["reasons"]
+        assert reason.startswith(f"clock off by {sign}9") and "max_clock_skew=5 s" in reason
