@@ -8,6 +8,7 @@ Which replica runs a tick is still decided by the per-tick claim, as for static 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("locked_scheduler.dynamic")
 
 _FINISHED_BY = {RAN: DONE, FAILED: DONE, LEASE_LOST: DONE}  # other outcomes: missed
+RETRY_ONE_OFF_S = 1.0  # a one-off whose claim met an unavailable Redis is tried again
 
 
 class DynamicJobs:
@@ -42,6 +44,7 @@ class DynamicJobs:
         self.registered: dict[str, int] = {}  # job id -> spec version live in APScheduler
         self.problems: dict[str, str] = {}  # job id -> why this replica cannot run it
         self._loops: list[asyncio.Task[None]] = []
+        self._retries: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self.last_reconcile_error: str | None = None
 
@@ -54,7 +57,7 @@ class DynamicJobs:
 
     async def stop(self) -> None:
         self._stop.set()
-        for task in self._loops:
+        for task in [*self._loops, *self._retries]:
             task.cancel()
         if self._loops:
             await asyncio.wait(self._loops, timeout=2.0)
@@ -129,10 +132,11 @@ class DynamicJobs:
     def _register(self, stored: StoredJob, func: Callable[..., Any]) -> None:
         spec = stored.spec
         grace = spec.misfire_grace_time or self._scheduler._misfire_grace_time
-        hook = None
+        hook = retry = None
         if spec.trigger == "date":
             trigger: Any = DateTrigger(spec.run_at)
             hook = self._one_off_hook(spec.id, stored.version)
+            retry = functools.partial(self._retry_one_off, spec.id)
         else:
             trigger = build_trigger(spec.trigger, dict(spec.trigger_args), self._scheduler.timezone)
         options = JobOptions(
@@ -141,6 +145,7 @@ class DynamicJobs:
             on_redis_error=self._scheduler._on_redis_error,
             is_async=iscoroutinefunction_partial(func),
             on_claimed_outcome=hook,
+            on_redis_unavailable=retry,
         )
         self._scheduler._register_job(
             spec.id, func, trigger, list(spec.args), dict(spec.kwargs), spec.task, options
@@ -174,6 +179,32 @@ class DynamicJobs:
         state, outcome = (DONE, "claimed") if claimed else (MISSED, None)
         await self.store.change(spec.id, finish(stored.version, state, outcome))
         return True
+
+    def _retry_one_off(self, job_id: str) -> None:
+        """Its only tick could not be claimed (Redis unavailable): fire it again soon.
+
+        APScheduler forgets a date job once fired. Forgetting that it is live here makes
+        the next reconcile register it again; it fires at once while its grace lasts (the
+        claim keeps it to one run) and is marked missed after that.
+        """
+        self.registered.pop(job_id, None)
+        if self._stop.is_set():
+            return
+        task = asyncio.get_running_loop().create_task(self._retry_later(job_id))
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
+    async def _retry_later(self, job_id: str) -> None:
+        while not self._stop.is_set():
+            await asyncio.sleep(RETRY_ONE_OFF_S)
+            try:
+                await self.reconcile_one(job_id)
+                return
+            except BackendError as error:  # still unavailable: keep trying
+                self.last_reconcile_error = str(error)
+            except Exception:
+                log.exception("retrying run-time job %s failed", job_id)
+                return
 
     def _one_off_hook(self, job_id: str, version: int):
         async def finished(outcome: str) -> None:

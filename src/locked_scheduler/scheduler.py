@@ -37,7 +37,7 @@ from .memory import MemoryBackend
 from .offset import ClockOffset
 from .store import MemoryJobStore, RedisJobStore
 from .tick import JobOptions, TickRunner, TickSettings
-from .triggers import build_trigger
+from .triggers import build_trigger, latest_fire_time
 
 log = logging.getLogger("locked_scheduler")
 
@@ -326,7 +326,11 @@ class LockedScheduler:
         self._keeper.start()
         if self._leader is not None:
             self._leader.start()
+        # Taken before APScheduler starts: its first fire times are at or after this
+        # instant, the catch-up ticks strictly before it, so no tick is tried twice here.
+        started_at = utc_from_epoch(self._clock())
         self._aps.start()
+        self._catch_up(started_at)
         self._dynamic.start()
         self._health_task = loop.create_task(self._watch_redis())
 
@@ -405,17 +409,35 @@ class LockedScheduler:
 
     # -- internals --------------------------------------------------------------------
 
-    def _submit_tick(self, job: Any, tick: datetime) -> asyncio.Task[str]:
+    def _submit_tick(self, job: Any, tick: datetime, catch_up: bool = False) -> asyncio.Task[str]:
         options = self._options.get(job.id) or JobOptions(
             self._misfire_grace_time,
             self._claim_deadline,
             self._on_redis_error,
             iscoroutinefunction_partial(job.func),
         )
-        task = asyncio.get_running_loop().create_task(self._runner.run(job, tick, options))
+        task = asyncio.get_running_loop().create_task(
+            self._runner.run(job, tick, options, catch_up=catch_up)
+        )
         self._tick_tasks.add(task)
         task.add_done_callback(self._tick_tasks.discard)
         return task
+
+    def _catch_up(self, started_at: datetime) -> None:
+        """Try the latest tick of each static job that fell within its grace before start.
+
+        A tick that fell while every replica was down (a deploy across 02:00) is claimed
+        by nobody; the claim decides, so it runs once, on the first replica to start. A
+        tick another replica claimed is simply ``skipped_claimed`` here. Older ticks are
+        coalesced away, as APScheduler does.
+        """
+        for job in self._aps.get_jobs():
+            options = self._options.get(job.id)
+            if job.id not in self._static_ids or options is None:
+                continue
+            tick = latest_fire_time(job.trigger, started_at, options.misfire_grace_time)
+            if tick is not None:
+                self._submit_tick(job, tick, catch_up=True)
 
     def _on_local_overlap(self, event: JobSubmissionEvent) -> None:
         # This replica still runs the previous tick; APScheduler refused the submission.

@@ -51,6 +51,9 @@ class JobOptions:
     # Called on the replica that claimed the tick, with the outcome (one-off jobs use it
     # to mark themselves done in the store).
     on_claimed_outcome: Callable[[str], Awaitable[None]] | None = None
+    # Called on a replica that could not ask Redis about the tick (one-off jobs try again
+    # while their grace lasts: a Redis pause must not lose them).
+    on_redis_unavailable: Callable[[], None] | None = None
 
 
 @dataclass
@@ -116,9 +119,17 @@ class TickRunner:
         )
         return outcome
 
-    async def run(self, job: Any, tick: datetime, options: JobOptions) -> str:
-        """Handle ``tick`` of APScheduler job ``job``; returns the outcome."""
-        outcome, claimed = await self._run(job, tick, options)
+    async def run(
+        self, job: Any, tick: datetime, options: JobOptions, catch_up: bool = False
+    ) -> str:
+        """Handle ``tick`` of APScheduler job ``job``; returns the outcome.
+
+        ``catch_up``: a tick that fell while this replica was not running; it may still be
+        claimed up to ``misfire_grace_time`` after it was due.
+        """
+        outcome, claimed = await self._run(job, tick, options, catch_up)
+        if outcome == SKIPPED_REDIS and options.on_redis_unavailable is not None:
+            options.on_redis_unavailable()
         if claimed and options.on_claimed_outcome is not None:
             try:
                 await options.on_claimed_outcome(outcome)
@@ -126,12 +137,16 @@ class TickRunner:
                 log.exception("after-run hook failed job=%s", job.id)
         return outcome
 
-    async def _run(self, job: Any, tick: datetime, options: JobOptions) -> tuple[str, bool]:
+    async def _run(
+        self, job: Any, tick: datetime, options: JobOptions, catch_up: bool
+    ) -> tuple[str, bool]:
         if self._leader is not None and not self._leader.is_leader:
             return self.record(job.id, tick, SKIPPED_NOT_LEADER), False
         interval_s = interval_after(job.trigger, tick)
         deadline_s = options.claim_deadline
-        if deadline_s is None:
+        if catch_up:
+            deadline_s = float(options.misfire_grace_time)
+        elif deadline_s is None:
             deadline_s = float(options.misfire_grace_time)
             if interval_s is not None:
                 deadline_s = min(interval_s / 2, deadline_s)
@@ -143,7 +158,12 @@ class TickRunner:
         # A claim must outlive every replica that may still try the tick: those are at
         # most deadline_s late by their own clock, plus clock skew (covered by the
         # min_claim_ttl margin). Claims are never deleted, only expire.
-        claim_ttl_s = max(2 * (interval_s or 0.0), deadline_s + self._settings.min_claim_ttl_s)
+        # A starting replica may still claim the latest tick within misfire_grace_time
+        # (catch-up), so that bound is covered as well.
+        claim_ttl_s = max(
+            2 * (interval_s or 0.0),
+            max(deadline_s, options.misfire_grace_time) + self._settings.min_claim_ttl_s,
+        )
         lease_ttl_ms = math.ceil(self._settings.lease_ttl_s * 1000)
         started = time.perf_counter()
         try:

@@ -8,15 +8,16 @@ about speed; every wait is a poll with a generous deadline.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 from async_helpers import asyncio_test, wait_until
 from tcp_proxy import TcpProxy
 
-from locked_scheduler import LockedScheduler, current_run
+from locked_scheduler import JobSpec, LockedScheduler, current_run
 
 INTERVAL = 0.5
 
@@ -193,3 +194,86 @@ async def test_replicas_with_clocks_90_s_off_claim_nothing_and_say_why(redis_ser
         assert abs(abs(status["clock_offset_s"]) - 90) < 1.0
         (reason,) = status["reasons"]
         assert reason.startswith(f"clock off by {sign}9") and "max_clock_skew=5 s" in reason
+
+
+@asyncio_test
+async def test_a_tick_missed_while_every_replica_was_down_runs_once_at_start(
+    redis_server,
+) -> None:
+    # A deploy across 02:00: the old replica is gone before the tick, the new ones start
+    # after it. The tick is within misfire_grace_time, so it runs once, on one replica.
+    ticks: list[tuple[int, str]] = []
+
+    def register(scheduler: LockedScheduler) -> None:
+        @scheduler.job("interval", seconds=3, id="nightly", misfire_grace_time=2)
+        async def nightly() -> None:
+            run = current_run()
+            ticks.append((run.tick_ms, run.replica_id))
+
+    old = replica(redis_server, "old")
+    register(old)
+    old.start()
+    try:
+        await wait_until(lambda: ticks, 15, "a first run")
+    finally:
+        await old.shutdown()
+    last_ms = ticks[-1][0]
+    missed_ms = last_ms + 3000
+    # Nobody is up when the next tick falls; the new replicas start half a second later.
+    await asyncio.sleep(max(0.0, missed_ms / 1000 + 0.5 - time.time()))
+    assert time.time() < missed_ms / 1000 + 2, "the machine is too slow for this test"
+    new = [replica(redis_server, name) for name in ("new-a", "new-b")]
+    for scheduler in new:
+        register(scheduler)
+        scheduler.start()
+    try:
+        await wait_until(
+            lambda: any(tick == missed_ms for tick, _ in ticks), 10, "the missed tick ran"
+        )
+        await wait_until(
+            lambda: any(tick > missed_ms for tick, _ in ticks), 10, "the next tick ran"
+        )
+    finally:
+        for scheduler in new:
+            await scheduler.shutdown()
+    ran = [name for tick, name in ticks if tick == missed_ms]
+    assert len(ran) == 1 and ran[0].startswith("new-"), ticks
+    assert len({tick for tick, _ in ticks}) == len(ticks), "a tick ran twice"
+
+
+@asyncio_test
+async def test_a_one_off_due_during_a_redis_pause_runs_once_after_it(redis_server) -> None:
+    # APScheduler forgets a date job once it fired; when its claim met a paused Redis the
+    # one-off was lost for good. It is now tried again while its grace lasts.
+    runs: list[datetime] = []
+    scheduler = replica(redis_server, "r", redis_timeout=0.3)
+
+    @scheduler.task("report")
+    async def report() -> None:
+        runs.append(current_run().tick)
+
+    scheduler.start()
+    try:
+        run_at = datetime.now(timezone.utc) + timedelta(seconds=2)
+        spec = JobSpec(
+            id="report:once", task="report", trigger="date", run_at=run_at, misfire_grace_time=60
+        )
+        await scheduler.schedule(spec)
+        await asyncio.sleep(max(0.0, run_at.timestamp() - 0.7 - time.time()))
+        redis_server.pause()
+        try:
+            await asyncio.sleep(2.5)  # run_at falls inside the pause
+        finally:
+            redis_server.resume()
+        await wait_until(lambda: runs, 20, "the one-off ran after the pause")
+        await wait_until(
+            lambda: (
+                json.loads(redis_server.client().hget("faults:jobs", "report:once"))["state"]
+                == "done"
+            ),
+            10,
+            "the one-off is marked done",
+        )
+    finally:
+        await scheduler.shutdown()
+    assert runs == [run_at]
