@@ -104,15 +104,77 @@ def async_client_options(timeout: float) -> dict:
     }
 
 
+# Connection settings that carry over from an asyncio client to the sync one we derive.
+_CARRIED = ("host", "port", "db", "username", "password", "path", "client_name")
+_SYNC_CONNECTIONS = {
+    aredis.Connection: redis.Connection,
+    aredis.SSLConnection: redis.SSLConnection,
+    aredis.UnixDomainSocketConnection: redis.UnixDomainSocketConnection,
+}
+
+
+def sync_twin(client: aredis.Redis, timeout: float) -> redis.Redis:
+    """A sync client to the same server, for the lease and leader threads.
+
+    Only plain, TLS and unix-socket pools can be copied; a Sentinel-managed pool (or any
+    other) needs ``sync_redis=`` (e.g. ``redis.sentinel.Sentinel(...).master_for(...)``).
+    """
+    pool = client.connection_pool
+    connection_class = _SYNC_CONNECTIONS.get(pool.connection_class)
+    if type(pool) is not aredis.ConnectionPool or connection_class is None:
+        raise ValueError(
+            f"cannot derive a sync client from a {type(pool).__name__} of "
+            f"{pool.connection_class.__name__}; pass sync_redis= as well (the lease and "
+            "leader threads need one), e.g. redis.sentinel.Sentinel(...).master_for(...)"
+        )
+    settings = {
+        key: value
+        for key, value in pool.connection_kwargs.items()
+        if key in _CARRIED or key.startswith("ssl_")
+    }
+    return redis.Redis(
+        connection_pool=redis.ConnectionPool(
+            connection_class=connection_class, **settings, **client_options(timeout)
+        )
+    )
+
+
 class RedisBackend:
+    """Claims and leases in Redis.
+
+    From ``redis_url`` it opens its own clients (and closes them). A ``client`` passed in
+    (a ready ``redis.asyncio.Redis``: a shared pool, Sentinel's ``master_for``) is used as
+    it is and never closed; its own timeouts and retries apply, so give it
+    ``retry=Retry(NoBackoff(), 0)`` (retried claims are what the no-retry rule avoids).
+    """
+
     name = "redis"
 
-    def __init__(self, redis_url: str, namespace: str, timeout: float = 1.0) -> None:
+    def __init__(
+        self,
+        redis_url: str | None,
+        namespace: str,
+        timeout: float = 1.0,
+        *,
+        client: aredis.Redis | None = None,
+        sync_client: redis.Redis | None = None,
+    ) -> None:
+        if (redis_url is None) == (client is None):
+            raise ValueError("pass redis_url or client, not both")
         self.keys = Keys(namespace)
         self._url = redis_url
-        self._sync = redis.Redis.from_url(redis_url, **client_options(timeout))
+        self._owned = client is None
+        if sync_client is None:
+            sync_client = (
+                redis.Redis.from_url(redis_url, **client_options(timeout))
+                if redis_url is not None
+                else sync_twin(client, timeout)  # type: ignore[arg-type]
+            )
+        self._sync = sync_client
         self._async_options = async_client_options(timeout)
-        self._async: aredis.Redis | None = None
+        self._async: aredis.Redis | None = client
+        if client is not None:
+            self._register_async_scripts(client)
         self._renew = self._sync.register_script(RENEW_LUA)
         self._leader = self._sync.register_script(LEADER_LUA)
         self._release_sync = self._sync.register_script(RELEASE_LUA)
@@ -121,10 +183,14 @@ class RedisBackend:
         # Created on first use inside the running loop: asyncio connections belong to
         # the loop that opened them, and the scheduler is often built at import time.
         if self._async is None:
+            assert self._url is not None
             self._async = aredis.Redis.from_url(self._url, **self._async_options)
-            self._claim = self._async.register_script(CLAIM_LUA)
-            self._release = self._async.register_script(RELEASE_LUA)
+            self._register_async_scripts(self._async)
         return self._async
+
+    def _register_async_scripts(self, client: aredis.Redis) -> None:
+        self._claim = client.register_script(CLAIM_LUA)
+        self._release = client.register_script(RELEASE_LUA)
 
     async def claim(
         self,
@@ -220,9 +286,9 @@ class RedisBackend:
             self._sync.connection_pool.disconnect()
 
     async def aclose(self) -> None:
-        if self._async is not None:
+        if self._async is not None and self._owned:
             client, self._async = self._async, None
             await client.aclose()
 
     def close(self) -> None:
-        self._sync.close()
+        self._sync.close()  # ours, also when derived from a client passed in

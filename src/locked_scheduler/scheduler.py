@@ -51,6 +51,10 @@ class LockedScheduler:
     """Register the same jobs in every replica; each tick runs once across all of them.
 
     ``redis_url=None`` uses an in-process backend (one replica only, for development).
+    Instead of ``redis_url``, ``redis=`` takes a ready ``redis.asyncio.Redis`` (a shared
+    pool, ``redis.asyncio.sentinel.Sentinel(...).master_for(...)``); it is never closed
+    here. The lease and leader threads need a sync client: derived from ``redis`` for a
+    plain, TLS or unix-socket pool, else pass ``sync_redis=`` too.
     """
 
     def __init__(
@@ -58,6 +62,8 @@ class LockedScheduler:
         redis_url: str | None = None,
         namespace: str = "locked_scheduler",
         *,
+        redis: Any = None,
+        sync_redis: Any = None,
         mode: str = "claim",
         replica_id: str | None = None,
         timezone: Any = "UTC",
@@ -95,15 +101,25 @@ class LockedScheduler:
         self._clock = clock or system_clock
         if self._clock is not system_clock:
             install_apscheduler_clock_hook()
+        if redis is not None:
+            _check_async_client(redis, redis_url)
         if backend is None:
             backend = (
-                RedisBackend(redis_url, namespace, timeout=redis_timeout)
-                if redis_url
+                RedisBackend(
+                    redis_url or None,
+                    namespace,
+                    timeout=redis_timeout,
+                    client=redis,
+                    sync_client=sync_redis,
+                )
+                if redis_url or redis is not None
                 else MemoryBackend(namespace)
             )
         self._backend = backend
-        store = (
-            RedisJobStore(redis_url, namespace, redis_timeout) if redis_url else MemoryJobStore()
+        store: RedisJobStore | MemoryJobStore = (
+            RedisJobStore(redis_url or None, namespace, redis_timeout, client=redis)
+            if redis_url or redis is not None
+            else MemoryJobStore()
         )
         self._dynamic = DynamicJobs(self, store, reconcile_interval)
         self._static_ids: set[str] = set()
@@ -455,6 +471,18 @@ class LockedScheduler:
             else:
                 self._redis_health.success((loop.time() - started) * 1000)
             await asyncio.sleep(self.health_interval)
+
+
+def _check_async_client(client: Any, redis_url: str | None) -> None:
+    import redis.asyncio as aredis
+
+    if redis_url:
+        raise ValueError("pass redis_url= or redis=, not both")
+    if not isinstance(client, aredis.Redis):
+        raise TypeError(
+            f"redis= must be a redis.asyncio.Redis (the scheduler runs on asyncio), "
+            f"not {type(client).__module__}.{type(client).__name__}"
+        )
 
 
 def _dotted(func: Any) -> str:

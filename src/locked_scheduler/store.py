@@ -61,15 +61,27 @@ def set_paused(paused: bool) -> Change:
 
 
 class RedisJobStore:
-    def __init__(self, redis_url: str, namespace: str, timeout: float = 1.0) -> None:
+    """From ``redis_url`` it opens (and closes) its own client; a ``client`` passed in is
+    used as it is and left open."""
+
+    def __init__(
+        self,
+        redis_url: str | None,
+        namespace: str,
+        timeout: float = 1.0,
+        *,
+        client: aredis.Redis | None = None,
+    ) -> None:
         self.hash_key = f"{namespace}:jobs"
         self.channel = f"{namespace}:jobs:changed"
         self._url = redis_url
         self._timeout = timeout
-        self._client: aredis.Redis | None = None
+        self._client: aredis.Redis | None = client
+        self._owned = client is None
 
     def _redis(self) -> aredis.Redis:
         if self._client is None:  # bound to the loop that first uses it
+            assert self._url is not None
             self._client = aredis.Redis.from_url(self._url, **async_client_options(self._timeout))
         return self._client
 
@@ -124,9 +136,14 @@ class RedisJobStore:
 
     async def changes(self, stop: asyncio.Event) -> AsyncIterator[str]:
         """Ids announced on the change channel, until ``stop`` is set or Redis fails."""
-        # A separate connection without a read timeout: it waits for messages.
-        client = aredis.Redis.from_url(self._url, socket_connect_timeout=self._timeout)
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        # A separate connection without a read timeout: it waits for messages. (A client
+        # passed in lends a connection of its pool; get_message's timeout bounds the wait.)
+        client = (
+            aredis.Redis.from_url(self._url, socket_connect_timeout=self._timeout)
+            if self._owned and self._url is not None
+            else None
+        )
+        pubsub = (client or self._redis()).pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self.channel)
             # Polled with a short timeout and a stop flag: redis-py's get_message can
@@ -140,10 +157,11 @@ class RedisJobStore:
             raise BackendError(str(error)) from error
         finally:
             await pubsub.aclose()
-            await client.aclose()
+            if client is not None:
+                await client.aclose()
 
     async def aclose(self) -> None:
-        if self._client is not None:
+        if self._client is not None and self._owned:
             client, self._client = self._client, None
             await client.aclose()
 
