@@ -53,6 +53,12 @@ class Backend(Protocol):
     async def server_time(self) -> float:
         """The server's clock, epoch seconds."""
 
+    async def record_run(self, job_id: str, run: dict) -> None:
+        """Merge one finished run into the job's cluster-wide state (latest tick wins)."""
+
+    async def job_states(self) -> dict[str, dict]:
+        """Every job's cluster-wide state."""
+
     async def claimed(self, job_id: str, tick_ms: int) -> bool:
         """Whether some replica claimed this tick (and the claim has not expired)."""
 

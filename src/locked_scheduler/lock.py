@@ -10,6 +10,8 @@ server's clock and does nothing past the deadline the client put in it.
 
 from __future__ import annotations
 
+import json
+
 import redis
 import redis.asyncio as aredis
 from redis.asyncio.retry import Retry as AsyncRetry
@@ -68,6 +70,35 @@ if not owner then
   return 1
 end
 return 0
+"""
+
+
+# KEYS: state hash. ARGV: job id, JSON of the run. A run of an older tick than the one
+# recorded (a long run finishing after a later tick's) leaves the latest tick's fields
+# alone but still counts for the success/failure history it carries.
+RECORD_RUN_LUA = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+local run = cjson.decode(ARGV[2])
+local state = {}
+if old then state = cjson.decode(old) end
+local failures = tonumber(state.consecutive_failures or 0)
+if run.last_outcome == 'ran' then
+  failures = 0
+else
+  failures = failures + 1
+end
+if state.last_tick_ms and tonumber(state.last_tick_ms) > tonumber(run.last_tick_ms) then
+  run.last_tick = nil
+  run.last_tick_ms = nil
+  run.last_outcome = nil
+  run.replica = nil
+  run.fence = nil
+  run.duration_s = nil
+end
+for key, value in pairs(run) do state[key] = value end
+state.consecutive_failures = failures
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(state))
+return 1
 """
 
 
@@ -139,6 +170,17 @@ def sync_twin(client: aredis.Redis, timeout: float) -> redis.Redis:
     )
 
 
+def decode_states(raw: dict) -> dict[str, dict]:
+    states = {}
+    for key, value in raw.items():
+        job_id = key.decode() if isinstance(key, bytes) else str(key)
+        try:
+            states[job_id] = json.loads(value)
+        except ValueError:
+            continue  # not ours to judge; the CLI shows the readable ones
+    return states
+
+
 class RedisBackend:
     """Claims and leases in Redis.
 
@@ -191,6 +233,7 @@ class RedisBackend:
     def _register_async_scripts(self, client: aredis.Redis) -> None:
         self._claim = client.register_script(CLAIM_LUA)
         self._release = client.register_script(RELEASE_LUA)
+        self._record_run = client.register_script(RECORD_RUN_LUA)
 
     async def claim(
         self,
@@ -238,6 +281,22 @@ class RedisBackend:
             await self._reset_async_pool(error)
             raise _unavailable(error) from error
         return int(seconds) + int(microseconds) / 1_000_000
+
+    async def record_run(self, job_id: str, run: dict) -> None:
+        self._async_client()
+        try:
+            await self._record_run(keys=[self.keys.state()], args=[job_id, json.dumps(run)])
+        except redis.RedisError as error:
+            await self._reset_async_pool(error)
+            raise _unavailable(error) from error
+
+    async def job_states(self) -> dict[str, dict]:
+        try:
+            raw = await self._async_client().hgetall(self.keys.state())
+        except redis.RedisError as error:
+            await self._reset_async_pool(error)
+            raise _unavailable(error) from error
+        return decode_states(raw)
 
     async def claimed(self, job_id: str, tick_ms: int) -> bool:
         try:

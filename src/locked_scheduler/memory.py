@@ -8,6 +8,15 @@ import time
 from .backend import ClaimResult, ClaimStatus
 from .keys import Keys
 
+_LATEST_TICK_FIELDS = {
+    "last_tick",
+    "last_tick_ms",
+    "last_outcome",
+    "replica",
+    "fence",
+    "duration_s",
+}
+
 
 class MemoryBackend:
     """Claims and leases in a dict with expiry times. Only safe for a single process."""
@@ -18,6 +27,7 @@ class MemoryBackend:
         self.keys = Keys(namespace)
         self._lock = threading.Lock()
         self._values: dict[str, tuple[str, float | None]] = {}
+        self._states: dict[str, dict] = {}
 
     def _get(self, key: str) -> str | None:
         entry = self._values.get(key)
@@ -75,6 +85,20 @@ class MemoryBackend:
 
     async def server_time(self) -> float:
         return time.time()
+
+    async def record_run(self, job_id: str, run: dict) -> None:
+        with self._lock:
+            state = self._states.setdefault(job_id, {})
+            failures = (
+                0 if run["last_outcome"] == "ran" else state.get("consecutive_failures", 0) + 1
+            )
+            if state.get("last_tick_ms", 0) > run["last_tick_ms"]:
+                run = {k: v for k, v in run.items() if k not in _LATEST_TICK_FIELDS}
+            state.update(run, consecutive_failures=failures)
+
+    async def job_states(self) -> dict[str, dict]:
+        with self._lock:
+            return {job_id: dict(state) for job_id, state in self._states.items()}
 
     async def claimed(self, job_id: str, tick_ms: int) -> bool:
         with self._lock:

@@ -293,18 +293,45 @@ class TickRunner:
                         await self._release(lease)
         duration_s = time.monotonic() - started
         if lease is not None and lease.lost:
-            return self.record(job.id, tick, LEASE_LOST, fence=fence, duration_s=duration_s)
+            return await self._finished(job.id, tick, LEASE_LOST, fence, duration_s)
         if job_task.cancelled():
-            return self.record(
-                job.id, tick, FAILED, fence=fence, duration_s=duration_s, detail="cancelled"
-            )
+            return await self._finished(job.id, tick, FAILED, fence, duration_s, "cancelled")
         error = job_task.exception()
         if error is not None:
             log.error("job %s failed", job.id, exc_info=error)
-            return self.record(
-                job.id, tick, FAILED, fence=fence, duration_s=duration_s, detail=repr(error)
-            )
-        return self.record(job.id, tick, RAN, fence=fence, duration_s=duration_s)
+            return await self._finished(job.id, tick, FAILED, fence, duration_s, repr(error))
+        return await self._finished(job.id, tick, RAN, fence, duration_s)
+
+    async def _finished(
+        self,
+        job_id: str,
+        tick: datetime,
+        outcome: str,
+        fence: int | None,
+        duration_s: float,
+        detail: str | None = None,
+    ) -> str:
+        """Record a run here and in the cluster-wide job state (``{ns}:state``)."""
+        self.record(job_id, tick, outcome, fence=fence, duration_s=duration_s, detail=detail)
+        now = utc_from_epoch(self._clock()).isoformat()
+        run: dict[str, Any] = {
+            "last_tick": tick.isoformat(),
+            "last_tick_ms": epoch_ms(tick),
+            "last_outcome": outcome,
+            "last_run_at": now,
+            "duration_s": round(duration_s, 6),
+            "replica": self._settings.replica_id,
+            "fence": fence,
+        }
+        if outcome == RAN:
+            run.update(last_success_at=now, last_success_tick=tick.isoformat())
+        else:
+            run.update(last_error=detail or outcome, last_error_at=now)
+        try:
+            await self._backend.record_run(job_id, run)
+        except BackendError as error:
+            log.warning("could not record the run in Redis job=%s: %s", job_id, error)
+        return outcome
 
     async def _wait(self, job_task: asyncio.Future[Any], lease: Lease | None) -> None:
         """Wait for the job; give its lease up locally before it can expire on the server.

@@ -140,3 +140,19 @@ async def test_redis_down_is_a_backend_error_without_retries(redis_server) -> No
     with pytest.raises(BackendError):
         backend.renew("job", "a", 1000)
     assert backend._sync.get_retry()._retries == 0
+
+
+@asyncio_test
+async def test_job_state_keeps_the_latest_tick_and_counts_failures_in_a_row(backend) -> None:
+    def run(tick_ms: int, outcome: str, **more) -> dict:
+        return {"last_tick_ms": tick_ms, "last_outcome": outcome, "replica": "r", **more}
+
+    await backend.record_run("job", run(TICK + 2000, "failed", last_error="x"))
+    await backend.record_run("job", run(TICK + 3000, "failed", last_error="y"))
+    state = (await backend.job_states())["job"]
+    assert state["consecutive_failures"] == 2 and state["last_error"] == "y"
+    # An older tick's run finishing late: its success counts, the latest tick stays.
+    await backend.record_run("job", run(TICK + 1000, "ran", last_success_at="then"))
+    state = (await backend.job_states())["job"]
+    assert state["last_tick_ms"] == TICK + 3000 and state["last_outcome"] == "failed"
+    assert state["consecutive_failures"] == 0 and state["last_success_at"] == "then"
