@@ -59,6 +59,9 @@ class Backend(Protocol):
     async def job_states(self) -> dict[str, dict]:
         """Every job's cluster-wide state."""
 
+    async def persists(self) -> bool | None:
+        """Whether the store survives a restart (None: cannot tell)."""
+
     async def claimed(self, job_id: str, tick_ms: int) -> bool:
         """Whether some replica claimed this tick (and the claim has not expired)."""
 

@@ -170,6 +170,10 @@ def sync_twin(client: aredis.Redis, timeout: float) -> redis.Redis:
     )
 
 
+def _text(value: str | bytes | None) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")
+
+
 def decode_states(raw: dict) -> dict[str, dict]:
     states = {}
     for key, value in raw.items():
@@ -297,6 +301,20 @@ class RedisBackend:
             await self._reset_async_pool(error)
             raise _unavailable(error) from error
         return decode_states(raw)
+
+    async def persists(self) -> bool | None:
+        """RDB save points or AOF configured; None when CONFIG is refused (managed Redis)."""
+        client = self._async_client()
+        try:
+            save = await client.config_get("save")
+            appendonly = await client.config_get("appendonly")
+        except redis.ResponseError:
+            return None
+        except redis.RedisError as error:
+            await self._reset_async_pool(error)
+            raise _unavailable(error) from error
+        settings = {_text(key): _text(value) for key, value in {**save, **appendonly}.items()}
+        return bool(settings.get("save", "").strip()) or settings.get("appendonly") == "yes"
 
     async def claimed(self, job_id: str, tick_ms: int) -> bool:
         try:

@@ -100,6 +100,9 @@ class MemoryBackend:
         with self._lock:
             return {job_id: dict(state) for job_id, state in self._states.items()}
 
+    async def persists(self) -> bool | None:
+        return None  # one process by design; a restart forgetting everything is expected
+
     async def claimed(self, job_id: str, tick_ms: int) -> bool:
         with self._lock:
             return self._get(self.keys.claim(job_id, tick_ms)) is not None

@@ -37,7 +37,7 @@ from .memory import MemoryBackend
 from .offset import ClockOffset
 from .store import MemoryJobStore, RedisJobStore
 from .tick import JobOptions, TickRunner, TickSettings
-from .triggers import build_trigger, latest_fire_time
+from .triggers import build_trigger, interval_after, latest_fire_time
 
 log = logging.getLogger("locked_scheduler")
 
@@ -45,6 +45,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 MODES = ("claim", "leader")
 ON_REDIS_ERROR = ("skip", "run")
+FAILURES_IN_A_ROW = 3  # from this many failed runs of a job in a row, health says so
 
 
 class LockedScheduler:
@@ -152,6 +153,9 @@ class LockedScheduler:
         self._health_task: asyncio.Task[None] | None = None
         self._running = False
         self._stopped = False
+        self._started_at: float | None = None  # clock() at start()
+        self._cluster_states: dict[str, dict] = {}  # {ns}:state, refreshed by the health loop
+        self._redis_persists: bool | None = None  # checked by the health loop
         self._aps = ClockedAsyncIOScheduler(
             self._clock,
             timezone=timezone,
@@ -344,7 +348,8 @@ class LockedScheduler:
             self._leader.start()
         # Taken before APScheduler starts: its first fire times are at or after this
         # instant, the catch-up ticks strictly before it, so no tick is tried twice here.
-        started_at = utc_from_epoch(self._clock())
+        self._started_at = self._clock()
+        started_at = utc_from_epoch(self._started_at)
         self._aps.start()
         self._catch_up(started_at)
         self._dynamic.start()
@@ -417,6 +422,53 @@ class LockedScheduler:
             )
         for job_id, problem in sorted(self._dynamic.problems.items()):
             reasons.append(f"run-time job {job_id!r} cannot run here: {problem}")
+        reasons += self._job_reasons()
+        if self._redis_persists is False and self._dynamic.specs:
+            ids = ", ".join(sorted(self._dynamic.specs))
+            reasons.append(
+                "Redis does not persist (no RDB save points, no AOF): a restart erases the "
+                f"{len(self._dynamic.specs)} run-time job(s) {ids} and every claim"
+            )
+        return reasons
+
+    def _job_reasons(self) -> list[str]:
+        """Failing and stalled jobs, judged from the cluster-wide state and this replica's."""
+        reasons = []
+        # On Redis' clock: the cluster's times were written by other replicas, each within
+        # max_clock_skew of it; ours are shifted by our measured offset.
+        to_server = self._runner.offset.to_server
+        now = to_server(self._clock())
+        for job_id in sorted(self._options):
+            local = self._runner.stats_for(job_id)
+            cluster = self._cluster_states.get(job_id, {})
+            failures = max(local.consecutive_failures, int(cluster.get("consecutive_failures", 0)))
+            if failures >= FAILURES_IN_A_ROW:
+                reasons.append(
+                    f"job {job_id!r} failed {failures} times in a row "
+                    f"(last error: {cluster.get('last_error') or local.last_outcome})"
+                )
+            aps_job = self._aps.get_job(job_id)
+            next_run = getattr(aps_job, "next_run_time", None)
+            if aps_job is None or next_run is None or self._started_at is None:
+                continue
+            interval_s = interval_after(aps_job.trigger, next_run)
+            successes = [
+                moment
+                for moment in (
+                    None
+                    if local.last_success_at is None
+                    else to_server(local.last_success_at.timestamp()),
+                    _timestamp(cluster.get("last_success_at")),
+                )
+                if moment is not None
+            ]
+            since = max(successes) if successes else to_server(self._started_at)
+            if interval_s and now - since > 2 * interval_s:
+                what = "since its last success" if successes else "since this replica started"
+                reasons.append(
+                    f"job {job_id!r} has not succeeded for {now - since:.0f} s {what}, more "
+                    f"than two of its intervals ({interval_s:g} s)"
+                )
         return reasons
 
     @property
@@ -455,6 +507,15 @@ class LockedScheduler:
             if tick is not None:
                 self._submit_tick(job, tick, catch_up=True)
 
+    async def _refresh_cluster_view(self) -> None:
+        """What health needs from Redis beyond this replica: job states, persistence."""
+        try:
+            self._cluster_states = await self._backend.job_states()
+            if self._dynamic.specs:
+                self._redis_persists = await self._backend.persists()
+        except BackendError as error:
+            self._redis_health.failure(str(error), utc_from_epoch(self._clock()))
+
     def _on_local_overlap(self, event: JobSubmissionEvent) -> None:
         # This replica still runs the previous tick; APScheduler refused the submission.
         self._runner.record(event.job_id, event.scheduled_run_times[-1], SKIPPED_OVERLAP)
@@ -470,6 +531,7 @@ class LockedScheduler:
                 self._redis_health.failure(str(error), utc_from_epoch(self._clock()))
             else:
                 self._redis_health.success((loop.time() - started) * 1000)
+                await self._refresh_cluster_view()
             await asyncio.sleep(self.health_interval)
 
 
@@ -483,6 +545,15 @@ def _check_async_client(client: Any, redis_url: str | None) -> None:
             f"redis= must be a redis.asyncio.Redis (the scheduler runs on asyncio), "
             f"not {type(client).__module__}.{type(client).__name__}"
         )
+
+
+def _timestamp(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
 
 
 def _dotted(func: Any) -> str:
