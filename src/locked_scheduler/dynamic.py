@@ -11,22 +11,20 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.util import iscoroutinefunction_partial
 
-from .backend import BackendError
-from .clock import epoch_ms, utc_from_epoch
+from .backend import Backend, BackendError
+from .clock import Clock, epoch_ms, utc_from_epoch
 from .health import FAILED, LEASE_LOST, RAN
 from .jobspec import DONE, MISSED, JobSpec, JobSpecError, StoredJob, validate
 from .store import finish, set_paused, upsert
 from .tick import JobOptions
 from .triggers import build_trigger
-
-if TYPE_CHECKING:
-    from .scheduler import LockedScheduler
 
 log = logging.getLogger("locked_scheduler.dynamic")
 
@@ -34,9 +32,23 @@ _FINISHED_BY = {RAN: DONE, FAILED: DONE, LEASE_LOST: DONE}  # other outcomes: mi
 RETRY_ONE_OFF_S = 1.0  # a one-off whose claim met an unavailable Redis is tried again
 
 
+@dataclass(frozen=True)
+class SchedulerHost:
+    """What run-time jobs need from the scheduler; they depend on this, never on it."""
+
+    clock: Clock
+    timezone: Any
+    default_grace: int  # the scheduler's misfire_grace_time
+    on_redis_error: str
+    static_ids: set[str]  # the scheduler's live set: ids taken by static jobs
+    backend: Backend
+    register_job: Callable[..., Any]  # (job_id, func, trigger, args, kwargs, name, options)
+    unregister_job: Callable[[str], None]
+
+
 class DynamicJobs:
-    def __init__(self, scheduler: LockedScheduler, store: Any, reconcile_interval: float) -> None:
-        self._scheduler = scheduler
+    def __init__(self, host: SchedulerHost, store: Any, reconcile_interval: float) -> None:
+        self._host = host
         self.store = store
         self.reconcile_interval = reconcile_interval
         self.tasks: dict[str, Callable[..., Any]] = {}
@@ -67,14 +79,14 @@ class DynamicJobs:
     # -- operations ---------------------------------------------------------------------
 
     async def schedule(self, spec: JobSpec, live: bool) -> StoredJob:
-        scheduler = self._scheduler
-        now = utc_from_epoch(scheduler._clock())
-        validate(spec, scheduler.timezone, now, scheduler._misfire_grace_time)
+        host = self._host
+        now = utc_from_epoch(host.clock())
+        validate(spec, host.timezone, now, host.default_grace)
         if spec.task not in self.tasks:
             raise JobSpecError(
                 f"unknown task {spec.task!r}: register it with @scheduler.task({spec.task!r})"
             )
-        if spec.id in scheduler._static_ids:
+        if spec.id in host.static_ids:
             raise JobSpecError(f"id {spec.id!r} is used by a static job")
         stored = await self.store.change(spec.id, upsert(spec))
         if live:  # this replica applies it now; the others hear the change message
@@ -118,7 +130,7 @@ class DynamicJobs:
             return
         if self.registered.get(job_id) == stored.version:
             return  # already live (or a one-off that already fired here)
-        if job_id in self._scheduler._static_ids:
+        if job_id in self._host.static_ids:
             self._problem(job_id, "id is also used by a static job on this replica")
             return
         func = self.tasks.get(stored.spec.task)
@@ -131,23 +143,23 @@ class DynamicJobs:
 
     def _register(self, stored: StoredJob, func: Callable[..., Any]) -> None:
         spec = stored.spec
-        grace = spec.misfire_grace_time or self._scheduler._misfire_grace_time
+        grace = spec.misfire_grace_time or self._host.default_grace
         hook = retry = None
         if spec.trigger == "date":
             trigger: Any = DateTrigger(spec.run_at)
             hook = self._one_off_hook(spec.id, stored.version)
             retry = functools.partial(self._retry_one_off, spec.id)
         else:
-            trigger = build_trigger(spec.trigger, dict(spec.trigger_args), self._scheduler.timezone)
+            trigger = build_trigger(spec.trigger, dict(spec.trigger_args), self._host.timezone)
         options = JobOptions(
             misfire_grace_time=grace,
             claim_deadline=None,
-            on_redis_error=self._scheduler._on_redis_error,
+            on_redis_error=self._host.on_redis_error,
             is_async=iscoroutinefunction_partial(func),
             on_claimed_outcome=hook,
             on_redis_unavailable=retry,
         )
-        self._scheduler._register_job(
+        self._host.register_job(
             spec.id, func, trigger, list(spec.args), dict(spec.kwargs), spec.task, options
         )
         self.registered[spec.id] = stored.version
@@ -157,7 +169,7 @@ class DynamicJobs:
     def _drop(self, job_id: str) -> None:
         self.problems.pop(job_id, None)
         if self.registered.pop(job_id, None) is not None:
-            self._scheduler._unregister_job(job_id)
+            self._host.unregister_job(job_id)
             log.info("run-time job removed id=%s", job_id)
 
     def _problem(self, job_id: str, reason: str) -> None:
@@ -170,11 +182,11 @@ class DynamicJobs:
         """A one-off whose time passed beyond its grace: record done or missed, don't run."""
         spec = stored.spec
         assert spec.run_at is not None
-        grace = spec.misfire_grace_time or self._scheduler._misfire_grace_time
-        now: datetime = utc_from_epoch(self._scheduler._clock())
+        grace = spec.misfire_grace_time or self._host.default_grace
+        now: datetime = utc_from_epoch(self._host.clock())
         if (now - spec.run_at).total_seconds() <= grace:
             return False
-        backend = self._scheduler._backend
+        backend = self._host.backend
         claimed = await backend.claimed(spec.id, epoch_ms(spec.run_at))
         state, outcome = (DONE, "claimed") if claimed else (MISSED, None)
         await self.store.change(spec.id, finish(stored.version, state, outcome))

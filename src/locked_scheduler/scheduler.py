@@ -18,7 +18,13 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.util import iscoroutinefunction_partial
 
-from .aps import REFUSED_OPTIONS, ClockedAsyncIOScheduler, default_job_id, whole_seconds
+from .aps import (
+    REFUSED_OPTIONS,
+    ClockedAsyncIOScheduler,
+    default_job_id,
+    quiet_overlap_logger,
+    whole_seconds,
+)
 from .backend import Backend, BackendError
 from .clock import (
     Clock,
@@ -26,7 +32,7 @@ from .clock import (
     system_clock,
     utc_from_epoch,
 )
-from .dynamic import DynamicJobs, describe_dynamic
+from .dynamic import DynamicJobs, SchedulerHost, describe_dynamic
 from .executor import ClaimingExecutor
 from .health import SKIPPED_OVERLAP, RedisHealth, overall_status, redis_fields
 from .jobspec import JobSpec, StoredJob
@@ -122,7 +128,6 @@ class LockedScheduler:
             if redis_url or redis is not None
             else MemoryJobStore()
         )
-        self._dynamic = DynamicJobs(self, store, reconcile_interval)
         self._static_ids: set[str] = set()
         self._redis_health = RedisHealth()
         self._keeper = LeaseKeeper(backend, lease_ttl)
@@ -158,6 +163,9 @@ class LockedScheduler:
         self._redis_persists: bool | None = None  # checked by the health loop
         self._aps = ClockedAsyncIOScheduler(
             self._clock,
+            # APScheduler's own per-tick warnings (a run still going) are folded into our
+            # one line per tick (skipped_overlap); this logger drops them.
+            logger=quiet_overlap_logger(),
             timezone=timezone,
             executors={"default": ClaimingExecutor(self._submit_tick)},
             job_defaults={
@@ -167,6 +175,17 @@ class LockedScheduler:
             },
         )
         self._aps.add_listener(self._on_local_overlap, EVENT_JOB_MAX_INSTANCES)
+        host = SchedulerHost(
+            clock=self._clock,
+            timezone=self._aps.timezone,
+            default_grace=self._misfire_grace_time,
+            on_redis_error=self._on_redis_error,
+            static_ids=self._static_ids,
+            backend=backend,
+            register_job=self._register_job,
+            unregister_job=self._unregister_job,
+        )
+        self._dynamic = DynamicJobs(host, store, reconcile_interval)
 
     # -- registration -----------------------------------------------------------------
 
