@@ -40,6 +40,7 @@ from .leader import LeaderElector
 from .lease import LeaseKeeper
 from .lock import RedisBackend
 from .memory import MemoryBackend
+from .metrics import Metrics
 from .offset import ClockOffset
 from .store import MemoryJobStore, RedisJobStore
 from .tick import JobOptions, TickRunner, TickSettings
@@ -88,6 +89,7 @@ class LockedScheduler:
         backend: Backend | None = None,
         reconcile_interval: float = 30.0,
         max_clock_skew: float = 5.0,
+        metrics: bool | Metrics = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -152,6 +154,8 @@ class LockedScheduler:
             threads=self._threads,
             leader=self._leader,
             offset=ClockOffset(max_rtt_s=redis_timeout / 4),
+            # True: prometheus_client's default registry; or a Metrics(registry=...).
+            metrics=Metrics() if metrics is True else (metrics or None),
         )
         self._options: dict[str, JobOptions] = {}
         self._tick_tasks: set[asyncio.Task[str]] = set()

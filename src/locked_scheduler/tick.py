@@ -33,6 +33,7 @@ from .health import (
 from .leader import LeaderElector
 from .lease import Lease, LeaseKeeper
 from .logs import log_tick
+from .metrics import Metrics
 from .offset import ClockOffset
 from .run import RunInfo, set_current_run
 from .triggers import interval_after
@@ -81,8 +82,10 @@ class TickRunner:
         threads: ThreadPoolExecutor,
         leader: LeaderElector | None,
         offset: ClockOffset,
+        metrics: Metrics | None = None,
     ) -> None:
         self._backend = backend
+        self.metrics = metrics
         self.offset = offset
         self._keeper = keeper
         self._clock = clock
@@ -105,9 +108,12 @@ class TickRunner:
         duration_s: float | None = None,
         detail: str | None = None,
     ) -> str:
+        now = self._clock()
         self.stats_for(job_id).record(
-            outcome, tick, now=utc_from_epoch(self._clock()), duration_s=duration_s, fence=fence
+            outcome, tick, now=utc_from_epoch(now), duration_s=duration_s, fence=fence
         )
+        if self.metrics is not None:
+            self.metrics.tick(job_id, outcome, duration_s, now)
         log_tick(
             job_id=job_id,
             tick=tick,
@@ -194,9 +200,13 @@ class TickRunner:
                 return self.record(job.id, tick, SKIPPED_REDIS, detail=str(error)), False
             # This replica ran it; nobody can tell whether others did too (Redis is down).
             return await self._execute(job, tick, options, fence=None, lease=None), True
-        self._redis.success((time.perf_counter() - started) * 1000)
+        latency_s = time.perf_counter() - started
+        self._redis.success(latency_s * 1000)
         if result.server_ms is not None:
             self.offset.observe(sent_s, self._clock(), result.server_ms / 1000)
+        if self.metrics is not None:
+            self.metrics.claimed(latency_s)
+            self.metrics.offset(self.offset.offset_s)
 
         if result.status is ClaimStatus.LATE:
             late_ms = (result.server_ms or 0) - epoch_ms(tick)
@@ -232,6 +242,8 @@ class TickRunner:
         sent_s = self._clock()
         server_s = await self._backend.server_time()
         self.offset.observe(sent_s, self._clock(), server_s)
+        if self.metrics is not None:
+            self.metrics.offset(self.offset.offset_s)
 
     async def _execute(
         self, job: Any, tick: datetime, options: JobOptions, fence: int | None, lease: Lease | None
