@@ -44,6 +44,8 @@ class SchedulerHost:
     backend: Backend
     register_job: Callable[..., Any]  # (job_id, func, trigger, args, kwargs, name, options)
     unregister_job: Callable[[str], None]
+    # (job_id, not_before): try the job's latest tick within its grace, if after not_before
+    catch_up: Callable[[str, datetime], None]
 
 
 class DynamicJobs:
@@ -162,6 +164,11 @@ class DynamicJobs:
         self._host.register_job(
             spec.id, func, trigger, list(spec.args), dict(spec.kwargs), spec.task, options
         )
+        if spec.trigger != "date":
+            # A tick that fell while no replica ran this job (all down, or before this one
+            # started) runs once; ticks before the job's last change never do (a job just
+            # created or resumed does not run a tick from before).
+            self._host.catch_up(spec.id, stored.updated_at)
         self.registered[spec.id] = stored.version
         self.problems.pop(spec.id, None)
         log.info("run-time job live id=%s version=%s task=%s", spec.id, stored.version, spec.task)

@@ -188,6 +188,7 @@ class LockedScheduler:
             backend=backend,
             register_job=self._register_job,
             unregister_job=self._unregister_job,
+            catch_up=self._catch_up_one,
         )
         self._dynamic = DynamicJobs(host, store, reconcile_interval)
 
@@ -538,6 +539,19 @@ class LockedScheduler:
                 self._redis_persists = await self._backend.persists()
         except BackendError as error:
             self._redis_health.failure(str(error), utc_from_epoch(self._clock()))
+
+    def _catch_up_one(self, job_id: str, not_before: datetime) -> None:
+        """Catch-up for a job that became live here after start (run-time jobs)."""
+        job = self._aps.get_job(job_id)
+        options = self._options.get(job_id)
+        if not self._running or job is None or options is None:
+            return
+        now = utc_from_epoch(self._clock())
+        tick = latest_fire_time(job.trigger, now, options.misfire_grace_time)
+        first = getattr(job, "next_run_time", None)
+        # APScheduler fires the ticks from next_run_time on; older ones are ours to try.
+        if tick is not None and tick > not_before and (first is None or tick < first):
+            self._submit_tick(job, tick, catch_up=True)
 
     def _on_local_overlap(self, event: JobSubmissionEvent) -> None:
         # This replica still runs the previous tick; APScheduler refused the submission.

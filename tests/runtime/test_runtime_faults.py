@@ -279,3 +279,49 @@ async def test_a_one_off_due_during_a_redis_pause_runs_once_after_it(redis_serve
     finally:
         await scheduler.shutdown()
     assert runs == [run_at]
+
+
+@asyncio_test
+async def test_a_run_time_job_tick_missed_while_every_replica_was_down_runs_once(
+    redis_server,
+) -> None:
+    ticks: list[tuple[int, str]] = []
+
+    def new_replica(name: str) -> LockedScheduler:
+        scheduler = replica(redis_server, name)
+
+        @scheduler.task("sweep")
+        async def sweep() -> None:
+            run = current_run()
+            ticks.append((run.tick_ms, run.replica_id))
+
+        return scheduler
+
+    old = new_replica("old")
+    old.start()
+    try:
+        await old.schedule(
+            JobSpec(id="sweep:1", task="sweep", trigger="interval", seconds=3, misfire_grace_time=2)
+        )
+        await wait_until(lambda: ticks, 15, "a first run")
+    finally:
+        await old.shutdown()
+    missed_ms = ticks[-1][0] + 3000
+    await asyncio.sleep(max(0.0, missed_ms / 1000 + 0.5 - time.time()))
+    assert time.time() < missed_ms / 1000 + 2, "the machine is too slow for this test"
+    new = [new_replica(name) for name in ("new-a", "new-b")]
+    for scheduler in new:
+        scheduler.start()
+    try:
+        await wait_until(
+            lambda: any(tick == missed_ms for tick, _ in ticks), 10, "the missed tick ran"
+        )
+        await wait_until(
+            lambda: any(tick > missed_ms for tick, _ in ticks), 10, "the next tick ran"
+        )
+    finally:
+        for scheduler in new:
+            await scheduler.shutdown()
+    ran = [name for tick, name in ticks if tick == missed_ms]
+    assert len(ran) == 1 and ran[0].startswith("new-"), ticks
+    assert len({tick for tick, _ in ticks}) == len(ticks), "a tick ran twice"
