@@ -61,6 +61,7 @@ class DynamicJobs:
         self._retries: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self.last_reconcile_error: str | None = None
+        self.store_lost: str | None = None  # set when the store vanished under known jobs
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -91,6 +92,7 @@ class DynamicJobs:
         if spec.id in host.static_ids:
             raise JobSpecError(f"id {spec.id!r} is used by a static job")
         stored = await self.store.change(spec.id, upsert(spec))
+        self.store_lost = None  # the store is in use again
         if live:  # this replica applies it now; the others hear the change message
             await self.apply(spec.id, stored)
         return stored
@@ -112,6 +114,8 @@ class DynamicJobs:
 
     async def reconcile_all(self) -> None:
         stored = await self.store.all()
+        if not stored:
+            await self._note_if_wiped()
         for job_id in (set(self.specs) | set(self.registered)) - set(stored):
             await self.apply(job_id, None)
         for job_id, job in stored.items():
@@ -119,7 +123,21 @@ class DynamicJobs:
         self.last_reconcile_error = None
 
     async def reconcile_one(self, job_id: str) -> None:
-        await self.apply(job_id, await self.store.get(job_id))
+        stored = await self.store.get(job_id)
+        if stored is None and job_id in self.specs:
+            await self._note_if_wiped()
+        await self.apply(job_id, stored)
+
+    async def _note_if_wiped(self) -> None:
+        """Known jobs are missing: a removal, or Redis lost the whole store? Say which."""
+        if not self.specs or await self.store.intact():
+            return
+        ids = ", ".join(sorted(self.specs))
+        self.store_lost = (
+            "the run-time job store in Redis was wiped (a restart without persistence, or a "
+            f"flush): {len(self.specs)} job(s) lost ({ids}); schedule them again"
+        )
+        log.error("%s", self.store_lost)
 
     async def apply(self, job_id: str, stored: StoredJob | None) -> None:
         """Make APScheduler match ``stored`` (None: the job was removed)."""

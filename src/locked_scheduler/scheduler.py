@@ -446,6 +446,8 @@ class LockedScheduler:
             )
         for job_id, problem in sorted(self._dynamic.problems.items()):
             reasons.append(f"run-time job {job_id!r} cannot run here: {problem}")
+        if self._dynamic.store_lost:
+            reasons.append(self._dynamic.store_lost)
         reasons += self._job_reasons()
         if self._redis_persists is False and self._dynamic.specs:
             ids = ", ".join(sorted(self._dynamic.specs))

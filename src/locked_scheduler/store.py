@@ -2,7 +2,9 @@
 
 ``{namespace}:jobs`` maps job id -> JSON (see ``StoredJob.to_json``); every write publishes
 the id on ``{namespace}:jobs:changed`` so replicas reconcile at once. A missed message is
-healed by each replica's periodic full reconcile.
+healed by each replica's periodic full reconcile. ``{namespace}:jobs:since`` is set by the
+first write and never removed: when it is gone, Redis lost the store (a restart without
+persistence, a flush), which tells a wiped store from one whose jobs were all removed.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ class RedisJobStore:
     ) -> None:
         self.hash_key = f"{namespace}:jobs"
         self.channel = f"{namespace}:jobs:changed"
+        self.marker_key = f"{namespace}:jobs:since"
         self._url = redis_url
         self._timeout = timeout
         self._client: aredis.Redis | None = client
@@ -126,11 +129,19 @@ class RedisJobStore:
                             pipe.hdel(self.hash_key, job_id)
                         else:
                             pipe.hset(self.hash_key, job_id, new.to_json())
+                        pipe.set(self.marker_key, _now().isoformat(), nx=True)
                         pipe.publish(self.channel, job_id)
                         await pipe.execute()
                         return new
                     except redis.WatchError:
                         continue  # another write to the hash won; nothing was applied
+        except redis.RedisError as error:
+            raise BackendError(str(error)) from error
+
+    async def intact(self) -> bool:
+        """False when the store was lost since its first write (see the module doc)."""
+        try:
+            return bool(await self._redis().exists(self.marker_key))
         except redis.RedisError as error:
             raise BackendError(str(error)) from error
 
@@ -201,6 +212,9 @@ class MemoryJobStore:
                 yield await queue.get()
         finally:
             self._subscribers.discard(queue)
+
+    async def intact(self) -> bool:
+        return True
 
     async def aclose(self) -> None:
         return None
