@@ -116,6 +116,8 @@ class DynamicJobs:
         stored = await self.store.all()
         if not stored:
             await self._note_if_wiped()
+        else:
+            self.store_lost = None  # jobs were scheduled again (here or on another replica)
         for job_id in (set(self.specs) | set(self.registered)) - set(stored):
             await self.apply(job_id, None)
         for job_id, job in stored.items():

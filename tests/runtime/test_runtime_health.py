@@ -113,29 +113,44 @@ async def test_a_paused_redis_shows_in_health_while_it_lasts(redis_server) -> No
 async def test_a_job_store_wiped_by_a_redis_restart_is_reported(redis_server) -> None:
     # Redis restarted without persistence: every run-time job is gone. The replicas used
     # to drop them silently and stay ok.
-    scheduler = LockedScheduler(
-        redis_server.url, NS, replica_id="r", health_interval=0.2, reconcile_interval=0.5
-    )
+    replicas = []
+    for name in ("r", "other"):
+        scheduler = LockedScheduler(
+            redis_server.url, NS, replica_id=name, health_interval=0.2, reconcile_interval=0.5
+        )
 
-    @scheduler.task("report")
-    async def report() -> None:
-        return None
+        @scheduler.task("report")
+        async def report() -> None:
+            return None
 
-    scheduler.start()
+        replicas.append(scheduler)
+        scheduler.start()
+    scheduler, other = replicas
     try:
         for n in (1, 2):
             await scheduler.schedule(
                 JobSpec(id=f"weekly-{n}", task="report", trigger="cron", hour=3)
             )
+        await wait_until(lambda: len(other.list_jobs()) == 2, 20, "the other replica knows")
         redis_server.restart()  # SIGKILL and start empty, same port
-        await wait_until(
-            lambda: has_reason(scheduler, "was wiped", "weekly-1, weekly-2"), 20, "the wipe"
-        )
-        assert scheduler.status()["status"] == "degraded"
-        # Removing every job on purpose is not a wipe.
+        for replica in replicas:
+            await wait_until(
+                lambda replica=replica: has_reason(replica, "was wiped", "weekly-1, weekly-2"),
+                20,
+                "the wipe",
+            )
+            assert replica.status()["status"] == "degraded"
+        # Scheduled again: every replica stops reporting the wipe.
         await scheduler.schedule(JobSpec(id="again", task="report", trigger="cron", hour=3))
+        for replica in replicas:
+            await wait_until(
+                lambda replica=replica: not has_reason(replica, "was wiped"), 20, "cleared"
+            )
+        # Removing every job on purpose is not a wipe.
         await scheduler.unschedule("again")
         await asyncio.sleep(1.5)  # three reconciles
-        assert not has_reason(scheduler, "was wiped"), reasons_of(scheduler)
+        for replica in replicas:
+            assert not has_reason(replica, "was wiped"), reasons_of(replica)
     finally:
-        await scheduler.shutdown()
+        for replica in replicas:
+            await replica.shutdown()
