@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,23 @@ class ClockedAsyncIOScheduler(AsyncIOScheduler):
     def resume_job(self, *args, **kwargs):
         with use_clock(self._clock_fn):
             return super().resume_job(*args, **kwargs)
+
+
+class _DropOverlapWarnings(logging.Filter):
+    """APScheduler warns on every tick a run is still going ("maximum number of running
+    instances reached"); LockedScheduler already logs that tick as ``skipped_overlap``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+def quiet_overlap_logger() -> logging.Logger:
+    """A child of APScheduler's own logger (same levels and handlers) without the
+    per-tick overlap warning; other APScheduler schedulers in the process keep theirs."""
+    logger = logging.getLogger("apscheduler.scheduler.locked_scheduler")
+    if not any(isinstance(f, _DropOverlapWarnings) for f in logger.filters):
+        logger.addFilter(_DropOverlapWarnings())
+    return logger
 
 
 def whole_seconds(value: Any) -> int:

@@ -8,33 +8,49 @@ Which replica runs a tick is still decided by the per-tick claim, as for static 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.util import iscoroutinefunction_partial
 
-from .backend import BackendError
-from .clock import epoch_ms, utc_from_epoch
+from .backend import Backend, BackendError
+from .clock import Clock, epoch_ms, utc_from_epoch
 from .health import FAILED, LEASE_LOST, RAN
 from .jobspec import DONE, MISSED, JobSpec, JobSpecError, StoredJob, validate
 from .store import finish, set_paused, upsert
 from .tick import JobOptions
 from .triggers import build_trigger
 
-if TYPE_CHECKING:
-    from .scheduler import LockedScheduler
-
 log = logging.getLogger("locked_scheduler.dynamic")
 
 _FINISHED_BY = {RAN: DONE, FAILED: DONE, LEASE_LOST: DONE}  # other outcomes: missed
+RETRY_ONE_OFF_S = 1.0  # a one-off whose claim met an unavailable Redis is tried again
+
+
+@dataclass(frozen=True)
+class SchedulerHost:
+    """What run-time jobs need from the scheduler; they depend on this, never on it."""
+
+    clock: Clock
+    timezone: Any
+    default_grace: int  # the scheduler's misfire_grace_time
+    on_redis_error: str
+    static_ids: set[str]  # the scheduler's live set: ids taken by static jobs
+    backend: Backend
+    register_job: Callable[..., Any]  # (job_id, func, trigger, args, kwargs, name, options)
+    unregister_job: Callable[[str], None]
+    # (job_id, not_before): try the job's latest tick within its grace, if after not_before
+    catch_up: Callable[[str, datetime], None]
 
 
 class DynamicJobs:
-    def __init__(self, scheduler: LockedScheduler, store: Any, reconcile_interval: float) -> None:
-        self._scheduler = scheduler
+    def __init__(self, host: SchedulerHost, store: Any, reconcile_interval: float) -> None:
+        self._host = host
         self.store = store
         self.reconcile_interval = reconcile_interval
         self.tasks: dict[str, Callable[..., Any]] = {}
@@ -42,8 +58,10 @@ class DynamicJobs:
         self.registered: dict[str, int] = {}  # job id -> spec version live in APScheduler
         self.problems: dict[str, str] = {}  # job id -> why this replica cannot run it
         self._loops: list[asyncio.Task[None]] = []
+        self._retries: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self.last_reconcile_error: str | None = None
+        self.store_lost: str | None = None  # set when the store vanished under known jobs
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -54,7 +72,7 @@ class DynamicJobs:
 
     async def stop(self) -> None:
         self._stop.set()
-        for task in self._loops:
+        for task in [*self._loops, *self._retries]:
             task.cancel()
         if self._loops:
             await asyncio.wait(self._loops, timeout=2.0)
@@ -64,16 +82,17 @@ class DynamicJobs:
     # -- operations ---------------------------------------------------------------------
 
     async def schedule(self, spec: JobSpec, live: bool) -> StoredJob:
-        scheduler = self._scheduler
-        now = utc_from_epoch(scheduler._clock())
-        validate(spec, scheduler.timezone, now, scheduler._misfire_grace_time)
+        host = self._host
+        now = utc_from_epoch(host.clock())
+        validate(spec, host.timezone, now, host.default_grace)
         if spec.task not in self.tasks:
             raise JobSpecError(
                 f"unknown task {spec.task!r}: register it with @scheduler.task({spec.task!r})"
             )
-        if spec.id in scheduler._static_ids:
+        if spec.id in host.static_ids:
             raise JobSpecError(f"id {spec.id!r} is used by a static job")
         stored = await self.store.change(spec.id, upsert(spec))
+        self.store_lost = None  # the store is in use again
         if live:  # this replica applies it now; the others hear the change message
             await self.apply(spec.id, stored)
         return stored
@@ -95,6 +114,10 @@ class DynamicJobs:
 
     async def reconcile_all(self) -> None:
         stored = await self.store.all()
+        if not stored:
+            await self._note_if_wiped()
+        else:
+            self.store_lost = None  # jobs were scheduled again (here or on another replica)
         for job_id in (set(self.specs) | set(self.registered)) - set(stored):
             await self.apply(job_id, None)
         for job_id, job in stored.items():
@@ -102,7 +125,21 @@ class DynamicJobs:
         self.last_reconcile_error = None
 
     async def reconcile_one(self, job_id: str) -> None:
-        await self.apply(job_id, await self.store.get(job_id))
+        stored = await self.store.get(job_id)
+        if stored is None and job_id in self.specs:
+            await self._note_if_wiped()
+        await self.apply(job_id, stored)
+
+    async def _note_if_wiped(self) -> None:
+        """Known jobs are missing: a removal, or Redis lost the whole store? Say which."""
+        if not self.specs or await self.store.intact():
+            return
+        ids = ", ".join(sorted(self.specs))
+        self.store_lost = (
+            "the run-time job store in Redis was wiped (a restart without persistence, or a "
+            f"flush): {len(self.specs)} job(s) lost ({ids}); schedule them again"
+        )
+        log.error("%s", self.store_lost)
 
     async def apply(self, job_id: str, stored: StoredJob | None) -> None:
         """Make APScheduler match ``stored`` (None: the job was removed)."""
@@ -115,7 +152,7 @@ class DynamicJobs:
             return
         if self.registered.get(job_id) == stored.version:
             return  # already live (or a one-off that already fired here)
-        if job_id in self._scheduler._static_ids:
+        if job_id in self._host.static_ids:
             self._problem(job_id, "id is also used by a static job on this replica")
             return
         func = self.tasks.get(stored.spec.task)
@@ -128,23 +165,30 @@ class DynamicJobs:
 
     def _register(self, stored: StoredJob, func: Callable[..., Any]) -> None:
         spec = stored.spec
-        grace = spec.misfire_grace_time or self._scheduler._misfire_grace_time
-        hook = None
+        grace = spec.misfire_grace_time or self._host.default_grace
+        hook = retry = None
         if spec.trigger == "date":
             trigger: Any = DateTrigger(spec.run_at)
             hook = self._one_off_hook(spec.id, stored.version)
+            retry = functools.partial(self._retry_one_off, spec.id)
         else:
-            trigger = build_trigger(spec.trigger, dict(spec.trigger_args), self._scheduler.timezone)
+            trigger = build_trigger(spec.trigger, dict(spec.trigger_args), self._host.timezone)
         options = JobOptions(
             misfire_grace_time=grace,
             claim_deadline=None,
-            on_redis_error=self._scheduler._on_redis_error,
+            on_redis_error=self._host.on_redis_error,
             is_async=iscoroutinefunction_partial(func),
             on_claimed_outcome=hook,
+            on_redis_unavailable=retry,
         )
-        self._scheduler._register_job(
+        self._host.register_job(
             spec.id, func, trigger, list(spec.args), dict(spec.kwargs), spec.task, options
         )
+        if spec.trigger != "date":
+            # A tick that fell while no replica ran this job (all down, or before this one
+            # started) runs once; ticks before the job's last change never do (a job just
+            # created or resumed does not run a tick from before).
+            self._host.catch_up(spec.id, stored.updated_at)
         self.registered[spec.id] = stored.version
         self.problems.pop(spec.id, None)
         log.info("run-time job live id=%s version=%s task=%s", spec.id, stored.version, spec.task)
@@ -152,7 +196,7 @@ class DynamicJobs:
     def _drop(self, job_id: str) -> None:
         self.problems.pop(job_id, None)
         if self.registered.pop(job_id, None) is not None:
-            self._scheduler._unregister_job(job_id)
+            self._host.unregister_job(job_id)
             log.info("run-time job removed id=%s", job_id)
 
     def _problem(self, job_id: str, reason: str) -> None:
@@ -165,15 +209,41 @@ class DynamicJobs:
         """A one-off whose time passed beyond its grace: record done or missed, don't run."""
         spec = stored.spec
         assert spec.run_at is not None
-        grace = spec.misfire_grace_time or self._scheduler._misfire_grace_time
-        now: datetime = utc_from_epoch(self._scheduler._clock())
+        grace = spec.misfire_grace_time or self._host.default_grace
+        now: datetime = utc_from_epoch(self._host.clock())
         if (now - spec.run_at).total_seconds() <= grace:
             return False
-        backend = self._scheduler._backend
+        backend = self._host.backend
         claimed = await backend.claimed(spec.id, epoch_ms(spec.run_at))
         state, outcome = (DONE, "claimed") if claimed else (MISSED, None)
         await self.store.change(spec.id, finish(stored.version, state, outcome))
         return True
+
+    def _retry_one_off(self, job_id: str) -> None:
+        """Its only tick could not be claimed (Redis unavailable): fire it again soon.
+
+        APScheduler forgets a date job once fired. Forgetting that it is live here makes
+        the next reconcile register it again; it fires at once while its grace lasts (the
+        claim keeps it to one run) and is marked missed after that.
+        """
+        self.registered.pop(job_id, None)
+        if self._stop.is_set():
+            return
+        task = asyncio.get_running_loop().create_task(self._retry_later(job_id))
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
+    async def _retry_later(self, job_id: str) -> None:
+        while not self._stop.is_set():
+            await asyncio.sleep(RETRY_ONE_OFF_S)
+            try:
+                await self.reconcile_one(job_id)
+                return
+            except BackendError as error:  # still unavailable: keep trying
+                self.last_reconcile_error = str(error)
+            except Exception:
+                log.exception("retrying run-time job %s failed", job_id)
+                return
 
     def _one_off_hook(self, job_id: str, version: int):
         async def finished(outcome: str) -> None:

@@ -13,6 +13,7 @@ SKIPPED_LATE = "skipped_late"  # too long after the tick to still run it
 SKIPPED_REDIS = "skipped_redis"  # Redis could not be asked, so the run was skipped
 SKIPPED_OVERLAP = "skipped_overlap"  # the previous run still holds the running lease
 SKIPPED_NOT_LEADER = "skipped_not_leader"  # leader mode, and this replica does not lead
+SKIPPED_CLOCK_SKEW = "skipped_clock_skew"  # this replica's clock is too far from Redis'
 FAILED = "failed"
 LEASE_LOST = "lease_lost"
 OUTCOMES = (
@@ -22,6 +23,7 @@ OUTCOMES = (
     SKIPPED_REDIS,
     SKIPPED_OVERLAP,
     SKIPPED_NOT_LEADER,
+    SKIPPED_CLOCK_SKEW,
     FAILED,
     LEASE_LOST,
 )
@@ -100,12 +102,10 @@ class RedisHealth:
         self.last_error_at = now
 
 
-def overall_status(running: bool, redis_ok: bool, problems: list[str]) -> str:
+def overall_status(running: bool, reasons: list[str]) -> str:
     if not running:
         return "stopped"
-    if not redis_ok or problems:
-        return "degraded"
-    return "ok"
+    return "degraded" if reasons else "ok"
 
 
 def redis_fields(health: RedisHealth) -> dict[str, Any]:

@@ -20,3 +20,7 @@ class Keys:
 
     def leader(self) -> str:
         return f"{self.namespace}:leader"
+
+    def state(self) -> str:
+        """Hash: job id -> JSON of the job's latest run across the cluster."""
+        return f"{self.namespace}:state"

@@ -2,7 +2,9 @@
 
 ``{namespace}:jobs`` maps job id -> JSON (see ``StoredJob.to_json``); every write publishes
 the id on ``{namespace}:jobs:changed`` so replicas reconcile at once. A missed message is
-healed by each replica's periodic full reconcile.
+healed by each replica's periodic full reconcile. ``{namespace}:jobs:since`` is set by the
+first write and never removed: when it is gone, Redis lost the store (a restart without
+persistence, a flush), which tells a wiped store from one whose jobs were all removed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import redis.asyncio as aredis
 
 from .backend import BackendError
 from .jobspec import SCHEDULED, JobSpec, StoredJob
-from .lock import client_options
+from .lock import async_client_options
 
 log = logging.getLogger("locked_scheduler.store")
 
@@ -61,16 +63,29 @@ def set_paused(paused: bool) -> Change:
 
 
 class RedisJobStore:
-    def __init__(self, redis_url: str, namespace: str, timeout: float = 1.0) -> None:
+    """From ``redis_url`` it opens (and closes) its own client; a ``client`` passed in is
+    used as it is and left open."""
+
+    def __init__(
+        self,
+        redis_url: str | None,
+        namespace: str,
+        timeout: float = 1.0,
+        *,
+        client: aredis.Redis | None = None,
+    ) -> None:
         self.hash_key = f"{namespace}:jobs"
         self.channel = f"{namespace}:jobs:changed"
+        self.marker_key = f"{namespace}:jobs:since"
         self._url = redis_url
         self._timeout = timeout
-        self._client: aredis.Redis | None = None
+        self._client: aredis.Redis | None = client
+        self._owned = client is None
 
     def _redis(self) -> aredis.Redis:
         if self._client is None:  # bound to the loop that first uses it
-            self._client = aredis.Redis.from_url(self._url, **client_options(self._timeout))
+            assert self._url is not None
+            self._client = aredis.Redis.from_url(self._url, **async_client_options(self._timeout))
         return self._client
 
     async def get(self, job_id: str) -> StoredJob | None:
@@ -114,6 +129,7 @@ class RedisJobStore:
                             pipe.hdel(self.hash_key, job_id)
                         else:
                             pipe.hset(self.hash_key, job_id, new.to_json())
+                        pipe.set(self.marker_key, _now().isoformat(), nx=True)
                         pipe.publish(self.channel, job_id)
                         await pipe.execute()
                         return new
@@ -122,11 +138,23 @@ class RedisJobStore:
         except redis.RedisError as error:
             raise BackendError(str(error)) from error
 
+    async def intact(self) -> bool:
+        """False when the store was lost since its first write (see the module doc)."""
+        try:
+            return bool(await self._redis().exists(self.marker_key))
+        except redis.RedisError as error:
+            raise BackendError(str(error)) from error
+
     async def changes(self, stop: asyncio.Event) -> AsyncIterator[str]:
         """Ids announced on the change channel, until ``stop`` is set or Redis fails."""
-        # A separate connection without a read timeout: it waits for messages.
-        client = aredis.Redis.from_url(self._url, socket_connect_timeout=self._timeout)
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        # A separate connection without a read timeout: it waits for messages. (A client
+        # passed in lends a connection of its pool; get_message's timeout bounds the wait.)
+        client = (
+            aredis.Redis.from_url(self._url, socket_connect_timeout=self._timeout)
+            if self._owned and self._url is not None
+            else None
+        )
+        pubsub = (client or self._redis()).pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self.channel)
             # Polled with a short timeout and a stop flag: redis-py's get_message can
@@ -140,10 +168,11 @@ class RedisJobStore:
             raise BackendError(str(error)) from error
         finally:
             await pubsub.aclose()
-            await client.aclose()
+            if client is not None:
+                await client.aclose()
 
     async def aclose(self) -> None:
-        if self._client is not None:
+        if self._client is not None and self._owned:
             client, self._client = self._client, None
             await client.aclose()
 
@@ -183,6 +212,9 @@ class MemoryJobStore:
                 yield await queue.get()
         finally:
             self._subscribers.discard(queue)
+
+    async def intact(self) -> bool:
+        return True
 
     async def aclose(self) -> None:
         return None

@@ -8,7 +8,7 @@ jitter differ per process and are refused.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
@@ -82,3 +82,15 @@ def interval_after(trigger: BaseTrigger, tick: datetime) -> float | None:
     if following is None:
         return None
     return following.timestamp() - tick.timestamp()
+
+
+def latest_fire_time(trigger: BaseTrigger, before: datetime, window_s: float) -> datetime | None:
+    """The last fire time in ``[before - window_s, before)``, or None when there is none."""
+    fire = trigger.get_next_fire_time(None, before - timedelta(seconds=window_s))
+    latest = None
+    for _ in range(100_000):  # a window of many short intervals still ends
+        if fire is None or fire >= before:
+            return latest
+        latest = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+    return latest

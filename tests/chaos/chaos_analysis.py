@@ -29,6 +29,9 @@ class ChaosReport:
     kills: int = 0
     dead_leases: int = 0
     redis_restarts: int = 0
+    redis_pauses: int = 0
+    partitions: int = 0
+    far_replica_runs: int = 0  # runs by the replicas whose clocks are far off: must be 0
     duplicate_ticks: dict[str, list[int]] = field(default_factory=dict)
     duplicate_ticks_near_restart: dict[str, list[int]] = field(default_factory=dict)
     fence_regressions: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
@@ -48,7 +51,8 @@ class ChaosReport:
 
         return (
             f"runs={len(self.runs)} kills={self.kills} dead_leases={self.dead_leases} "
-            f"redis_restarts={self.redis_restarts} "
+            f"redis_restarts={self.redis_restarts} pauses={self.redis_pauses} "
+            f"partitions={self.partitions} far_replica_runs={self.far_replica_runs} "
             f"duplicates={sizes(self.duplicate_ticks)} "
             f"duplicates_near_restart={sizes(self.duplicate_ticks_near_restart)} "
             f"fence_regressions={sizes(self.fence_regressions)} "
@@ -66,6 +70,9 @@ def analyse(chaos: ChaosRun) -> ChaosReport:
         kills=len(chaos.kills),
         dead_leases=len(chaos.dead_leases),
         redis_restarts=len(chaos.outages),
+        redis_pauses=len(chaos.pauses),
+        partitions=len(chaos.partitions),
+        far_replica_runs=sum(run.replica.startswith("far") for run in runs),
     )
     restarts = [up for _, up in chaos.outages]
     outages = chaos.outages
@@ -120,7 +127,14 @@ def _coverage(chaos: ChaosRun, runs: list[Run], report: ChaosReport) -> None:
     first = int(chaos.started_at + config.warmup_s) + 1
     last = int(chaos.ended_at) - 2  # the last ticks may still be running at the end
     dead_leases = [(since, until) for job, since, until in chaos.dead_leases if job == "tick"]
-    blocked = [(down - 1, up + 1) for down, up in chaos.outages] + dead_leases
+    # A claim that reached Redis but whose answer the partition swallowed holds the lease
+    # of a run nobody started, until its ttl: those ticks are an outage too.
+    lease_s = config.lease_ttl_s
+    blocked = (
+        [(down - 1, up + 1) for down, up in chaos.outages + chaos.pauses]
+        + [(cut - 1, cut + lease_s + 1) for cut, _ in chaos.partitions]
+        + dead_leases
+    )
     ran = {run.tick_ms // 1000 for run in runs if run.job == "tick"}
     for second in range(first, last + 1):
         if any(lo <= second <= hi for lo, hi in blocked):

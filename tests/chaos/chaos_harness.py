@@ -1,4 +1,10 @@
-"""Drive replica processes through kills, clock skew and a Redis outage; collect run logs."""
+"""Drive replica processes through kills, skew, Redis pauses, restarts and a partition.
+
+Faults, all real: SIGKILL of replicas (then a restart), SIGSTOP/SIGCONT of redis-server (a
+pause), SIGKILL of redis-server without persistence (a restart that loses every key), a
+TCP proxy in front of one replica that drops all of its traffic (a partition), and two
+replicas whose clocks are far off (they must claim nothing).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from tcp_proxy import TcpProxy
 
 REPO = Path(__file__).resolve().parents[2]
 REPLICA_SCRIPT = Path(__file__).resolve().parent / "chaos_replica.py"
@@ -29,6 +36,11 @@ class ChaosConfig:
     restart_after_s: tuple[float, float] = (0.3, 1.5)
     redis_outage_at_s: float | None = 14.0  # one Redis SIGKILL + restart (None: none)
     redis_outage_s: float = 1.5
+    redis_pauses_at_s: tuple[float, ...] = (8.0,)  # SIGSTOP ... SIGCONT of redis-server
+    redis_pause_s: float = 2.5
+    partitions_at_s: tuple[float, ...] = (20.0,)  # replica r0's proxy drops everything
+    partition_s: float = 3.0
+    far_skews_s: tuple[float, ...] = (-90.0, 90.0)  # extra replicas this far off: claim nothing
     warmup_s: float = 3.0  # replicas import and start; ticks before this are not counted
     lease_ttl_s: float = 2.0
     mode: str = "locked"  # or "naive"
@@ -48,6 +60,8 @@ class ChaosRun:
     records: list[dict[str, Any]] = field(default_factory=list)
     kills: dict[int, float] = field(default_factory=dict)  # pid -> SIGKILL time
     outages: list[tuple[float, float]] = field(default_factory=list)  # Redis down..up
+    pauses: list[tuple[float, float]] = field(default_factory=list)  # Redis stopped..resumed
+    partitions: list[tuple[float, float]] = field(default_factory=list)  # r0 cut..healed
     # Running leases a SIGKILLed replica still held: (job, from, until). By design nobody
     # may run that job until the lease expires, so those ticks are an outage, not a miss.
     dead_leases: list[tuple[str, float, float]] = field(default_factory=list)
@@ -56,15 +70,32 @@ class ChaosRun:
     log_dir: str = ""
 
 
+FAR = "far"  # name prefix of the replicas whose clocks are far off
+
+
 def run_chaos(config: ChaosConfig, redis_server: Any, log_dir: str | None = None) -> ChaosRun:
     rng = random.Random(config.seed)
     run = ChaosRun(config, log_dir=log_dir or tempfile.mkdtemp(prefix="chaos-"))
     replicas = [
         Replica(f"r{n}", rng.uniform(0, config.max_skew_ms)) for n in range(config.replicas)
     ]
+    # r0 reaches Redis through a proxy, so it alone can be partitioned.
+    proxy = TcpProxy(redis_server.port) if config.partitions_at_s else None
+    urls = {replica.name: redis_server.url for replica in replicas}
+    if proxy is not None:
+        urls["r0"] = proxy.url
+    for n, skew_s in enumerate(config.far_skews_s):
+        far = Replica(f"{FAR}{n}", skew_s * 1000)
+        urls[far.name] = redis_server.url
+        replicas.append(far)
+    events = sorted(
+        [(at, "pause") for at in config.redis_pauses_at_s]
+        + [(at, "partition") for at in (config.partitions_at_s if proxy else ())]
+    )
     run.started_at = time.time()
     for replica in replicas:
-        _spawn(replica, redis_server.url, run)
+        if replica.process is None:
+            _spawn(replica, urls[replica.name], run)
     next_kill = run.started_at + config.warmup_s + rng.uniform(*config.kill_every_s)
     restarts: list[tuple[float, Replica]] = []
     outage_at = (
@@ -73,6 +104,25 @@ def run_chaos(config: ChaosConfig, redis_server: Any, log_dir: str | None = None
     deadline = run.started_at + config.duration_s
     try:
         while (now := time.time()) < deadline:
+            if events and now >= run.started_at + events[0][0]:
+                _, kind = events.pop(0)
+                if kind == "pause":
+                    redis_server.pause()
+                    down_at = time.time()
+                    try:
+                        time.sleep(config.redis_pause_s)
+                    finally:
+                        redis_server.resume()
+                    run.pauses.append((down_at, time.time()))
+                else:
+                    assert proxy is not None
+                    proxy.partition()
+                    cut_at = time.time()
+                    try:
+                        time.sleep(config.partition_s)
+                    finally:
+                        proxy.heal()
+                    run.partitions.append((cut_at, time.time()))
             if outage_at is not None and now >= outage_at:
                 redis_server.kill()
                 down_at = time.time()
@@ -80,7 +130,7 @@ def run_chaos(config: ChaosConfig, redis_server: Any, log_dir: str | None = None
                 redis_server.start()
                 run.outages.append((down_at, time.time()))
                 outage_at = None
-            alive = [r for r in replicas if r.process is not None]
+            alive = [r for r in replicas if r.process is not None and not r.name.startswith(FAR)]
             if now >= next_kill and len(alive) >= 2:
                 victim = rng.choice(alive)
                 victim.process.send_signal(signal.SIGKILL)
@@ -94,7 +144,7 @@ def run_chaos(config: ChaosConfig, redis_server: Any, log_dir: str | None = None
             for due, replica in list(restarts):
                 if time.time() >= due:
                     restarts.remove((due, replica))
-                    _spawn(replica, redis_server.url, run)
+                    _spawn(replica, urls[replica.name], run)
             time.sleep(0.05)
     finally:
         run.ended_at = time.time()
@@ -102,6 +152,8 @@ def run_chaos(config: ChaosConfig, redis_server: Any, log_dir: str | None = None
             if replica.process is not None:
                 replica.process.kill()
                 replica.process.wait()
+        if proxy is not None:
+            proxy.close()
     run.records = _read_records(run.log_dir)
     return run
 

@@ -75,8 +75,10 @@ async def run_locked(args: argparse.Namespace, clock, log: RunLog) -> None:
     async def long_job() -> None:
         run = current_run()
         log.write("start", "long", run.tick_ms, run.fence)
-        await asyncio.sleep(LONG_JOB_S)
-        log.write("end", "long", run.tick_ms, run.fence)
+        try:
+            await asyncio.sleep(LONG_JOB_S)
+        finally:  # also when cancelled because its lease could not be renewed
+            log.write("end", "long", run.tick_ms, run.fence)
 
     scheduler.start()
     await asyncio.Event().wait()  # until SIGKILL

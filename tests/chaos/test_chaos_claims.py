@@ -1,4 +1,5 @@
-"""The issue's chaos proof: 4 replicas, skewed clocks, SIGKILLs, one Redis restart.
+"""The issue's chaos proof: 4 replicas (clocks skewed up to 450 ms) plus two 90 s off (one
+behind, one ahead), SIGKILLs, a Redis pause, a Redis restart, a partition of one replica.
 
 The same harness with the naive release-in-finally lock must fail the no-duplicate check,
 which shows the check can tell the designs apart.
@@ -26,6 +27,8 @@ def test_locked_scheduler_survives_chaos(redis_server, tmp_path) -> None:
           report.duplicate_ticks_near_restart, len(report.overlaps_near_restart))  # fmt: skip
     assert chaos.kills, "the harness should have killed replicas"
     assert chaos.outages, "the harness should have restarted Redis"
+    assert chaos.pauses and chaos.partitions, "the harness should have paused and cut"
+    assert report.far_replica_runs == 0, "a replica 90 s off ran ticks"
     assert_no_duplicate_ticks(report)
     assert not any(report.fence_regressions.values()), report.fence_regressions
     assert not report.overlaps, f"the 1.5 s job overlapped itself: {report.overlaps}"
@@ -33,7 +36,14 @@ def test_locked_scheduler_survives_chaos(redis_server, tmp_path) -> None:
 
 
 def test_naive_lock_fails_the_duplicate_check(redis_server, tmp_path) -> None:
-    config = ChaosConfig(duration_s=10.0, redis_outage_at_s=None, mode="naive")
+    config = ChaosConfig(
+        duration_s=10.0,
+        redis_outage_at_s=None,
+        redis_pauses_at_s=(),
+        partitions_at_s=(),
+        far_skews_s=(),
+        mode="naive",
+    )
     report = analyse(run_chaos(config, redis_server, str(tmp_path)))
     print(report.summary())
     with pytest.raises(AssertionError, match="more than once"):

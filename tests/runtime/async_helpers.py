@@ -16,3 +16,13 @@ def asyncio_test(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
         return asyncio.run(asyncio.wait_for(func(*args, **kwargs), TIMEOUT_S))
 
     return run
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float, what: str = "") -> None:
+    """Poll ``predicate`` until it is true; fail after ``timeout`` s (generous: CI is busy)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"not true after {timeout} s: {what or predicate}")
+        await asyncio.sleep(0.02)

@@ -10,10 +10,13 @@ from locked_scheduler.lock import RedisBackend
 from locked_scheduler.memory import MemoryBackend
 
 TICK = 1_795_400_000_000
+NEVER = 2**50  # a not-after deadline (ms) no test reaches
 
 
-async def claim(backend, tick=TICK, token="a", claim_ttl_ms=60_000, lease_ttl_ms=5_000):
-    return await backend.claim("job", tick, token, claim_ttl_ms, lease_ttl_ms)
+async def claim(
+    backend, tick=TICK, token="a", claim_ttl_ms=60_000, lease_ttl_ms=5_000, not_after_ms=NEVER
+):
+    return await backend.claim("job", tick, token, claim_ttl_ms, lease_ttl_ms, not_after_ms)
 
 
 @pytest.fixture(params=["redis", "memory"])
@@ -38,6 +41,26 @@ async def test_next_tick_while_the_lease_is_held_is_an_overlap(backend) -> None:
     overlapping = await claim(backend, tick=TICK + 1000, token="b")
     assert overlapping.status is ClaimStatus.OVERLAP
     assert (await claim(backend, tick=TICK + 1000, token="c")).status is ClaimStatus.TAKEN
+
+
+@asyncio_test
+async def test_a_claim_past_its_server_side_deadline_changes_nothing(backend) -> None:
+    now_ms = round(await backend.server_time() * 1000)
+    late = await claim(backend, token="late", not_after_ms=now_ms - 1000)
+    assert late.status is ClaimStatus.LATE
+    assert late.server_ms >= now_ms - 1  # the memory backend truncates, we rounded
+    # Nothing was taken: the tick and the running lease are still free.
+    assert not await backend.claimed("job", TICK)
+    assert not backend.renew("job", "late", 5000)
+    won = await claim(backend, token="b", not_after_ms=now_ms + 60_000)
+    assert won.status is ClaimStatus.WON
+
+
+@asyncio_test
+async def test_server_time_is_the_servers_clock(backend) -> None:
+    import time
+
+    assert abs(await backend.server_time() - time.time()) < 1.0
 
 
 @asyncio_test
@@ -103,7 +126,7 @@ async def test_fence_keeps_increasing_after_redis_lost_its_data(redis_server) ->
     with pytest.raises(BackendError):
         # The pooled connection died with the server; without retries this one call fails.
         await backend.ping()
-    after = await backend.claim("job", TICK + 1000, "b", 60_000, 5_000)
+    after = await backend.claim("job", TICK + 1000, "b", 60_000, 5_000, NEVER)
     assert after.status is ClaimStatus.WON
     assert after.fence > before
 
@@ -117,3 +140,19 @@ async def test_redis_down_is_a_backend_error_without_retries(redis_server) -> No
     with pytest.raises(BackendError):
         backend.renew("job", "a", 1000)
     assert backend._sync.get_retry()._retries == 0
+
+
+@asyncio_test
+async def test_job_state_keeps_the_latest_tick_and_counts_failures_in_a_row(backend) -> None:
+    def run(tick_ms: int, outcome: str, **more) -> dict:
+        return {"last_tick_ms": tick_ms, "last_outcome": outcome, "replica": "r", **more}
+
+    await backend.record_run("job", run(TICK + 2000, "failed", last_error="x"))
+    await backend.record_run("job", run(TICK + 3000, "failed", last_error="y"))
+    state = (await backend.job_states())["job"]
+    assert state["consecutive_failures"] == 2 and state["last_error"] == "y"
+    # An older tick's run finishing late: its success counts, the latest tick stays.
+    await backend.record_run("job", run(TICK + 1000, "ran", last_success_at="then"))
+    state = (await backend.job_states())["job"]
+    assert state["last_tick_ms"] == TICK + 3000 and state["last_outcome"] == "failed"
+    assert state["consecutive_failures"] == 0 and state["last_success_at"] == "then"
