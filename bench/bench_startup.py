@@ -14,22 +14,36 @@ import subprocess
 import sys
 import time
 
-DEFAULT = ["check", "fixtures/sample-service", "--cache-dir", "/tmp/bench-startup-cache"]
+DEFAULT = ["check", "fixtures/sample-service"]
 
 
 def main() -> None:
     runs, sources, args = int(sys.argv[1]), sys.argv[2:4], sys.argv[4:] or DEFAULT
     os.chdir(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    command = [sys.executable, "-m", "check_background_tasks", *args]
+    # One cache directory per tree: a shared one would be rebuilt at every run, each tree's
+    # index replacing the other's, and neither run would be a cached one.
+    commands = {
+        source: [
+            sys.executable,
+            "-m",
+            "check_background_tasks",
+            *args,
+            "--cache-dir",
+            f"/tmp/bench-startup-cache-{number}",
+        ]
+        for number, source in enumerate(sources)
+    }
     wall: dict[str, list[float]] = {s: [] for s in sources}
     cpu: dict[str, list[float]] = {s: [] for s in sources}
     for source in sources:  # fill the cache
-        subprocess.run(command, env={**os.environ, "PYTHONPATH": source}, capture_output=True)
+        subprocess.run(
+            commands[source], env={**os.environ, "PYTHONPATH": source}, capture_output=True
+        )
     for _ in range(runs):
         for source in sources:
             started = time.perf_counter()
             process = subprocess.Popen(
-                command,
+                commands[source],
                 env={**os.environ, "PYTHONPATH": source},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
