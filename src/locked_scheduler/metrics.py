@@ -6,12 +6,26 @@ scheduler works the same and ``metrics=True`` says which extra to install.
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, ClassVar
 
 
 class Metrics:
     """Per replica: runs per job and outcome, run duration, claim latency, clock offset
     and the last success per job (the cluster-wide view is ``{ns}:state``)."""
+
+    _default: ClassVar[Metrics | None] = None
+    _default_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def default(cls) -> Metrics:
+        """The metrics on prometheus_client's default registry, made once per process: a
+        registry refuses a second metric of the same name, and every scheduler of the
+        process (its jobs are labels) shares them."""
+        with cls._default_lock:
+            if cls._default is None:
+                cls._default = cls()
+            return cls._default
 
     def __init__(self, registry: Any = None) -> None:
         try:

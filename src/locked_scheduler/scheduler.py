@@ -155,7 +155,7 @@ class LockedScheduler:
             leader=self._leader,
             offset=ClockOffset(max_rtt_s=redis_timeout / 4),
             # True: prometheus_client's default registry; or a Metrics(registry=...).
-            metrics=Metrics() if metrics is True else (metrics or None),
+            metrics=Metrics.default() if metrics is True else (metrics or None),
         )
         self._options: dict[str, JobOptions] = {}
         self._tick_tasks: set[asyncio.Task[str]] = set()
