@@ -69,3 +69,71 @@ def test_a_sentinel_client_needs_a_sync_twin_passed_too() -> None:
     sync_master = redis.sentinel.Sentinel([("127.0.0.1", 1)]).master_for("mymaster")
     scheduler = LockedScheduler(redis=master, sync_redis=sync_master)
     assert scheduler.status()["backend"] == "redis"
+
+
+@pytest.fixture
+def sentinel(redis_server, tmp_path):
+    """A real `redis-server --sentinel` watching the test's redis-server as `mymaster`."""
+    import shutil
+    import subprocess
+    import time
+
+    from redis_server_process import free_port
+
+    port = free_port()
+    config = tmp_path / "sentinel.conf"  # sentinel rewrites its own configuration file
+    config.write_text(
+        f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+        f"sentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
+        "sentinel down-after-milliseconds mymaster 5000\n"
+    )
+    binary = shutil.which("redis-server")
+    assert binary is not None
+    process = subprocess.Popen(
+        [binary, str(config), "--sentinel"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        probe = redis.sentinel.Sentinel([("127.0.0.1", port)], socket_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if probe.discover_master("mymaster"):
+                    break
+            except (redis.ConnectionError, redis.sentinel.MasterNotFoundError):
+                pass
+            assert time.monotonic() < deadline, "sentinel did not come up"
+            time.sleep(0.05)
+        yield port
+    finally:
+        process.kill()
+        process.wait()
+
+
+@asyncio_test
+async def test_two_replicas_through_a_real_sentinel_run_each_tick_once(sentinel) -> None:
+    from redis.asyncio.sentinel import Sentinel
+
+    ran: list[int] = []
+    schedulers = []
+    for name in ("a", "b"):
+        master = Sentinel([("127.0.0.1", sentinel)], socket_timeout=1.0).master_for("mymaster")
+        sync_master = redis.sentinel.Sentinel(
+            [("127.0.0.1", sentinel)], socket_timeout=1.0
+        ).master_for("mymaster")
+        scheduler = LockedScheduler(
+            redis=master, sync_redis=sync_master, namespace="sentinel", replica_id=name
+        )
+
+        @scheduler.job("interval", seconds=0.5, id="through-sentinel")
+        async def through_sentinel() -> None:
+            ran.append(current_run().tick_ms)
+
+        schedulers.append(scheduler)
+        scheduler.start()
+    try:
+        await wait_until(lambda: len(ran) >= 4, 20, "four ticks run")
+    finally:
+        for scheduler in schedulers:
+            await scheduler.shutdown()
+    assert len(ran) == len(set(ran)), "a tick ran twice"
+    assert schedulers[0].status()["backend"] == "redis"
