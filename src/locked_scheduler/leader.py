@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from .backend import Backend, BackendError
 from .renewer import RenewalThread
@@ -26,6 +27,9 @@ class LeaderElector(RenewalThread):
         self._safety_s = ttl_s / 5
         self._valid_until = 0.0
         self.last_error: str | None = None
+        # Called (on this thread) whenever this replica becomes the leader: the ticks that
+        # fell while nobody led are the new leader's to catch up.
+        self.on_acquired: Callable[[], None] | None = None
 
     @property
     def is_leader(self) -> bool:
@@ -52,3 +56,8 @@ class LeaderElector(RenewalThread):
         self._valid_until = started + self._ttl_s - self._safety_s if held else 0.0
         if held != was_leader:
             log.info("leadership %s", "acquired" if held else "lost")
+        if held and not was_leader and self.on_acquired is not None:
+            try:
+                self.on_acquired()
+            except Exception:  # the scheduler's loop may be closing
+                log.exception("catch-up after acquiring leadership failed")

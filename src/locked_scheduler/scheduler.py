@@ -368,14 +368,22 @@ class LockedScheduler:
             )
         self._running = True
         self._keeper.start()
-        if self._leader is not None:
-            self._leader.start()
         # Taken before APScheduler starts: its first fire times are at or after this
         # instant, the catch-up ticks strictly before it, so no tick is tried twice here.
         self._started_at = self._clock()
         started_at = utc_from_epoch(self._started_at)
+        if self._leader is not None:
+            # Only the leader fires, and at start it is not elected yet: the catch-up runs
+            # when this replica becomes the leader, now or later (the claims still make
+            # each tick run once, whoever led when it fell).
+            def acquired() -> None:
+                loop.call_soon_threadsafe(self._leader_catch_up)
+
+            self._leader.on_acquired = acquired
+            self._leader.start()
         self._aps.start()
-        self._catch_up(started_at)
+        if self._leader is None:
+            self._catch_up(started_at)
         self._dynamic.start()
         self._health_task = loop.create_task(self._watch_redis())
 
@@ -532,6 +540,13 @@ class LockedScheduler:
             tick = latest_fire_time(job.trigger, started_at, options.misfire_grace_time)
             if tick is not None:
                 self._submit_tick(job, tick, catch_up=True)
+
+    def _leader_catch_up(self) -> None:
+        """Leader mode: this replica just became the leader; try the latest tick of each
+        static job that fell within its grace, before now (ticks the previous leader ran
+        are claimed, so they are only recorded as such here)."""
+        if self._running:
+            self._catch_up(utc_from_epoch(self._clock()))
 
     async def _refresh_cluster_view(self) -> None:
         """What health needs from Redis beyond this replica: job states, persistence."""
