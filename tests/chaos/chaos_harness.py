@@ -136,7 +136,7 @@ def run_chaos(config: ChaosConfig, redis_server: Any, log_dir: str | None = None
                 victim.process.send_signal(signal.SIGKILL)
                 run.kills[victim.process.pid] = time.time()
                 victim.process.wait()
-                run.dead_leases += _leases_held_by(victim.name, redis_server)
+                run.dead_leases += _leases_held_by(victim.name, redis_server, config.lease_ttl_s)
                 victim.process = None
                 victim.skew_ms = rng.uniform(0, config.max_skew_ms)
                 restarts.append((time.time() + rng.uniform(*config.restart_after_s), victim))
@@ -158,15 +158,22 @@ def run_chaos(config: ChaosConfig, redis_server: Any, log_dir: str | None = None
     return run
 
 
-def _leases_held_by(replica: str, redis_server: Any) -> list[tuple[str, float, float]]:
+def _leases_held_by(
+    replica: str, redis_server: Any, lease_ttl_s: float
+) -> list[tuple[str, float, float]]:
+    """The leases a killed replica still holds, each from the tick it was taken for (a
+    replica killed between its claim and its run's first line took that tick with it:
+    by design nobody may run it) until the lease expires."""
     client = redis.Redis.from_url(redis_server.url, decode_responses=True, socket_timeout=1)
     held = []
     try:
         for key in client.scan_iter("chaos:running:*"):
             token, ttl_ms = client.get(key), client.pttl(key)
             if token and token.startswith(f"{replica}:") and ttl_ms > 0:
-                now = time.time()
-                held.append((key.rsplit(":", 1)[1], now, now + ttl_ms / 1000))
+                until = time.time() + ttl_ms / 1000
+                # taken (or last renewed) lease_ttl_s before it expires; its tick is at
+                # most a second earlier (the claim deadline of a 1 s job)
+                held.append((key.rsplit(":", 1)[1], until - lease_ttl_s - 1, until))
     except redis.RedisError:
         pass  # Redis is down: the outage window covers these ticks anyway
     finally:
