@@ -849,6 +849,10 @@ def test_prefilter_first_stage_covers_every_keyword():
         (b"from app import scheduling\nscheduling.bg.start()\n", True),
         (b"from app import runner\nrunner.SCHEDULER.update(x)\n", True),
         (b"from app import jobs\njobs.Scheduler.schedule(spec)\n", True),
+        # the call is found after other mentions of `sched`, in any case
+        (b"# schedules\nRESCHEDULE = 1\nmy_SCHEDULER.start()\n", True),
+        (b"# schedules: see docs\nsCHEDULER.remove_job('nightly')\n", True),
+        (b"# a schedule\nclient.remove_job('nightly')\n", False),
         (b'"""Reschedule later."""\nthread.start()\n', False),
         (b"acronym = 'crontab is a word here'\n", False),
         (b"from arq import cron\ncron_jobs = [cron(tick, minute=5)]\n", True),

