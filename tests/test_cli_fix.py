@@ -117,3 +117,26 @@ def test_diff_with_exit_zero_exits_0(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     assert "+  concurrencyPolicy: Forbid" in out
     assert (tmp_path / "deploy/cronjob.yaml").read_text() == CRONJOB
+
+
+def test_fixes_leave_findings_in_the_baseline_alone(tmp_path, capsys, monkeypatch):
+    # The team accepted the CronJob's finding in a baseline: --fix, --diff and --add-noqa
+    # change only what the check reports (the new dangling task), never the accepted file.
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, {"deploy/cronjob.yaml": CRONJOB})
+    code, _out, _err = run_cli(["check", ".", "--write-baseline", "base.json", *ONLY], capsys)
+    assert code == 0
+    write(tmp_path, {"app/signup.py": SIGNUP})
+    base = ["check", ".", "--no-cache", "--baseline", "base.json", *ONLY]
+    code, out, err = run_cli([*base, "--diff"], capsys)
+    assert (code, out) == (0, "") and "Would fix 0 findings" in err
+    assert "1 findings in the baseline base.json are left as they are" in err
+    code, out, err = run_cli([*base, "--fix", "--unsafe-fixes"], capsys)
+    assert "Fixed 1 finding." in err and code == 0
+    assert "_background_tasks.add(task)" in (tmp_path / "app/signup.py").read_text()
+    assert (tmp_path / "deploy/cronjob.yaml").read_text() == CRONJOB
+    write(tmp_path, {"app/signup.py": SIGNUP})
+    code, _out, err = run_cli([*base, "--add-noqa"], capsys)
+    assert code == 0 and "Added 1 noqa directive." in err
+    assert "# noqa: BGT021" in (tmp_path / "app/signup.py").read_text()
+    assert "noqa" not in (tmp_path / "deploy/cronjob.yaml").read_text()

@@ -67,7 +67,10 @@ def _report_pointer(paths: tuple[str, ...]) -> str:
 @file_option(
     "--baseline",
     "baseline_file",
-    help="Report (and fail on) only findings that are not in this baseline file.",
+    help=(
+        "Report (and fail on) only findings that are not in this baseline file; with"
+        " --fix, --diff or --add-noqa, only those are changed."
+    ),
 )
 @file_option("--write-baseline", help="Record today's findings in FILE (atomically) and exit 0.")
 @click.option(
@@ -196,7 +199,9 @@ def command(
     scan: ScanArgs = (paths, settings, jobs, no_cache, cache_dir)
     if fix or show_diff or add_noqa:
         mode: Mode = "add-noqa" if add_noqa else "diff" if show_diff else "fix"
-        findings, suppressed, notes = _fixed(mode, unsafe_fixes, scan, discovery, exit_zero)
+        findings, suppressed, notes = _fixed(
+            mode, unsafe_fixes, scan, discovery, exit_zero, known, baseline_file
+        )
     else:
         with _progress(paths) as progress:
             judged = _scan_for("check", _judge(settings, progress), *scan, discovery, progress)
@@ -284,11 +289,19 @@ ScanArgs = tuple[tuple[str, ...], "Settings", int | None, bool, str | None]
 
 
 def _fixed(
-    mode: Mode, unsafe: bool, scan: ScanArgs, discovery: Discovery, exit_zero: bool = False
+    mode: Mode,
+    unsafe: bool,
+    scan: ScanArgs,
+    discovery: Discovery,
+    exit_zero: bool = False,
+    known: set[str] | None = None,
+    baseline_file: str | None = None,
 ) -> Judged:
     """Fix, show or silence what the check finds (ruff's --fix, --diff, --add-noqa); after
     --fix, what is left. --diff and --add-noqa end the run (--diff exits 1 when there is
-    something to fix, unless --exit-zero, as ruff)."""
+    something to fix, unless --exit-zero, as ruff). With a baseline, only what the check
+    reports is touched: a finding the team has accepted in the baseline is theirs to fix
+    (or silence) when they choose, not rewritten by surprise."""
     from pathlib import Path
 
     from ..fix import apply
@@ -297,7 +310,14 @@ def _fixed(
     with _progress(paths) as progress:
         project = _scan(*scan, discovery, progress).project
         findings, suppressed, notes = _judge(settings, progress)(project)
-    run = apply(findings, mode=mode, unsafe=unsafe, root=Path.cwd(), project=project)
+    acted_on = findings
+    if known is not None:
+        from .. import baseline
+
+        acted_on, old, _ = baseline.split(findings, known)
+        if old:
+            _note(f"{len(old)} findings in the baseline {baseline_file} are left as they are\n")
+    run = apply(acted_on, mode=mode, unsafe=unsafe, root=Path.cwd(), project=project)
     for skip in run.skipped:
         _note(skip.text() + "\n")
     if mode == "diff":
