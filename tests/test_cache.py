@@ -182,7 +182,7 @@ def test_foreign_entries_are_dropped(tmp_path, capsys):
     data = pickle.loads(index.read_bytes())
     path = next(iter(data["entries"]))
     row = list(data["entries"][path])
-    row[5] = 12345  # the sha256, of the wrong type
+    row[6] = 12345  # the sha256 (cache.Entry.row), of the wrong type
     data["entries"][path] = tuple(row)
     index.write_bytes(pickle.dumps(data))
     cache = Cache(index.parent, Config().fingerprint())

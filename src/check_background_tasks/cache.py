@@ -3,14 +3,16 @@
 One index file per (tool build, relevant config) under the cache directory maps each
 scanned file to what the last run learned about it:
 
-    absolute path -> (display, module, is_package, mtime_ns, size, sha256, checked_ns,
-                      candidate, facts pickled on their own)
+    absolute path -> (display, module, is_package, is_test, mtime_ns, size, sha256,
+                      checked_ns, candidate, facts pickled on their own)
 
 Facts are unpickled only for the files a run looks up: a pre-commit run on two files of a
 large project reads the whole index but decodes two files' facts, not two thousand.
 
 An entry is reused only when the file's bytes hash to the recorded SHA-256 *and* the
-display path / module name / package flag are the same (facts embed them). The
+display path / module name / package flag / test flag are the same (facts embed them; the
+test flag is judged below the scan's root, so the same file at the same display path is a
+test when checked as part of `.` above a `tests/` directory, and not as `tests/proj`). The
 mtime+size fast path skips even reading the file when both match and the file had been
 last modified comfortably before it was hashed (git's "racy clean" rule: a file changed
 within the same timestamp tick as its hashing is re-hashed on the next run).
@@ -40,7 +42,7 @@ from . import __version__
 from .model import FileFacts
 
 CACHE_DIR_NAME = ".check_background_tasks_cache"
-FORMAT = 2
+FORMAT = 3  # 3: entries record whether the file was read as a test
 # A file modified less than this before it was hashed is re-hashed next time.
 RACY_WINDOW_NS = 2_000_000_000
 _PACKAGE_DIR = os.path.dirname(os.path.realpath(__file__))
@@ -67,6 +69,7 @@ class Entry:
     display: str
     module: str | None
     is_package: bool
+    is_test: bool  # read as a test of the project (test_paths.py): facts depend on it
     mtime_ns: int
     size: int
     sha256: str
@@ -83,6 +86,7 @@ class Entry:
             self.display,
             self.module,
             self.is_package,
+            self.is_test,
             self.mtime_ns,
             self.size,
             self.sha256,
@@ -96,7 +100,7 @@ class Entry:
 # One tuple lookup per row: a warm run checks thousands of them (7,400 on dd-trace-py,
 # where testing each value apart cost 40 ms).
 _ROW_SHAPES = frozenset(
-    (str, module, bool, int, int, str, int, bool, blob)
+    (str, module, bool, bool, int, int, str, int, bool, blob)
     for module in (str, type(None))
     for blob in (bytes, type(None))
 )
@@ -106,9 +110,19 @@ def _entry(row: Any) -> Entry | None:
     """The entry a stored row describes, or None when it is not one of ours."""
     if type(row) is not tuple or tuple(map(type, row)) not in _ROW_SHAPES:
         return None
-    display, module, is_package, mtime_ns, size, digest, checked_ns, candidate, blob = row
+    display, module, is_package, is_test, mtime_ns, size, digest, checked_ns, candidate, blob = row
     return Entry(
-        display, module, is_package, mtime_ns, size, digest, checked_ns, candidate, None, blob
+        display,
+        module,
+        is_package,
+        is_test,
+        mtime_ns,
+        size,
+        digest,
+        checked_ns,
+        candidate,
+        None,
+        blob,
     )
 
 
@@ -267,20 +281,31 @@ class Cache:
         self.dirty = True
 
     def _usable(
-        self, path: str, display: str, module: str | None, is_package: bool
+        self, path: str, display: str, module: str | None, is_package: bool, is_test: bool
     ) -> Entry | None:
         entry = self.entries.get(path)
         if entry is None:
             return None
-        if (entry.display, entry.module, entry.is_package) != (display, module, is_package):
+        if (entry.display, entry.module, entry.is_package, entry.is_test) != (
+            display,
+            module,
+            is_package,
+            is_test,
+        ):
             return None
         return entry
 
     def lookup_stat(
-        self, path: str, display: str, module: str | None, is_package: bool, stat: os.stat_result
+        self,
+        path: str,
+        display: str,
+        module: str | None,
+        is_package: bool,
+        stat: os.stat_result,
+        is_test: bool = False,
     ) -> Entry | None:
         """The entry when mtime and size match and the file is not racily clean."""
-        entry = self._usable(path, display, module, is_package)
+        entry = self._usable(path, display, module, is_package, is_test)
         if entry is None:
             return None
         if entry.mtime_ns != stat.st_mtime_ns or entry.size != stat.st_size:
@@ -292,9 +317,15 @@ class Cache:
         return entry
 
     def lookup_hash(
-        self, path: str, display: str, module: str | None, is_package: bool, digest: str
+        self,
+        path: str,
+        display: str,
+        module: str | None,
+        is_package: bool,
+        digest: str,
+        is_test: bool = False,
     ) -> Entry | None:
-        entry = self._usable(path, display, module, is_package)
+        entry = self._usable(path, display, module, is_package, is_test)
         if entry is None or entry.sha256 != digest:
             return None
         self.seen.add(path)

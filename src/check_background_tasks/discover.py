@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .test_paths import below_test_directory, common_directory, given_file_is_test, is_test_file
+
 SKIP_DIRS = frozenset(
     {
         ".git",
@@ -50,6 +52,8 @@ class SourceFile:
     root: str  # the scanned root it was found under
     # discovery's lstat of a regular file, which the cache's mtime+size check reuses
     stat: os.stat_result | None = field(default=None, compare=False, repr=False)
+    # a test of the project, judged below the scan's root (test_paths.py); Python only
+    is_test: bool = False
 
 
 def display_path(path: str, cwd: str) -> str:
@@ -267,17 +271,28 @@ def _finish(
     judge = exclude if callable(exclude) else None
     files: dict[str, SourceFile] = {}
     errors: list[str] = []
+    # Test-ness is judged below the directory holding every path given, never on the
+    # path as given (`check ../tests/proj` is no test): test_paths.py.
+    normal = {path: os.path.normpath(path) for _, path, _ in given if path is not None}
+    directories = {path for path in normal if path.is_dir()}
+    common = common_directory(
+        list(normal.values()), {n for p, n in normal.items() if p not in directories}
+    )
     for raw, path, listing in given:
         if path is None:
             errors.append(f"{raw}: no such file or directory")
             continue
-        if not path.is_dir():
+        if path not in directories:
             if judge is not None and judge(str(path), None):
                 continue  # --force-exclude
             display = display_path(str(path), cwd)
-            files.setdefault(display, SourceFile(str(path), display, str(path.parent)))
+            is_test = str(path).endswith(".py") and given_file_is_test(normal[path], common)
+            files.setdefault(
+                display, SourceFile(str(path), display, str(path.parent), None, is_test)
+            )
             continue
         root = str(path)
+        in_tests = below_test_directory(normal[path], common)
         root_real = path.resolve()
         regular: set[str] = set()
         names = _git_files(listing if listing is not None else _start_git(root), root)
@@ -311,7 +326,8 @@ def _finish(
                 elif not stat.S_ISREG(known.st_mode):
                     continue  # a directory named x.py, a FIFO
             display = display_path(text, cwd)
-            files.setdefault(display, SourceFile(text, display, root, known))
+            is_test = rel.endswith(".py") and (in_tests or is_test_file(rel))
+            files.setdefault(display, SourceFile(text, display, root, known, is_test))
     return [files[k] for k in sorted(files)], errors
 
 

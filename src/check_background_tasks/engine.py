@@ -59,6 +59,7 @@ class Task:
     source: bytes | None = None  # already read by the prefilter
     max_size: int | None = None  # config `max-file-size`; None: the extractor's default
     max_tokens: int | None = None  # config `max-file-tokens`; None: the extractor's default
+    is_test: bool = False  # a test of the project (discover.SourceFile.is_test)
 
 
 @dataclass
@@ -127,7 +128,15 @@ def _extract_safely(task: Task, source: bytes) -> FileFacts:
     try:
         max_size = task.max_size if task.max_size is not None else DEFAULT_MAX_FILE_SIZE
         max_tokens = task.max_tokens if task.max_tokens is not None else DEFAULT_MAX_FILE_TOKENS
-        return extract(task.display, source, task.module, task.is_package, max_size, max_tokens)
+        return extract(
+            task.display,
+            source,
+            task.module,
+            task.is_package,
+            max_size,
+            max_tokens,
+            task.is_test,
+        )
     except RecursionError:
         return FileFacts(task.display, problems=[Problem("too deeply nested to parse")])
     except Exception as exc:  # an internal bug must not stop the scan
@@ -288,7 +297,16 @@ class _Planner:
     def add(self, file: SourceFile, module: str | None, is_package: bool) -> Task | None:
         """The task to extract `file` now, or None when the cache or prefilter settled it."""
         path = file.path
-        task = Task(path, file.display, module, is_package, None, self.max_size, self.max_tokens)
+        task = Task(
+            path,
+            file.display,
+            module,
+            is_package,
+            None,
+            self.max_size,
+            self.max_tokens,
+            file.is_test,
+        )
         is_python = path.endswith(".py")
         if is_python:
             self.python.append(task)
@@ -302,7 +320,9 @@ class _Planner:
                     # reported instead (BGT900, info), since they may hide jobs.
                     return None
             if cache is not None:
-                entry = cache.lookup_stat(path, task.display, module, is_package, stat)
+                entry = cache.lookup_stat(
+                    path, task.display, module, is_package, stat, task.is_test
+                )
                 if entry is not None and self._reuse(task, entry):
                     return None
                 checked_ns = time.time_ns()
@@ -312,7 +332,7 @@ class _Planner:
             return task
         if cache is not None:
             digest = sha256(source)
-            entry = cache.lookup_hash(path, task.display, module, is_package, digest)
+            entry = cache.lookup_hash(path, task.display, module, is_package, digest, task.is_test)
             if entry is not None and self._reuse(task, entry):
                 cache.refresh_stat(entry, stat, checked_ns)
                 return None
@@ -321,6 +341,7 @@ class _Planner:
                 task.display,
                 module,
                 is_package,
+                task.is_test,
                 stat.st_mtime_ns,
                 stat.st_size,
                 digest,
@@ -393,7 +414,10 @@ class _Planner:
         found = imported_modules(source, task.module, task.is_package)
         if entry is not None and self.cache is not None and entry.facts is None:
             processes = ProcessFacts(imports=found, imports_only=True)
-            self.cache.set_facts(entry, FileFacts(task.display, task.module, processes=processes))
+            imports_only = FileFacts(
+                task.display, task.module, processes=processes, is_test=task.is_test
+            )
+            self.cache.set_facts(entry, imports_only)
         return found
 
     def record(self, tasks: list[Task], facts: list[FileFacts]) -> None:
@@ -592,11 +616,12 @@ def _today() -> str:
 
 
 def _files_key(planner: _Planner) -> str | None:
-    """A digest of every file this run found (its content hash): the reading rounds after
-    the prefilter are a pure function of these files and the settings (in the cache key)."""
+    """A digest of every file this run found (its content hash, and whether it was read
+    as a test): the reading rounds after the prefilter are a pure function of these files
+    and the settings (in the cache key)."""
     digest = hashlib.sha256()
     for entry in sorted(planner.entries.values(), key=lambda e: e.display):
-        digest.update(f"{entry.display}\0{entry.sha256}\n".encode())
+        digest.update(f"{entry.display}\0{entry.sha256}\0{entry.is_test:d}\n".encode())
     return digest.hexdigest()
 
 
@@ -733,7 +758,6 @@ def _search_switch_callers(
     said so only when every caller of the functions on the way was read. Returns the
     facts and the functions whose callers were looked for in every file."""
     from .deploy.switches import claim_functions, import_pattern, may_claim
-    from .test_paths import is_test_file
 
     searched: set[str] = set()
     given_up: set[str] = set()  # too common to look for: never complete
@@ -746,9 +770,7 @@ def _search_switch_callers(
         wanted = claim_functions(project, known, searched | given_up) - searched - given_up
         if not wanted:
             break
-        unread = [
-            t for t in planner.python if t.display not in read and not is_test_file(t.display)
-        ]
+        unread = [t for t in planner.python if t.display not in read and not t.is_test]
         # a function's callers by its name called; a module's importers by import lines
         patterns = {d: import_pattern(d) or _call_search(d) for d in wanted}
         names = {d: found[0] for d, found in patterns.items()}

@@ -384,6 +384,9 @@ class FileFacts:
     problems: list[Problem] = field(default_factory=list)
     processes: ProcessFacts | None = None  # start sites, launches ... (Python files only)
     manifests: list[Manifest] = field(default_factory=list)  # YAML documents to render
+    # A test of the project (test_paths.py, judged below the scan's root, so not a pure
+    # function of the bytes: the cache matches it too): no deployment runs it.
+    is_test: bool = False
 
 
 @dataclass(frozen=True)

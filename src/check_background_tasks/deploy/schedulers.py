@@ -22,7 +22,6 @@ from ..config import Config
 from ..link import LinkedJob, Project, lock_decorated
 from ..link_loops import started_as
 from ..model import FileFacts, Location, StartSite
-from ..test_paths import is_test_file
 from .processes import Placement, ProcessModel, Verdict, roots_index, start_placements
 from .switches import Gate, SwitchPaths
 
@@ -59,7 +58,7 @@ class Schedulers:
         for ff in project.facts:
             if ff.processes is None:
                 continue
-            if is_test_file(ff.path):
+            if ff.is_test:
                 continue  # a test starts its own scheduler; no deployment runs it
             for site in ff.processes.starts:
                 if not self._is_scheduler(ff, site):

@@ -78,11 +78,9 @@ class SwitchPaths:
         self.callers: dict[str, list[Edge]] = {}
         self.hooks: set[str] = set()  # start-up hooks and Django's ready(): entries
         self.functions: dict[str, Switch] = {}  # switch functions, dotted
-        from ..test_paths import is_test_file
-
         for ff in project.facts:
             processes = ff.processes
-            if processes is None or not ff.module or is_test_file(ff.path):
+            if processes is None or not ff.module or ff.is_test:
                 continue  # no deployment runs a test's calls
             prefix = f"{ff.module}."
             for fn in ff.functions:
@@ -245,7 +243,6 @@ class SwitchPaths:
         return self._importers.get(module, [])
 
     def _import_index(self) -> dict[str, list[Edge]]:
-        from ..test_paths import is_test_file
         from .imports import parents_and_self
 
         known = self.known_modules
@@ -254,7 +251,7 @@ class SwitchPaths:
         index: dict[str, list[Edge]] = {}
         for ff in self.project.facts:
             processes = ff.processes
-            if processes is None or not ff.module or is_test_file(ff.path):
+            if processes is None or not ff.module or ff.is_test:
                 continue
             for dotted in processes.imports:
                 found = _module_named(dotted, ff.module, known)

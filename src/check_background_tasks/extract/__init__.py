@@ -247,8 +247,11 @@ def extract(
     is_package: bool = False,
     max_size: int = DEFAULT_MAX_FILE_SIZE,
     max_tokens: int = DEFAULT_MAX_FILE_TOKENS,
+    is_test: bool | None = None,
 ) -> FileFacts:
-    """Facts of one file. Never raises for bad input: problems become `FileFacts.problems`."""
+    """Facts of one file. Never raises for bad input: problems become `FileFacts.problems`.
+    `is_test`: the file is a test of the project (discovery judges it below the scan's
+    root); None: judged on `path` itself, for a caller that knows no root."""
     if len(source) > max_size:
         message = (
             f"larger than max-file-size ({len(source)} > {max_size} bytes): not analysed;"
@@ -271,7 +274,11 @@ def extract(
     if name.endswith((".py", ".pyi")):
         from .python import extract_python
 
-        return extract_python(path, source, module, is_package)
+        if is_test is None:
+            from ..test_paths import is_test_file
+
+            is_test = is_test_file(path)
+        return extract_python(path, source, module, is_package, is_test)
     if name == "app.json":
         from .procfile import extract_app_json
 

@@ -111,6 +111,7 @@ class FileContext:
     constants: dict[str, ast.expr]
     receivers: dict[str, str]  # variable text (e.g. self.scheduler) -> receiver kind
     positions: Positions
+    is_test: bool = False  # a test of the project (test_paths.py)
     calls: list[CallSite] = field(default_factory=list)
     decorated: list[DecoratedSite] = field(default_factory=list)
     assigns: list[AssignSite] = field(default_factory=list)

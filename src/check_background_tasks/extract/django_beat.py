@@ -24,7 +24,6 @@ from typing import Any
 from .. import schedules
 from ..model import Schedule, TargetRef
 from ..schedules import UNKNOWN
-from ..test_paths import is_test_file
 from . import beat_data, triggers
 from .context import CallSite, FileContext
 from .names import Evaluator, chained_text, dotted_expr, last_part
@@ -67,7 +66,7 @@ def collect(ctx: FileContext) -> None:
         for site in ctx.calls
         if site.method in CALL_NAMES and _manager_of(site.receiver_text or "") is not None
     ]
-    if not sites or is_test_file(ctx.path):
+    if not sites or ctx.is_test:
         return  # a test's rows are fixtures of a test database
     models = _models(ctx)
     for site in sites:

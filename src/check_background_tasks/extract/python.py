@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from ..model import FileFacts, FunctionFacts, Problem, ProcessFacts, Suppression
-from ..test_paths import is_test_file
 from . import (
     applied_decorators,
     apscheduler,
@@ -724,8 +723,10 @@ def _on_deep_stack(fn: Callable[..., T], *args: Any) -> T:
     return result[0]
 
 
-def extract_python(path: str, source: bytes, module: str | None, is_package: bool) -> FileFacts:
-    facts = FileFacts(path=path, module=module)
+def extract_python(
+    path: str, source: bytes, module: str | None, is_package: bool, is_test: bool = False
+) -> FileFacts:
+    facts = FileFacts(path=path, module=module, is_test=is_test)
     stop, syntax_error, tree = _cpython_guard(source)
     if stop is not None:
         facts.problems.append(stop)
@@ -747,6 +748,7 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
         constants={},
         receivers={},
         positions=Positions(source),
+        is_test=facts.is_test,
     )
     collector = Collector(ctx)
     collector.visit(tree)
@@ -777,7 +779,7 @@ def _extract_tree(facts: FileFacts, source: bytes, tree: ast.AST, is_package: bo
     facts.scheduler_settings = ctx.scheduler_settings
     facts.job_calls = ctx.job_calls
     facts.suppressions = scan_suppressions(source)
-    if is_test_file(facts.path) and "gunicorn" not in facts.path:
+    if facts.is_test and "gunicorn" not in facts.path:
         # No deployment runs a test: the process model reads only what it imports (on
         # prefect, tests are half the parse and this pass is a tenth of a test's time).
         facts.processes = ProcessFacts(imports=imported_modules(source, ctx.module, is_package))
