@@ -46,6 +46,23 @@ def bursting_or_uneven_cron(self: Rule, project: Project, config: Config) -> Ite
 
 
 def never_fires(job: Job) -> bool:
-    """A CronJob suspended where it is declared (or in what the deploy stage rendered)."""
+    """A CronJob suspended where it is declared (or in what the deploy stage rendered), or
+    one whose schedule names a date that never comes."""
+    return suspended(job) or run_by_hand(job)
+
+
+def suspended(job: Job) -> bool:
     extra = dict(job.extra)
     return extra.get("suspend") is True or extra.get("suspended") is True
+
+
+def run_by_hand(job: Job) -> bool:
+    """A Kubernetes CronJob given a date that never comes (`0 0 30 2 *`): the common way to
+    keep a job that only ever runs when started by hand (`kubectl create job
+    --from=cronjob/NAME`). The controller starts nothing, as if it were suspended."""
+    schedule = job.schedule
+    return (
+        job.kind == "k8s_cronjob"
+        and schedule is not None
+        and "never occur" in (schedule.error or "")
+    )

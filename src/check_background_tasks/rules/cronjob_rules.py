@@ -5,7 +5,8 @@ The rules read ``k8s_cronjob`` jobs: the rendered objects of kustomize overlays 
 charts (one per environment) or, for a file no renderer owns, the file read alone (see
 ``deploy/objects.py`` and ``extract/manifest_objects.py``). A value the template engine
 decides is ``"<templated>"`` (unknown) and is never reported as missing; ``None`` means
-absent from what is deployed. A suspended CronJob never runs and is not judged.
+absent from what is deployed. A suspended CronJob never runs and is not judged, nor
+one whose schedule names a date that never comes (`0 0 30 2 *`: run by hand only).
 
 One claim about one place is reported once: a gap that every overlay inherits from its
 base is reported at the base, naming the environments; a value a patch or a values entry
@@ -29,10 +30,14 @@ MAX_NAMED_ENVIRONMENTS = 4
 
 
 def _cronjobs(project: Project) -> Iterator[tuple[LinkedJob, dict]]:
+    from .cron_shape import run_by_hand
+
     for linked in project.jobs:
         if linked.job.kind == "k8s_cronjob":
             extra = dict(linked.job.extra)
-            if extra.get("suspend") is not True:  # a suspended CronJob never starts a run
+            # a suspended CronJob never starts a run, nor one whose date never comes: no
+            # run overlaps the next tick, none piles up (one started by hand is a Job)
+            if extra.get("suspend") is not True and not run_by_hand(linked.job):
                 yield linked, extra
 
 

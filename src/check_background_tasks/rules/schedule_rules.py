@@ -29,15 +29,29 @@ def _label(linked: LinkedJob) -> str:
     "a cron expression, crontab() or interval is invalid or zero",
 )
 def invalid_schedule(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
-    from .cron_shape import never_fires
+    from .cron_shape import run_by_hand, suspended
 
     for linked in project.jobs:
         schedule = linked.job.schedule
         if schedule is None or not schedule.error:
             continue
-        if never_fires(linked.job) and "never occur" in schedule.error:
-            # a suspended CronJob given a date that never comes (`0 0 31 2 *`, "run it
-            # by hand"): both say the same thing on purpose; the syntax is valid
+        if run_by_hand(linked.job):
+            if suspended(linked.job):
+                # a suspended CronJob given a date that never comes (`0 0 31 2 *`, "run it
+                # by hand"): both say the same thing on purpose; the syntax is valid
+                continue
+            # The usual idiom for a CronJob only ever started by hand, though it may be a
+            # mistaken date: Kubernetes accepts it, so it is worth a word, not a failed build.
+            name = linked.job.name or "?"
+            finding = self.finding(
+                f"Schedule `{schedule.text}` of CronJob '{name}' never fires "
+                f"({schedule.error}), so the CronJob runs only when started by hand "
+                f"(`kubectl create job --from=cronjob/{name}`); if that is the intent, also "
+                "set `suspend: true` to say so, otherwise fix the date",
+                linked.job.location,
+                basis=f"{linked.job.kind}|{linked.job.name}|{schedule.text}",
+            )
+            yield replace(finding, severity="info")
             continue
         yield self.finding(
             f"Schedule `{schedule.text}` of job {_label(linked)} is invalid: {schedule.error}; "
