@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 from . import schedules
 from .deploy.environments import infer_environments
-from .model import TEMPLATED, Job, Location
+from .model import TEMPLATED, Job, Location, Schedule
 
 __all__ = [
     "PileUp",
@@ -48,6 +48,7 @@ __all__ = [
     "find",
     "fires",
     "instances",
+    "may_fire_together",
     "utc_fires",
 ]
 
@@ -359,6 +360,20 @@ def utc_fires(cron: str, zone_name: str, zone: tzinfo) -> tuple[tuple[int, int],
                 if 0 <= minute < AXIS_DAYS * DAY:
                     out[minute % DAY] = out.get(minute % DAY, 0) | 1 << (minute // DAY)
     return tuple(sorted((slot, mask & AXIS) for slot, mask in out.items() if mask & AXIS))
+
+
+def may_fire_together(a: Schedule, b: Schedule) -> bool:
+    """False only when both are crons known statically that never fire in the same minute
+    over the axis' calendar year (zones and DST changes included): the quarterly entries
+    of one report (`1 Jan`, `2 Apr`, ...) are four runs, not one run doubled. An interval
+    has no static anchor, and an unknown schedule may be anything: they may."""
+    known = all(s.cron and s.resolved and s.error is None for s in (a, b))
+    if not known:
+        return True
+    assert a.cron is not None and b.cron is not None
+    fires = dict(utc_fires(a.cron, *schedules.schedule_zone(a)))
+    later = utc_fires(b.cron, *schedules.schedule_zone(b))
+    return any(fires.get(slot, 0) & days for slot, days in later)
 
 
 def _in_zone(slot: int, days: int, zone: tzinfo) -> dict[int, int]:
