@@ -215,6 +215,30 @@ def _defaulted(linked: LinkedJob, extra: dict, project: Project) -> bool:
     return found is not None
 
 
+# CronJob API versions no supported cluster serves (batch/v1beta1 went in Kubernetes 1.25,
+# batch/v2alpha1 long before): such a manifest cannot be applied as it is.
+REMOVED_APIS = ("batch/v1beta1", "batch/v2alpha1")
+
+
+def _removed_api(extra: dict) -> str | None:
+    api = extra.get("api_version")
+    return api if isinstance(api, str) and api.strip() in REMOVED_APIS else None
+
+
+def _unservable(message: str, severity: str, extra: dict) -> tuple[str, str]:
+    """A CronJob no current cluster accepts runs nowhere as written (a manifest left from
+    before 1.25): what it lacks is worth knowing when it is moved to batch/v1, not a
+    failed build now."""
+    api = _removed_api(extra)
+    if api is None:
+        return message, severity
+    note = (
+        f" (its apiVersion {api} is served by no Kubernetes since 1.25, so it cannot be"
+        " applied as written: move it to batch/v1, or delete it if nothing deploys it)"
+    )
+    return message + note, "info"
+
+
 def _at(linked: LinkedJob, field_name: str) -> Location:
     """Where a finding about one field points: the patch or values entry that set it,
     else the object itself."""
@@ -287,14 +311,13 @@ def cronjob_concurrency_policy(self: Rule, project: Project, config: Config) -> 
         # A run that outlasts six hours or more is rare (and a hung one is BGT012's):
         # worth knowing, not failing a build.
         severity = "info" if gap is not None and gap >= RARE_OVERLAP else "warning"
-        claims.add(
-            linked,
+        message, severity = _unservable(
             f"{LABEL} {what}: a run that {longer} overlaps the next one and both work "
             "on the same data; set concurrencyPolicy: Forbid (or Replace)",
-            location,
-            _basis(linked, extra),
             severity,
+            extra,
         )
+        claims.add(linked, message, location, _basis(linked, extra), severity)
     yield from claims.findings()
 
 
@@ -348,13 +371,14 @@ def cronjob_missing_limits(self: Rule, project: Project, config: Config) -> Iter
         if not missing:
             continue
         listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + f" or {missing[-1]}"
-        claims.add(
-            linked,
+        message, severity = _unservable(
             f"{LABEL} has no {listed}: {'; '.join(why)}; "
             f"set {'it' if len(missing) == 1 else 'them'}",
-            _at(linked, "object"),
-            _basis(linked, extra, *missing),
             # Only a late start at stake: worth knowing, not failing a build.
             self.severity if serious else "info",
+            extra,
+        )
+        claims.add(
+            linked, message, _at(linked, "object"), _basis(linked, extra, *missing), severity
         )
     yield from claims.findings()
