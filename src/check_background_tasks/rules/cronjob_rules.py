@@ -15,6 +15,7 @@ sets is reported where it is set.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -225,10 +226,18 @@ def _removed_api(extra: dict) -> str | None:
     return api if isinstance(api, str) and api.strip() in REMOVED_APIS else None
 
 
-def _unservable(message: str, severity: str, extra: dict) -> tuple[str, str]:
+def _unservable(
+    message: str, severity: str, extra: dict, linked: LinkedJob | None = None
+) -> tuple[str, str]:
     """A CronJob no current cluster accepts runs nowhere as written (a manifest left from
     before 1.25): what it lacks is worth knowing when it is moved to batch/v1, not a
-    failed build now."""
+    failed build now. Nor is one the application fills in and creates at run time."""
+    if linked is not None and _filled_at_run_time(linked):
+        note = (
+            " (its name and schedule are filled in at run time: a template the application"
+            " renders, whose runs this file alone does not decide)"
+        )
+        return message + note, "info"
     api = _removed_api(extra)
     if api is None:
         return message, severity
@@ -237,6 +246,22 @@ def _unservable(message: str, severity: str, extra: dict) -> tuple[str, str]:
         " applied as written: move it to batch/v1, or delete it if nothing deploys it)"
     )
     return message + note, "info"
+
+
+# `{{ id }}`, `{{ crawl.id|lower }}`: a placeholder an application fills (Jinja, str.format
+# style), not Helm's `{{ .Release.Name }}` nor a Go function call (`{{ include "x" . }}`).
+_APP_PLACEHOLDER = re.compile(r"\{\{-?\s*[A-Za-z_][\w.]*\s*(?:\|\s*\w+\s*)*-?\}\}")
+
+
+def _filled_at_run_time(linked: LinkedJob) -> bool:
+    """A CronJob whose name and schedule are both an application's placeholders (a Jinja
+    template the backend renders and applies, one object per user request): what it
+    lacks is worth a word, since what it is deployed as is decided elsewhere."""
+    job = linked.job
+    schedule = job.schedule.text if job.schedule is not None else ""
+    return all(
+        text and _APP_PLACEHOLDER.fullmatch(text.strip()) for text in (job.name or "", schedule)
+    )
 
 
 def _at(linked: LinkedJob, field_name: str) -> Location:
@@ -316,6 +341,7 @@ def cronjob_concurrency_policy(self: Rule, project: Project, config: Config) -> 
             "on the same data; set concurrencyPolicy: Forbid (or Replace)",
             severity,
             extra,
+            linked,
         )
         claims.add(linked, message, location, _basis(linked, extra), severity)
     yield from claims.findings()
@@ -377,6 +403,7 @@ def cronjob_missing_limits(self: Rule, project: Project, config: Config) -> Iter
             # Only a late start at stake: worth knowing, not failing a build.
             self.severity if serious else "info",
             extra,
+            linked,
         )
         claims.add(
             linked, message, _at(linked, "object"), _basis(linked, extra, *missing), severity
