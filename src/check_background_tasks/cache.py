@@ -128,6 +128,7 @@ def _entry(row: Any) -> Entry | None:
 
 _MODEL_CLASSES = frozenset(
     {
+        "BeatStart",
         "ClassShape",
         "FileFacts",
         "FunctionFacts",

@@ -200,6 +200,24 @@ class Launch:
 
 
 @dataclass
+class BeatStart:
+    """Celery beat started from Python code (extract/beat_starts.py), for BGT024: the
+    process whose entry module makes this call runs beat."""
+
+    line: int
+    column: int
+    call: str  # the call as written, shortened: `app.Beat(loglevel="info").run()`
+    # "beat": a Beat object run; "worker_main" / "start": the app's method with `argv`
+    form: str
+    argv: tuple[str, ...] = ()  # literal words; "<?>" where a word is not a literal
+    # the imported receiver to confirm as a Celery app project-wide; "" when known here
+    app: str = ""
+    contexts: tuple[str, ...] = ()  # as for StartSite, through unconditional calls only
+    via: str | None = None
+    callers: tuple[str, ...] = ()  # dotted names other modules call to reach it
+
+
+@dataclass
 class ProcessFacts:
     """What one Python file tells the process model (deploy/processes.py)."""
 
@@ -224,6 +242,10 @@ class ProcessFacts:
     # Modules imported somewhere inside a function or under an `if` -> every (scope, switch)
     # that imports them (extract/import_sites.py); other imports are at the top level.
     import_sites: dict[str, list[tuple[str, Switch | None]]] = field(default_factory=dict)
+    beat_starts: list[BeatStart] = field(default_factory=list)  # extract/beat_starts.py
+    # project callees every call of which at import / under the main guard sits under an
+    # `if` or `match` (other than the main guard): not known to run (extract/beat_starts.py)
+    guarded_roots: list[str] = field(default_factory=list)
 
 
 @dataclass

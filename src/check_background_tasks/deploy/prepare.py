@@ -4,6 +4,9 @@
   gunicorn configuration modules: parsed like any Python file;
 - script files an image runs (`ENTRYPOINT ["./bin/boot"]`), whatever their name;
 - the modules a job's function calls (a lock taken one call deep);
+- the modules a script a command runs calls into at its top level or under its main
+  guard, and the module of the Celery app a beat started from code uses
+  (deploy/beat_starts.py);
 - the imports of every module between an entry module and the code that starts a
   scheduler: read from the bytes only (extract/import_scan.py), never parsed.
 """
@@ -43,7 +46,10 @@ class Preparation:
         modules: set[str] = set()
         scripts: set[str] = set()
         if any(ff.workloads for ff in facts):
-            modules, scripts = wanted_files(self._definitions(facts))
+            definitions = self._definitions(facts)
+            modules, scripts = wanted_files(definitions)
+            modules |= _script_callee_modules(definitions, facts, self.known)
+            modules |= _beat_app_modules(facts, self.known)
         return modules, _callee_modules(facts, self.known), scripts
 
     def read(self, new: list[FileFacts], for_definitions: bool) -> None:
@@ -127,6 +133,55 @@ def _callee_modules(facts: list[FileFacts], known: set[str]) -> set[str]:
     return out
 
 
+def _script_callee_modules(
+    definitions: Definitions, facts: list[FileFacts], known: set[str]
+) -> set[str]:
+    """Modules a script that a command runs (`python main.py`) calls into at its top level
+    or under its main guard, unconditionally: where it may start Celery beat from code
+    (deploy/beat_starts.py places a start one call away from the script, no further).
+    Read whatever their bytes, so no byte test is needed for such a start."""
+    extracted = {ff.module: ff for ff in facts if ff.module}
+    out: set[str] = set()
+    for definition in definitions.defs:
+        for runner in definition.runners:
+            ff = extracted.get(runner.module or "") if runner.as_main else None
+            if ff is None or ff.processes is None:
+                continue
+            guarded = set(ff.processes.guarded_roots)
+            for context in ("main", "import"):
+                for callee in ff.processes.roots.get(context, []):
+                    module = defining_module(callee, known) if callee not in guarded else None
+                    if module is not None and module not in extracted:
+                        out.add(module)
+    return out
+
+
+def _beat_app_modules(facts: list[FileFacts], known: set[str]) -> set[str]:
+    """Modules not yet read on the way to the imported app a Celery beat start uses
+    (extract/beat_starts.py): the start counts once the app is seen made by `Celery()`."""
+    extracted = {ff.module: ff for ff in facts if ff.module}
+    out: set[str] = set()
+    for ff in facts:
+        for start in ff.processes.beat_starts if ff.processes is not None else []:
+            dotted = start.app
+            for _ in range(MAX_APP_HOPS):
+                module = defining_module(dotted, known) if dotted else None
+                if module is None:
+                    break
+                found = extracted.get(module)
+                if found is None:
+                    out.add(module)
+                    break
+                name = dotted[len(module) + 1 :].partition(".")[0]
+                if name in found.receivers or name not in found.imports:
+                    break
+                dotted = found.imports[name]
+    return out
+
+
+MAX_APP_HOPS = 5
+
+
 def _asked_about(raw: RawJob, startup_hooks: set[str]) -> bool:
     """A periodic scheduler job (BGT020), or a task started at import or start-up (BGT022)."""
     if raw.kind in ("apscheduler", "locked_scheduler"):
@@ -159,6 +214,9 @@ def _subject_modules(facts: list[FileFacts]) -> set[str]:
             if site.scheduler_class or site.scheduler in with_jobs:
                 out.add(ff.module)
                 callers.update(site.callers)
+        for beat in ff.processes.beat_starts if ff.processes is not None else []:
+            out.add(ff.module)  # Celery beat started from code (BGT024)
+            callers.update(beat.callers)
     if callers:
         for ff in facts:
             if ff.module and ff.processes is not None:

@@ -138,6 +138,7 @@ class ProcessDef:
     # What may set variables not seen (an env_file, a ConfigMap, Heroku itself): a
     # server's default worker count (WEB_CONCURRENCY) is then unknown. None: all seen.
     env_unseen: str | None = None
+    workload: PlacedWorkload | None = None  # what it was read from (deploy/beat_starts.py)
 
 
 @dataclass(frozen=True)
@@ -389,6 +390,7 @@ class Definitions:
                 image = dockerfile[1] if dockerfile else None
                 argv, image_argv = _compose_argv(entry_argv, command_argv, image)
             definition = ProcessDef(f"compose:{pw.file}", label, pw.location, copies)
+            definition.workload = pw
             if w.extra.get("env_complete") is False or w.extra.get("env") is None:
                 definition.env_unseen = "the service's env_file or interpolated environment"
             if argv is None:
@@ -428,6 +430,7 @@ class Definitions:
             system = str(w.extra.get("environment") or w.extra.get("overlay") or _dir(pw.file))
             label = f"{w.kind} '{w.name}'"
             definition = ProcessDef(f"k8s:{system}", label, pw.location, _k8s_copies(pw))
+            definition.workload = pw
             definition.env_unseen = "the container's env (envFrom, valueFrom, templates)"
             argv = w.extra.get("command_argv")
             env = w.extra.get("env")
@@ -456,6 +459,7 @@ class Definitions:
                 f"Procfile process type '{w.name}'",
                 pw.location,
                 copies,
+                workload=pw,
             )
             definition.env_unseen = "Heroku, which sets it by dyno size"
             where = f"{pw.file}:{w.line}"

@@ -13,7 +13,9 @@ scheduler. From a file it needs
   `uvicorn.Server(Config(...)).run()`, which runs one process whatever `workers` says);
 - the project functions each function calls (a lock taken one call deep) and those called
   at import / main / start-up (the one hop across files a start site may need);
-- a gunicorn configuration file's `workers`, `preload_app`.
+- a gunicorn configuration file's `workers`, `preload_app`;
+- Celery beat started from code (`app.Beat().run()`, `app.worker_main([..., "--beat"])`:
+  extract/beat_starts.py).
 
 Contexts are followed inside the file through plain calls, constructors and `self.method()`
 calls, a few levels deep; anything else is left to the callers other files name.
@@ -29,6 +31,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model import FunctionFacts, Launch, ProcessFacts, StartSite, Switch
+from .beat_starts import BeatFinder
 from .context import FileContext, arg_value, kwarg
 from .import_scan import import_statements
 from .import_sites import import_sites
@@ -100,6 +103,9 @@ def collect(
     facts.call_switches = pass_.call_switches()
     facts.switch_functions = pass_.switch_functions()
     facts.task_switches = pass_.task_switches()
+    beats = BeatFinder(pass_)
+    facts.beat_starts = beats.starts()
+    facts.guarded_roots = beats.guarded_roots()
     if "gunicorn" in ctx.path.rpartition("/")[2]:
         facts.settings = gunicorn_settings(ctx)
     return facts

@@ -7,7 +7,9 @@ exactly once: Celery beat (standalone or embedded in a worker by ``-B``/``--beat
 ``--no-periodic``). The copy count comes from ``replicas``, any HorizontalPodAutoscaler /
 KEDA ScaledObject that targets the workload (in any file), compose ``deploy.replicas`` /
 ``scale`` / ``mode: global``, or the ``app.json`` formation joined to a Procfile. An
-unknown count (templated replicas, a Procfile without a formation) is silent.
+unknown count (templated replicas, a Procfile without a formation) is silent. Celery beat
+started from Python code by a program the workload runs (`app.Beat().run()` in the script
+of `python run_beat.py`) counts too: deploy/beat_starts.py.
 """
 
 from __future__ import annotations
@@ -387,6 +389,35 @@ def _commands(pw: PlacedWorkload, project: Project) -> list[tuple[str, tuple[str
     return expanded_commands(project, pw)
 
 
+def _started_in_code(pw: PlacedWorkload, project: Project) -> Iterator[tuple[Process, Location, str]]:
+    """Celery beat the workload's programs start from Python code (deploy/beat_starts.py):
+    (process, where the call is, what says so)."""
+    from ..deploy.beat_starts import code_beats
+
+    for beat in code_beats(project).run_by(pw):
+        process = code_process(beat.start.form, beat.start.argv)
+        if process is not NOT_A_SCHEDULER:
+            yield process, beat.location, f"started in code by `{beat.start.call}` in `{beat.runner}`"
+
+
+def code_process(form: str, argv: tuple[str, ...]) -> Process:
+    """The scheduler a beat start of extract/beat_starts.py runs: a Beat object run, the
+    argv of `app.worker_main(argv)` (a worker: beat only with -B/--beat), or of
+    `app.start(argv)` (a command line after `celery`, the program's name perhaps first).
+
+    Celery 4 takes argv[0] as the program's name and Celery 5 does not (it also wants
+    `worker` in a worker_main argv); which one is installed is not read, so both
+    spellings count: deployed code that failed to start would be noticed at once."""
+    if form == "beat":
+        return _CELERY_BEAT
+    args = list(argv)
+    if form == "worker_main":
+        return _celery_worker(args)
+    if args and (args[0] == "" or args[0].rsplit("/", 1)[-1] in ("celery", "celery.py")):
+        args = args[1:]
+    return _celery(args)
+
+
 @rule(
     "BGT024",
     "scaled-scheduler-process",
@@ -400,6 +431,8 @@ def scaled_scheduler_process(self: Rule, project: Project, config: Config) -> It
         for command, origin in _commands(pw, project):
             for process in scheduler_processes(command):
                 processes.setdefault(process, origin)
+        for process, location, how in _started_in_code(pw, project):
+            processes.setdefault(process, (how, location))
         if not processes:
             continue
         copies = _copies(pw, project)
