@@ -1,6 +1,8 @@
 """BGT003 says a second entry "makes it run twice": true when the two entries fire in the
-same minute, false when their crons never meet (cds-snc/notification-api schedules one
-quarterly report in four entries, one per quarter, each on its own date)."""
+same minute. Entries on the same days at other times (plane: 01:30 and 03:45 daily under
+ids that differ by a dash, a leftover) run it again that day: a warning that says so.
+Entries that never fire on the same day (cds-snc/notification-api schedules one quarterly
+report in four entries, one per quarter, each on its own date) are a word at info."""
 
 from __future__ import annotations
 
@@ -41,14 +43,16 @@ def test_entries_on_dates_that_never_meet_are_not_duplicates(tmp_path: Path) -> 
     jan = "crontab(minute=0, hour=6, day_of_month=1, month_of_year=1)"
     apr = "crontab(minute=0, hour=6, day_of_month=2, month_of_year=4)"
     assert _beat(tmp_path / "a", jan, apr) == []
-    # a word at info: a leftover entry looks the same
+    # a word at info: a leftover entry could look the same
     (note,) = _infos(tmp_path / "b", jan, apr)
-    assert "never fires in the same minute" in note.message
+    assert "never fires on the same day" in note.message
     assert "makes it run twice" not in note.message
 
 
-def test_entries_at_different_hours_are_not_duplicates(tmp_path: Path) -> None:
-    assert _beat(tmp_path, "crontab(minute=0, hour=6)", "crontab(minute=0, hour=18)") == []
+def test_entries_on_the_same_days_at_other_times_run_it_again(tmp_path: Path) -> None:
+    (found,) = _beat(tmp_path, "crontab(minute=30, hour=1)", "crontab(minute=45, hour=3)")
+    assert found.severity == "warning"
+    assert "runs it again on the same days at other times" in found.message
 
 
 def test_entries_that_fire_in_the_same_minute_are_duplicates(tmp_path: Path) -> None:
@@ -86,4 +90,5 @@ def test_the_same_minute_in_two_zones_is_a_duplicate(tmp_path: Path) -> None:
 def test_different_minutes_in_two_zones_are_not(tmp_path: Path) -> None:
     # 12:00 in Paris is 10:00 or 11:00 UTC, never 08:00
     files = {"app/jobs.py": APS.format(hour=12)}
-    assert [f.severity for f in findings(tmp_path, files, code="BGT003")] == ["info"]
+    (found,) = findings(tmp_path, files, code="BGT003")
+    assert "makes it run twice" not in found.message and "same days" in found.message

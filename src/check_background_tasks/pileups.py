@@ -48,7 +48,7 @@ __all__ = [
     "find",
     "fires",
     "instances",
-    "may_fire_together",
+    "shared_firing",
     "utc_fires",
 ]
 
@@ -362,18 +362,27 @@ def utc_fires(cron: str, zone_name: str, zone: tzinfo) -> tuple[tuple[int, int],
     return tuple(sorted((slot, mask & AXIS) for slot, mask in out.items() if mask & AXIS))
 
 
-def may_fire_together(a: Schedule, b: Schedule) -> bool:
-    """False only when both are crons known statically that never fire in the same minute
-    over the axis' calendar year (zones and DST changes included): the quarterly entries
-    of one report (`1 Jan`, `2 Apr`, ...) are four runs, not one run doubled. An interval
-    has no static anchor, and an unknown schedule may be anything: they may."""
+def shared_firing(a: Schedule, b: Schedule) -> str | None:
+    """When two schedules both fire, over the axis' calendar year (zones and DST changes
+    included): "minute" when they may fire in the same minute, "day" when only on the same
+    days at other times (01:30 and 03:45 daily), None when never on the same day (one
+    report per quarter in four entries). An interval has no static anchor, and an unknown
+    schedule may be anything: "minute"."""
     known = all(s.cron and s.resolved and s.error is None for s in (a, b))
     if not known:
-        return True
+        return "minute"
     assert a.cron is not None and b.cron is not None
-    fires = dict(utc_fires(a.cron, *schedules.schedule_zone(a)))
+    earlier = utc_fires(a.cron, *schedules.schedule_zone(a))
     later = utc_fires(b.cron, *schedules.schedule_zone(b))
-    return any(fires.get(slot, 0) & days for slot, days in later)
+    fires = dict(earlier)
+    if any(fires.get(slot, 0) & days for slot, days in later):
+        return "minute"
+    days_a = days_b = 0
+    for _slot, days in earlier:
+        days_a |= days
+    for _slot, days in later:
+        days_b |= days
+    return "day" if days_a & days_b else None
 
 
 def _in_zone(slot: int, days: int, zone: tzinfo) -> dict[int, int]:

@@ -503,7 +503,8 @@ def duplicate_schedule_entry(self: Rule, project: Project, config: Config) -> It
             target = canonical_target(lj)
             related = _locations(m for m in members if m is lj or not one_job(lj, m))
             basis = f"{family}|{target}|{lj.job.name}"
-            first = next((e for e in earlier if _fire_together(lj, e)), None)
+            together = [(e, _fire_together(lj, e)) for e in earlier]
+            first = next((e for e, when in together if when == "minute"), None)
             if first is not None:
                 yield self.finding(
                     f"{family} already schedules `{target}` at {where(first.job.location)}"
@@ -514,13 +515,26 @@ def duplicate_schedule_entry(self: Rule, project: Project, config: Config) -> It
                     basis=basis,
                 )
                 continue
-            # One report per quarter in four entries runs four times, not twice: worth a
-            # word (a leftover entry looks the same), not a failed build.
+            first = next((e for e, when in together if when == "day"), None)
+            if first is not None:
+                # 01:30 and 03:45 daily under two ids that differ by a dash (plane): a
+                # leftover entry, or two runs a day one entry would say plainly
+                yield self.finding(
+                    f"{family} already schedules `{target}` at {where(first.job.location)}"
+                    f"{_as_id(first)}; this second entry{_as_id(lj)} runs it again on the "
+                    "same days at other times: merge the schedules into one entry or delete one",
+                    lj.job.location,
+                    related=related,
+                    basis=basis,
+                )
+                continue
+            # One report per quarter in four entries runs on different days, not twice:
+            # worth a word (a leftover entry could look the same), not a failed build.
             first = earlier[0]
             finding = self.finding(
                 f"{family} also schedules `{target}` at {where(first.job.location)}"
-                f"{_as_id(first)}; this entry{_as_id(lj)} never fires in the same minute, so "
-                "it adds runs at other times: delete it if it is a leftover, or keep the "
+                f"{_as_id(first)}; this entry{_as_id(lj)} never fires on the same day, so "
+                "it adds runs on other days: delete it if it is a leftover, or keep the "
                 "schedules in one entry",
                 lj.job.location,
                 related=related,
@@ -536,14 +550,13 @@ def _both_scheduled(later: LinkedJob, earlier: LinkedJob) -> bool:
     return not one_job(later, earlier)
 
 
-def _fire_together(later: LinkedJob, earlier: LinkedJob) -> bool:
-    """Whether the two may fire in the same minute: crons that never do (one report per
-    quarter in four entries) run the target at different times, not twice."""
-    from ..pileups import may_fire_together
+def _fire_together(later: LinkedJob, earlier: LinkedJob) -> str | None:
+    """"minute", "day" or None: see pileups.shared_firing (a schedule not known: "minute")."""
+    from ..pileups import shared_firing
 
     if later.job.schedule is None or earlier.job.schedule is None:
-        return True
-    return may_fire_together(later.job.schedule, earlier.job.schedule)
+        return "minute"
+    return shared_firing(earlier.job.schedule, later.job.schedule)
 
 
 def _as_id(lj: LinkedJob) -> str:
