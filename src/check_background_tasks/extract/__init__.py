@@ -57,6 +57,10 @@ PYTHON_KEYWORDS = (
     # Neuroglia background jobs (neuroglia.py): descriptors and registered job classes
     b"TaskDescriptor(",
     b"@backgroundjob",
+    # discord.py's background loops (discord_loops.py): `@tasks.loop(...)`, or `@loop(...)`
+    # imported from the module
+    b"tasks.loop(",
+    b"ext.tasks import",
 )
 
 # `scheduler.start()` at import (BGT023), `scheduler.schedule(JobSpec(...))`,

@@ -28,6 +28,7 @@ from . import (
     asyncio_tasks,
     branches,
     celery,
+    discord_loops,
     django_beat,
     factories,
     fastapi,
@@ -71,6 +72,7 @@ FRAMEWORKS = (
     flask_jobs,
     django_beat,
     neuroglia,
+    discord_loops,
 )
 # Passes that read what the frameworks' jobs inherit or refer to, not jobs themselves.
 SETTINGS = (scheduler_settings, job_calls)
