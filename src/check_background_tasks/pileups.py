@@ -819,7 +819,8 @@ def describe(stretch: Stretch) -> str:
 
 
 def describe_environments(stretch: Stretch) -> str:
-    """ " in clusters/c1" / " in environments a and b"; empty when none is known."""
+    """Where, as said after a pile-up: ` in clusters/c1`, ` in environments a and b`; empty
+    when none is known."""
     named = [env for env in stretch.environments if env is not None]
     if not named:
         return ""

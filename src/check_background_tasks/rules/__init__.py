@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from . import (  # noqa: F401  (registration by import)
     asyncio_rules,
-    cronjob_rules,
     cron_shape,
+    cronjob_rules,
     duplicates,
     files,
     job_references,

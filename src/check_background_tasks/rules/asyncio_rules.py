@@ -35,7 +35,8 @@ def dangling_task(self: Rule, project: Project, config: Config) -> Iterator[Find
 
 
 def _factory_message(linked: LinkedJob, extra: dict, weak: str) -> str:  # type: ignore[type-arg]
-    """`self.sys_create_task(...)` → `CoreSys.create_task` → `loop.create_task` (link_factories.py)."""
+    """`self.sys_create_task(...)` → `CoreSys.create_task` → `loop.create_task`
+    (link_factories.py)."""
     call = extra["call"]
     if not call.startswith("self."):
         call = call.rpartition(".")[2]

@@ -154,12 +154,7 @@ class Claims:
 def _suppressed_lines(project: Project, rule: Rule) -> set[tuple[str, int]]:
     """(file, line) where a comment or annotation silences this rule."""
     names = {rule.code, *rule.aliases}
-    out = {
-        (ff.path, s.line)
-        for ff in project.facts
-        for s in ff.suppressions
-        if names & s.codes
-    }
+    out = {(ff.path, s.line) for ff in project.facts for s in ff.suppressions if names & s.codes}
     for linked in project.jobs:
         ignore = dict(linked.job.extra).get("ignore") or ()
         if names & {str(code).upper() for code in ignore}:
@@ -332,7 +327,9 @@ def cronjob_concurrency_policy(self: Rule, project: Project, config: Config) -> 
         else:
             what = f"has concurrencyPolicy: {policy!r}, which is not Allow, Forbid or Replace"
             location = _at(linked, "concurrency_policy")
-        longer = f"takes longer than {duration(gap)}" if gap is not None else "outlasts the interval"
+        longer = (
+            f"takes longer than {duration(gap)}" if gap is not None else "outlasts the interval"
+        )
         # A run that outlasts six hours or more is rare (and a hung one is BGT012's):
         # worth knowing, not failing a build.
         severity = "info" if gap is not None and gap >= RARE_OVERLAP else "warning"

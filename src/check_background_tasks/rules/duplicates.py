@@ -551,7 +551,8 @@ def _both_scheduled(later: LinkedJob, earlier: LinkedJob) -> bool:
 
 
 def _fire_together(later: LinkedJob, earlier: LinkedJob) -> str | None:
-    """"minute", "day" or None: see pileups.shared_firing (a schedule not known: "minute")."""
+    """When the two fire: "minute", "day" or None, as pileups.shared_firing says (a
+    schedule not known: "minute")."""
     from ..pileups import shared_firing
 
     if later.job.schedule is None or earlier.job.schedule is None:

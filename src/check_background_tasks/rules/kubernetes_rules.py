@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..config import Config
-from ..link import LinkedJob, PlacedWorkload, Project
-from ..model import TEMPLATED, Finding, Location
+from ..link import PlacedWorkload, Project
+from ..model import Finding, Location
 from .registry import Rule, rule
 
 # ------------------------------------------------------------- scheduler processes
@@ -380,7 +380,9 @@ def _copies(pw: PlacedWorkload, project: Project) -> Copies | None:
 WORKLOAD_TITLES = {"compose": "docker-compose service", "Procfile": "Procfile process type"}
 
 
-def _commands(pw: PlacedWorkload, project: Project) -> list[tuple[str, tuple[str, Location] | None]]:
+def _commands(
+    pw: PlacedWorkload, project: Project
+) -> list[tuple[str, tuple[str, Location] | None]]:
     """The workload's command lines and those they hand over to (supervisord programs,
     an entrypoint script's exec, the CMD of the image a compose service builds), each with
     where it was handed over (None: the workload's own)."""
@@ -389,7 +391,9 @@ def _commands(pw: PlacedWorkload, project: Project) -> list[tuple[str, tuple[str
     return expanded_commands(project, pw)
 
 
-def _started_in_code(pw: PlacedWorkload, project: Project) -> Iterator[tuple[Process, Location, str]]:
+def _started_in_code(
+    pw: PlacedWorkload, project: Project
+) -> Iterator[tuple[Process, Location, str]]:
     """Celery beat the workload's programs start from Python code (deploy/beat_starts.py):
     (process, where the call is, what says so)."""
     from ..deploy.beat_starts import code_beats
@@ -397,7 +401,11 @@ def _started_in_code(pw: PlacedWorkload, project: Project) -> Iterator[tuple[Pro
     for beat in code_beats(project).run_by(pw):
         process = code_process(beat.start.form, beat.start.argv)
         if process is not NOT_A_SCHEDULER:
-            yield process, beat.location, f"started in code by `{beat.start.call}` in `{beat.runner}`"
+            yield (
+                process,
+                beat.location,
+                f"started in code by `{beat.start.call}` in `{beat.runner}`",
+            )
 
 
 def code_process(form: str, argv: tuple[str, ...]) -> Process:

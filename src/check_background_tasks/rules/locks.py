@@ -251,9 +251,7 @@ def scheduler_started_at_import(self: Rule, project: Project, config: Config) ->
             if verdict is not None and verdict.status == "one":
                 continue  # safe while the module is imported by one process only
             module = ff.module or ff.path
-            advice = (
-                "call start() from the app's start-up hook (lifespan) or a dedicated process"
-            )
+            advice = "call start() from the app's start-up hook (lifespan) or a dedicated process"
             lazy = lazy_gate is not None and verdict is not None and verdict.status == "unknown"
             if lazy and verdict is not None and verdict.gate is not None:
                 # loaded only through an import under a switch: the deployment decides

@@ -34,7 +34,7 @@ def at_most_info(finding: Finding, verdict: Verdict | None) -> Finding:
 
 
 def switch_text(gate: Gate) -> str:
-    """"`RUN_SCHEDULER` is set (`should_start(app)`, app/jobs.py:12)"."""
+    """The switch, as said: "`RUN_SCHEDULER` is set (`should_start(app)`, app/jobs.py:12)"."""
     switch = gate.switch
     if switch.how == "equals" and switch.values:
         shown = " or ".join(f"`{v}`" for v in switch.values[:3])
@@ -49,7 +49,8 @@ def switch_text(gate: Gate) -> str:
 
 
 def started_only_where(gate: Gate) -> str:
-    """"started only where `X` is set (...)" and the scripts that start it on purpose."""
+    """The gate, as said ("started only where `X` is set (...)"), and the scripts that start
+    it on purpose."""
     text = f"started only where {switch_text(gate)}"
     if gate.scripts:
         scripts = " and ".join(gate.scripts[:2])
@@ -65,9 +66,7 @@ def exactly_one(verdict: Verdict) -> str:
 
 
 def not_stated(verdict: Verdict) -> str:
-    return (
-        f"how many processes start it is not stated in this repository ({verdict.undeployed})"
-    )
+    return f"how many processes start it is not stated in this repository ({verdict.undeployed})"
 
 
 def not_worked_out(verdict: Verdict | None) -> str:
