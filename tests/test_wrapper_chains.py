@@ -60,13 +60,19 @@ HOURLY = """
 
 BOOT = """
     from app import tasks
-    from app.hourly import hourly
     from app.periodic import every_hour, every_minutes, heartbeat_every, nightly
 
     every_hour(tasks.cleanup, "cleanup-hourly")
     every_minutes(tasks.sync, 5)
     nightly(tasks.report, hour=4)
     heartbeat_every(5)
+    """
+
+# Calls only the third level: read in the third round.
+LATE = """
+    from app import tasks
+    from app.hourly import hourly
+
     hourly(tasks.digest)
     """
 
@@ -77,6 +83,7 @@ TREE = {
     "app/periodic.py": PERIODIC,
     "app/hourly.py": HOURLY,
     "app/boot.py": BOOT,
+    "app/late.py": LATE,
 }
 
 
@@ -90,14 +97,14 @@ def _rows(found: list[dict]) -> list[tuple]:
 def test_calls_of_a_function_forwarding_to_a_wrapper_of_another_file_are_jobs(tmp_path):
     found = records(tmp_path, TREE)
     assert _rows(found) == [
-        ("cleanup-hourly", "app.tasks.cleanup", 3600, None, "app/boot.py", 6),
+        ("cleanup-hourly", "app.tasks.cleanup", 3600, None, "app/boot.py", 5),
         # three files deep, its id from `func.__name__`
-        ("digest", "app.tasks.digest", 3600, None, "app/boot.py", 10),
-        ("every", "app.tasks.sync", 300, None, "app/boot.py", 7),  # its default id
+        ("digest", "app.tasks.digest", 3600, None, "app/late.py", 5),
+        ("every", "app.tasks.sync", 300, None, "app/boot.py", 6),  # its default id
         # the constant handed over is the job of heartbeat_every's own call, once
         ("heartbeat", "app.tasks.ping", None, None, "app/periodic.py", 21),
         # a trigger built in the forwarding file, with the caller's hour
-        ("report", "app.tasks.report", None, "0 4 * * *", "app/boot.py", 8),
+        ("report", "app.tasks.report", None, "0 4 * * *", "app/boot.py", 7),
     ]
     by_name = {r["name"]: r for r in found}
     assert by_name["report"]["schedule"] == "CronTrigger(hour=4, minute=0)"
@@ -110,11 +117,11 @@ def test_calls_of_a_function_forwarding_to_a_wrapper_of_another_file_are_jobs(tm
 
 
 def test_the_files_of_a_chain_are_read(tmp_path):
-    """periodic.py, hourly.py and boot.py mention no scheduler: each is read because it
-    calls a wrapper or a function forwarding to one."""
+    """periodic.py, hourly.py, boot.py and late.py mention no scheduler: each is read
+    because it calls a wrapper or a function forwarding to one (late.py three steps away)."""
     project = project_of(tmp_path, TREE)
     read = {ff.path for ff in project.facts}
-    assert {"app/periodic.py", "app/hourly.py", "app/boot.py"} <= read
+    assert {"app/periodic.py", "app/hourly.py", "app/boot.py", "app/late.py"} <= read
 
 
 def test_a_chain_adds_no_duplicate_findings(tmp_path):
@@ -143,7 +150,7 @@ def test_a_cycle_forwards_to_nothing(tmp_path):
     )
     found = records(tmp_path, tree)
     assert not any(r["name"] == "r" for r in found)
-    assert len(found) == 5
+    assert len(found) == 5  # those of TREE
 
 
 JOBS = """

@@ -217,8 +217,13 @@ class _Absolute(ast.NodeTransformer):
         if dotted and not dotted.startswith("."):
             if dotted == node.id:
                 return node  # `import os`: already absolute
+            try:
+                absolute = ast.parse(dotted, mode="eval").body
+            except (SyntaxError, ValueError, RecursionError):
+                self.local = True
+                return node
             self.aliases[dotted] = node.id
-            return ast.parse(dotted, mode="eval").body
+            return absolute
         if node.id not in BUILTIN_NAMES or dotted:
             self.local = True  # a module constant, a local, another parameter
         return node

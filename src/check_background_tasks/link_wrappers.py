@@ -19,7 +19,9 @@ thrown-away call handing over a function by name with its literal arguments
 `self.attr.m`, a module singleton's method), the wrapper's call is written again with the
 arguments in place of its parameters and read by the same framework extractor, and the
 job is placed at the call. The wrapper's own record (its callable a parameter) gives way
-to its calls; a wrapper nobody calls keeps it.
+to its calls; a wrapper nobody calls keeps it. A function handing its own parameter on to
+a wrapper forwards to it, across files too: its calls are read through the chain
+(link_wrapper_chains.py).
 
 `scheduler-wrappers` in the configuration names wrappers no analysis can see (their
 `add_job` lives in a library, or behind a registry): each call is a job running its first

@@ -14,6 +14,14 @@ function (the last assignment above the row). A row made with `enabled=False` ru
 nothing and is not listed; a `one_off=True` or clocked row is not periodic. A row whose
 task and name are both unknown is a helper's (`update_or_create(name=name,
 defaults=params)`): what it makes is only known at its callers, and it is not listed.
+
+`PeriodicTask(name=..., task=...)` is a row once saved (`.save()` on it or on the name it
+is assigned to, or handed to `bulk_create`); one never saved is not.
+
+A row named at run time (`name=f"{plugin.name}HealthCheck"`) is one row per object: no
+name is listed (`id_is_expression` holds the expression). Its task may still be known:
+`f"{health_check.__module__}.{health_check.__name__}"` is the function's dotted name. A
+task made of anything else only the run time knows, and such a row is not invented.
 """
 
 from __future__ import annotations
@@ -245,8 +253,10 @@ def _row(ctx: FileContext, site: CallSite, models: dict[str, str], where: ast.AS
             periodic = periodic and model != "ClockedSchedule"
             break
     extra: dict[str, Any] = {"source": PACKAGE}
-    if per_object:
-        extra["id_is_expression"] = True
+    if per_object and name_node is not None:
+        # No name the code gives, one per object at run time: the expression as written
+        # (as for a Neuroglia job's id), never quoted as if it were the job's name.
+        extra["id_is_expression"] = triggers.shorten(ctx.code(name_node))
     if enabled is not True:
         extra["enabled"] = ctx.code(fields["enabled"])  # decided at run time
     for key in ("args", "kwargs"):
@@ -257,19 +267,11 @@ def _row(ctx: FileContext, site: CallSite, models: dict[str, str], where: ast.AS
         where,
         target,
         schedule,
-        name=_name(ctx, name_node, name_value),
+        name=name_value if isinstance(name_value, str) else None,
         site=site,
         periodic=periodic,
         extra=extra,
     )
-
-
-def _name(ctx: FileContext, node: ast.expr | None, value: Any) -> str | None:
-    """The row's name, or the expression making it as written (as an APScheduler id
-    built at run time is shown)."""
-    if isinstance(value, str):
-        return value
-    return triggers.shorten(ctx.code(node)) if node is not None else None
 
 
 def _function_named(ctx: FileContext, node: ast.expr, site: CallSite) -> TargetRef | None:
