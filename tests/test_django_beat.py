@@ -281,3 +281,168 @@ def test_a_row_naming_a_task_of_a_projects_own_task_decorator(tmp_path):
     }
     found = findings(tmp_path, files, code="BGT032")
     assert [(f.location.line, "history.exprot" in f.message) for f in found] == [(8, True)]
+
+
+def test_a_row_built_then_saved(tmp_path):
+    files = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/setup.py": """
+            from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+
+            def ensure():
+                at3, _ = CrontabSchedule.objects.get_or_create(minute="0", hour="3")
+                task = PeriodicTask(name="nightly", task="shop.tasks.report", crontab=at3)
+                task.save()
+                PeriodicTask(name="sync", task="shop.tasks.sync", crontab=at3).save()
+
+
+            def never_saved():
+                draft = PeriodicTask(name="draft", task="shop.tasks.sync")
+                return draft.name
+
+
+            def saved_off():
+                row = PeriodicTask(name="off", task="shop.tasks.sync", enabled=False)
+                row.save()
+            """,
+        "shop/migrations/__init__.py": "",
+        MIGRATION_PATH: """
+            def create(apps, schema_editor):
+                Beat = apps.get_model("django_celery_beat", "PeriodicTask")
+                Beat.objects.bulk_create([Beat(name="bulk", task="shop.tasks.report")])
+            """,
+    }
+    assert _rows(tmp_path, files) == [
+        ("bulk", "shop.tasks.report", None, None, MIGRATION_PATH, 4),
+        ("nightly", "shop.tasks.report", None, "0 3 * * *", "shop/setup.py", 7),
+        ("sync", "shop.tasks.sync", None, "0 3 * * *", "shop/setup.py", 9),
+    ]
+
+
+PER_OBJECT = """
+    import json
+
+    from django.db import models
+    from django_celery_beat.models import PeriodicTask
+
+    from shop.tasks import report, sync
+
+
+    class Plugin(models.Model):
+        def schedule_health_check(self):
+            PeriodicTask.objects.update_or_create(
+                name__iexact=f"{self.name}HealthCheck",
+                task=f"{report.__module__}.{report.__name__}",
+                defaults={
+                    "name": f"{self.name}HealthCheck",
+                    "crontab": self.health_check_schedule,
+                    "kwargs": json.dumps({"plugin_pk": self.pk}),
+                },
+            )
+
+        def schedule_update(self):
+            PeriodicTask.objects.update_or_create(
+                name=f"{self.name}Update",
+                task=f"{report.__module__}.{report.__name__}",
+                defaults={"crontab": self.update_schedule},
+            )
+
+        def schedule_by_name(self):
+            PeriodicTask.objects.create(name=f"{self.name}Sync", task=f"{sync.__name__}")
+
+        def schedule_unknown(self):
+            PeriodicTask.objects.create(name=f"{self.name}Run", task=f"shop.tasks.{self.kind}")
+            PeriodicTask.objects.create(name="fixed", task=f"{self.module}.{sync.__name__}")
+    """
+
+
+def test_rows_named_per_object_by_an_f_string(tmp_path):
+    files = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/models.py": PER_OBJECT,
+    }
+    found = sorted(
+        (r["line"], r["name"], r["target"], r.get("id_is_expression"))
+        for r in records(tmp_path, files)
+        if r["kind"] == "celery_beat"
+    )
+    assert found == [
+        # the task is the function (`f.__module__` + `f.__name__` is its dotted name); no
+        # name the code gives, one per object: the expression making it, as written
+        (12, None, "shop.tasks.report", 'f"{self.name}HealthCheck"'),
+        (23, None, "shop.tasks.report", 'f"{self.name}Update"'),
+        (30, None, "sync", 'f"{self.name}Sync"'),  # the bare name, as the row holds it
+        # a fixed name with a task known at run time only: the row is there, its task not
+        (34, "fixed", 'f"{self.module}.{sync.__name__}"', None),
+        # `f"shop.tasks.{self.kind}"` with a name per object: nothing known, not listed
+    ]
+
+
+def test_rows_named_per_object_are_no_duplicates(tmp_path):
+    """Two rows per object of one task (or of one name expression) may differ at run time:
+    neither BGT002 nor BGT003 (nor BGT001 against a beat entry of that task) is said."""
+    files = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/models.py": PER_OBJECT,
+        "shop/other.py": """
+            from django_celery_beat.models import PeriodicTask
+
+            from shop.tasks import report
+
+
+            def again(plugin):
+                PeriodicTask.objects.update_or_create(
+                    name=f"{self.name}Update",
+                    task=f"{report.__module__}.{report.__name__}",
+                )
+            """,
+        "shop/celery.py": """
+            from celery import Celery
+            from celery.schedules import crontab
+
+            app = Celery("shop")
+            app.conf.beat_schedule = {
+                "report": {"task": "shop.tasks.report", "schedule": crontab(minute="12")},
+            }
+            """,
+    }
+    rows = [r for r in records(tmp_path, files) if r["kind"] == "celery_beat"]
+    # not merged as one row by the text of their names
+    assert sum(r.get("id_is_expression") == 'f"{self.name}Update"' for r in rows) == 2
+    for code in ("BGT001", "BGT002", "BGT003"):
+        assert findings(tmp_path, files, code=code) == []
+
+
+def test_a_row_per_object_is_not_another_schedulers_job(tmp_path):
+    files = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/models.py": PER_OBJECT,
+        "shop/sched.py": """
+            from apscheduler.schedulers.background import BackgroundScheduler
+
+            from shop.tasks import report
+
+            scheduler = BackgroundScheduler()
+            scheduler.add_job(report, "interval", minutes=5, id="report")
+            """,
+    }
+    assert findings(tmp_path, files, code="BGT001") == []
+    # a fixed beat entry of that task is (the near miss)
+    files["shop/celery.py"] = """
+        from celery import Celery
+        from celery.schedules import crontab
+
+        app = Celery("shop")
+        app.conf.beat_schedule = {
+            "report": {"task": "shop.tasks.report", "schedule": crontab(minute="12")},
+        }
+        """
+    assert [f.location.file for f in findings(tmp_path, files, code="BGT001")] == [
+        "shop/celery.py",
+        "shop/sched.py",
+    ]

@@ -884,12 +884,27 @@ def _read_wrapper_callers(facts: list[FileFacts], planner: _Planner, jobs: int) 
     """Read the files that call a scheduler wrapper (link_wrappers.py) the prefilter skipped:
     only when the project has one, by a byte search for its name. A name called from more
     files than MAX_SWITCH_CALLER_FILES is too common to look for (its calls there are not
-    listed): reading them all would cost more than the jobs are worth."""
-    from .link_wrappers import wrapper_names
+    listed): reading them all would cost more than the jobs are worth. A caller handing
+    its own parameter to one may forward to it (link_wrapper_chains.py): its callers are
+    looked for in the next round, up to MAX_CHAIN rounds."""
+    from .link_wrapper_chains import MAX_CHAIN
+    from .link_wrappers import forwarding_names, wrapper_names
 
     names = wrapper_names(facts, planner.wrappers)
-    if not names:
-        return facts
+    searched: set[bytes] = set()
+    for _ in range(MAX_CHAIN):
+        todo = names - searched
+        if not todo:
+            break
+        searched |= todo
+        facts = _read_callers_of(todo, facts, planner, jobs)
+        names |= forwarding_names(facts, searched)
+    return facts
+
+
+def _read_callers_of(
+    names: set[bytes], facts: list[FileFacts], planner: _Planner, jobs: int
+) -> list[FileFacts]:
     read = {ff.path for ff in facts}
     unread = [t for t in planner.python if t.display not in read]
     hits: dict[bytes, list[Task]] = {name: [] for name in names}

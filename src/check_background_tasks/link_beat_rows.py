@@ -18,6 +18,8 @@ def _row_name(linked: LinkedJob) -> str | None:
     job = linked.job
     if job.kind != "celery_beat" or ("source", SOURCE) not in job.extra:
         return None
+    if dict(job.extra).get("id_is_expression"):
+        return None  # one row per object, each named at run time: none is known to meet
     return job.name
 
 

@@ -19,7 +19,9 @@ thrown-away call handing over a function by name with its literal arguments
 `self.attr.m`, a module singleton's method), the wrapper's call is written again with the
 arguments in place of its parameters and read by the same framework extractor, and the
 job is placed at the call. The wrapper's own record (its callable a parameter) gives way
-to its calls; a wrapper nobody calls keeps it.
+to its calls; a wrapper nobody calls keeps it. A function handing its own parameter on to
+a wrapper forwards to it, across files too: its calls are read through the chain
+(link_wrapper_chains.py).
 
 `scheduler-wrappers` in the configuration names wrappers no analysis can see (their
 `add_job` lives in a library, or behind a registry): each call is a job running its first
@@ -32,10 +34,12 @@ import ast
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .link_wrapper_chains import MAX_CHAIN, Composed, Forward, compose
 from .model import FileFacts, RawJob, Schedule, SchedulerWrapper, TargetRef, TaskCall
 
 if TYPE_CHECKING:
     from .link import SymbolTable
+    from .link_factories import ClassIndex, Resolved
 
 REFERENCE = "__bgt_reference_{}__"  # stands for a callable handed over at the call site
 UNKNOWN_ARGUMENT = "__bgt_unknown__"  # an argument only the run time knows
@@ -75,34 +79,115 @@ def wrapper_jobs(
     if not found and not declared:
         return [], set()
     index = ClassIndex(facts, table)
-    placed: list[Placed] = []
-    replaced: set[tuple[str, int, int]] = set()
+    resolved_calls: list[tuple[FileFacts, TaskCall, Resolved]] = []
     for ff in facts:
         if ff.task_flow is None:
             continue
         for call in ff.task_flow.wrapper_calls:
             resolved = index.resolve(call.callee, ff, call.enclosing_class)
-            if resolved is None:
+            if resolved is not None:
+                resolved_calls.append((ff, call, resolved))
+    reader = _Reader(found, index, table)
+    reader.find_forwards(resolved_calls)
+    placed: list[Placed] = []
+    replaced: set[tuple[str, int, int]] = set()
+    for ff, call, resolved in resolved_calls:
+        if resolved.function in found or resolved.function in reader.forwards:
+            template = found.get(resolved.function)
+            if template is not None and template[0].owner is None and template[1].path == ff.path:
+                continue  # extract/wrappers.py placed it already
+            reading = reader.read(call, ff, resolved)
+            if reading is None or not reading.jobs:
                 continue
-            if resolved.function in found:
-                wrapper, home = found[resolved.function]
-                if wrapper.owner is None and home.path == ff.path:
-                    continue  # extract/wrappers.py placed it already
-                if resolved.dispatch is not None:
-                    name = resolved.function.rpartition(".")[2]
-                    if index.overrides(resolved.dispatch, name):
-                        continue  # a subclass may declare something else
-                fn = table.functions[resolved.function][0]
-                offset = 1 if resolved.bound and "staticmethod" not in fn.decorators else 0
-                jobs = _read_at(wrapper, home, ff, call, offset, table)
-                if jobs:
-                    replaced.add((home.path, wrapper.line, wrapper.column))
-                placed += [Placed(job, ff, home) for job in jobs]
-            elif resolved.function in declared:
-                job = _declared_job(declared[resolved.function], call, resolved.bound)
-                if job is not None:
-                    placed.append(Placed(job, ff, ff))
+            replaced.add((reading.home.path, reading.wrapper.line, reading.wrapper.column))
+            placed += [Placed(job, ff, reading.home) for job in reading.jobs]
+        elif resolved.function in declared:
+            job = _declared_job(declared[resolved.function], call, resolved.bound)
+            if job is not None:
+                placed.append(Placed(job, ff, ff))
     return placed, replaced
+
+
+@dataclass
+class _Reading:
+    jobs: list[RawJob]
+    forwarded: set[str]  # parameters of the caller handed over as the job's callable
+    wrapper: SchedulerWrapper  # the template read
+    home: FileFacts
+
+
+class _Reader:
+    """Reads a wrapper's template at a call, through forwarding functions
+    (link_wrapper_chains.py)."""
+
+    def __init__(
+        self,
+        found: dict[str, tuple[SchedulerWrapper, FileFacts]],
+        index: ClassIndex,
+        table: SymbolTable,
+    ) -> None:
+        self.found = found
+        self.index = index
+        self.table = table
+        self.forwards: dict[str, Forward] = {}
+
+    def offset(self, resolved: Resolved) -> int:
+        fn = self.table.functions[resolved.function][0]
+        return 1 if resolved.bound and "staticmethod" not in fn.decorators else 0
+
+    def overridden(self, resolved: Resolved) -> bool:
+        """A subclass may declare something else (or nothing)."""
+        if resolved.dispatch is None:
+            return False
+        return bool(self.index.overrides(resolved.dispatch, resolved.function.rpartition(".")[2]))
+
+    def read(self, call: TaskCall, caller: FileFacts, resolved: Resolved) -> _Reading | None:
+        if self.overridden(resolved):
+            return None
+        offset = self.offset(resolved)
+        if resolved.function in self.found:
+            wrapper, home = self.found[resolved.function]
+            jobs, forwarded = _read_at(wrapper, home, caller, call, offset, self.table)
+            return _Reading(jobs, forwarded, wrapper, home)
+        composed = compose(call, caller, resolved.function, offset, self.forwards, self.table)
+        if composed is None or composed.wrapper not in self.found:
+            return None
+        wrapper, home = self.found[composed.wrapper]
+        jobs, forwarded = _read_at(
+            wrapper, home, caller, composed.call, composed.offset, self.table, composed
+        )
+        return _Reading(jobs, forwarded, wrapper, home)
+
+    def find_forwards(self, resolved_calls: list[tuple[FileFacts, TaskCall, Resolved]]) -> None:
+        """Functions handing their own parameter to a wrapper as its job's callable, to a
+        fixed point: each is found once, forwarding to one found before it."""
+        checked: set[int] = set()  # calls read once their callee was known: read again alike
+        for _ in range(MAX_CHAIN):
+            added = False
+            for i, (ff, call, resolved) in enumerate(resolved_calls):
+                flow = ff.task_flow
+                signature = flow.signatures.get(call.enclosing or "") if flow else None
+                inner = resolved.function
+                if signature is None or (inner not in self.found and inner not in self.forwards):
+                    continue
+                if i in checked:
+                    continue
+                checked.add(i)
+                function = f"{ff.module}.{call.enclosing}" if ff.module else str(call.enclosing)
+                if function in self.found or function in self.forwards:
+                    continue
+                if function not in self.table.functions:
+                    continue
+                reading = self.read(call, ff, resolved)
+                parameters, defaults = signature
+                if reading is None or not reading.forwarded & set(parameters):
+                    continue  # a constant (or nothing) handed over: its own job, if any
+                self.forwards[function] = Forward(
+                    function, ff, call, inner, self.offset(resolved), parameters, defaults
+                )
+                added = True
+            if not added:
+                break
 
 
 def _declared(
@@ -156,8 +241,10 @@ class _Substitute(ast.NodeTransformer):
 
 
 def _bindings(
-    wrapper: SchedulerWrapper, call: TaskCall, offset: int, same_file: bool
+    wrapper: SchedulerWrapper, call: TaskCall, offset: int, readable: set[str] | None
 ) -> tuple[dict[str, ast.expr], dict[str, TargetRef]]:
+    """`readable`: the expressions the wrapper's file can read as its own text (None: all,
+    the call being in that file)."""
     """What each parameter of the wrapper stands for at this call."""
     params = wrapper.parameters
     given: dict[str, Any] = {}
@@ -173,7 +260,11 @@ def _bindings(
     for param in params[offset:]:
         if param in given:
             value = given[param]
-            written = _parse(value.value) if isinstance(value, TargetRef) and same_file else None
+            written = (
+                _parse(value.value)
+                if isinstance(value, TargetRef) and (readable is None or value.value in readable)
+                else None
+            )
             if isinstance(value, TargetRef) and value.how == "unknown" and written is not None:
                 values[param] = written  # `IntervalTrigger(seconds=5)`: the wrapper's names
             elif isinstance(value, TargetRef):
@@ -208,7 +299,10 @@ def _read_at(
     call: TaskCall,
     offset: int,
     table: SymbolTable,
-) -> list[RawJob]:
+    composed: Composed | None = None,
+) -> tuple[list[RawJob], set[str]]:
+    """The jobs the wrapper's template declares with the call's arguments, and the
+    caller's own parameters it hands over as the job's callable (a forwarding function)."""
     from .extract import wrappers as extract_wrappers
     from .extract.context import CallSite, FileContext
     from .extract.names import ImportTable
@@ -218,12 +312,16 @@ def _read_at(
     template = _parse(wrapper.call)
     framework = extract_wrappers.BY_KIND.get(wrapper.kind)
     if not isinstance(template, ast.Call) or framework is None:
-        return []
-    values, references = _bindings(wrapper, call, offset, home.path == caller.path)
+        return [], set()
+    if composed is not None:
+        readable: set[str] | None = composed.portable
+    else:
+        readable = None if home.path == caller.path else set()
+    values, references = _bindings(wrapper, call, offset, readable)
     text = ast.unparse(_Substitute(values, references).visit(template))
     node = _parse(text)
     if not isinstance(node, ast.Call):
-        return []
+        return [], set()
     constants = {name: parsed for name, t in wrapper.constants.items() if (parsed := _parse(t))}
     imports = ImportTable(module=home.module, names=dict(home.imports))
     ctx = FileContext(
@@ -249,12 +347,15 @@ def _read_at(
     ]
     framework.collect(ctx)
     out = []
+    forwarded: set[str] = set()
     dotted = f"{home.module}.{wrapper.function}" if home.module else wrapper.function
+    aliases = composed.aliases if composed is not None else {}
     for job in ctx.jobs:
         target = job.target
         handed = references.get(target.value, UNKNOWN_REF) if target.how == "local" else None
         if handed is not None and handed.how == "variable":
-            continue  # the caller's own parameter (a wrapper of a wrapper): known at its calls
+            forwarded.add(handed.value)  # a wrapper of a wrapper: known at its calls
+            continue
         if handed is not None and handed.how != "unknown":
             target = replace(handed, bound=target.bound)
         elif target.how == "variable" or "__bgt_" in target.value:
@@ -264,31 +365,35 @@ def _read_at(
             target = TargetRef("import", resolve_target(target, home, table), target.bound)
         schedule = job.schedule
         if schedule is not None:
-            schedule = replace(schedule, text=_shown(schedule.text, references))
+            schedule = replace(schedule, text=_shown(schedule.text, references, aliases))
+        extra = {**job.extra, "via_wrapper": dotted, "wrapper_at": f"{home.path}:{wrapper.line}"}
+        if composed is not None:
+            extra["via_wrapper"] = composed.chain[0]  # what the caller calls
+            extra["wrapper_chain"] = " -> ".join(composed.chain)
         out.append(
             replace(
                 job,
                 target=target,
                 schedule=schedule,
-                name=_shown(job.name, references) if job.name else job.name,
+                name=_shown(job.name, references, aliases) if job.name else job.name,
                 line=call.line,
                 column=call.column,
                 enclosing=call.enclosing,
                 branches=(),
-                extra={
-                    **job.extra,
-                    "via_wrapper": dotted,
-                    "wrapper_at": f"{home.path}:{wrapper.line}",
-                },
+                extra=extra,
             )
         )
-    return out
+    return out, forwarded
 
 
-def _shown(text: str, references: dict[str, TargetRef]) -> str:
+def _shown(
+    text: str, references: dict[str, TargetRef], aliases: dict[str, str] | None = None
+) -> str:
     """The text with each argument the call hands over as the call writes it."""
     for placeholder, ref in references.items():
         text = text.replace(placeholder, ref.value)
+    for dotted, written in (aliases or {}).items():
+        text = text.replace(dotted, written)  # a name made absolute to be read elsewhere
     return text.replace(UNKNOWN_ARGUMENT, "?")
 
 
@@ -303,3 +408,21 @@ def wrapper_names(facts: list[FileFacts], configured: list[str] | None = None) -
     }
     names |= {dotted.rpartition(".")[2] for dotted in configured or []}
     return {f"{name}(".encode() for name in names if len(name) >= 4}
+
+
+def forwarding_names(facts: list[FileFacts], searched: set[bytes]) -> set[bytes]:
+    """`name(` of each function whose call of a searched name hands over one of its own
+    parameters: maybe a wrapper forwarding to a wrapper, whose callers are read too."""
+    out = set()
+    for ff in facts:
+        flow = ff.task_flow
+        if flow is None or not flow.signatures:
+            continue
+        for call in flow.wrapper_calls:
+            if call.enclosing not in flow.signatures:
+                continue
+            if f"{call.callee.rpartition('.')[2]}(".encode() in searched:
+                name = call.enclosing.rpartition(".")[2]
+                if len(name) >= 4:
+                    out.add(f"{name}(".encode())
+    return out

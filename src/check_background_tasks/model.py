@@ -376,6 +376,9 @@ class TaskFlow:
     wrappers: list[SchedulerWrapper] = field(default_factory=list)  # link_wrappers.py
     # discarded calls passing a name or attribute: maybe a scheduler wrapper's call sites
     wrapper_calls: list[TaskCall] = field(default_factory=list)
+    # function qualname -> (parameters, defaults as written) of each function one of whose
+    # wrapper_calls hands over its own parameter: maybe a wrapper forwarding to a wrapper
+    signatures: dict[str, tuple[tuple[str, ...], dict[str, str]]] = field(default_factory=dict)
 
 
 @dataclass

@@ -14,6 +14,14 @@ function (the last assignment above the row). A row made with `enabled=False` ru
 nothing and is not listed; a `one_off=True` or clocked row is not periodic. A row whose
 task and name are both unknown is a helper's (`update_or_create(name=name,
 defaults=params)`): what it makes is only known at its callers, and it is not listed.
+
+`PeriodicTask(name=..., task=...)` is a row once saved (`.save()` on it or on the name it
+is assigned to, or handed to `bulk_create`); one never saved is not.
+
+A row named at run time (`name=f"{plugin.name}HealthCheck"`) is one row per object: no
+name is listed (`id_is_expression` holds the expression). Its task may still be known:
+`f"{health_check.__module__}.{health_check.__name__}"` is the function's dotted name. A
+task made of anything else only the run time knows, and such a row is not invented.
 """
 
 from __future__ import annotations
@@ -28,7 +36,12 @@ from . import beat_data, triggers
 from .context import CallSite, FileContext
 from .names import Evaluator, chained_text, dotted_expr, last_part
 
-CALL_NAMES = frozenset({"create", "get_or_create", "update_or_create"})
+MANAGER_METHODS = frozenset({"create", "get_or_create", "update_or_create"})
+# `PeriodicTask(...)` then `.save()`: a row too (the constructor under its own name; under
+# another local name, from `apps.get_model`, its calls are looked up by that name)
+CALL_NAMES = MANAGER_METHODS | {"PeriodicTask"}
+SAVES = frozenset({"save", "asave"})
+BULK_CREATES = frozenset({"bulk_create", "abulk_create"})
 PACKAGE = "django_celery_beat"
 MODELS = frozenset(
     {"PeriodicTask", "CrontabSchedule", "IntervalSchedule", "SolarSchedule", "ClockedSchedule"}
@@ -64,15 +77,54 @@ def collect(ctx: FileContext) -> None:
     sites = [
         site
         for site in ctx.calls
-        if site.method in CALL_NAMES and _manager_of(site.receiver_text or "") is not None
+        if site.method in MANAGER_METHODS and _manager_of(site.receiver_text or "") is not None
     ]
-    if not sites or ctx.is_test:
+    built = [site for site in ctx.calls if site.method == "PeriodicTask"]
+    if ctx.is_test:
         return  # a test's rows are fixtures of a test database
+    # (without a manager call or the constructor under its name, only a model from
+    # `apps.get_model` under another name is left: a walk of the assignments)
     models = _models(ctx)
+    if not (sites or built or models):
+        return
     for site in sites:
         holder = _manager_of(site.receiver_text or "") or ""
         if _model_of(ctx, holder, models) == "PeriodicTask":
             _periodic_task(ctx, site, models)
+    for name, model in models.items():
+        if model == "PeriodicTask" and name != "PeriodicTask":
+            built += ctx.name_calls.get(name, [])
+    for site in built:
+        if _model_of(ctx, site.func_text or "", models) == "PeriodicTask" and _saved(ctx, site):
+            _periodic_task(ctx, site, models)
+
+
+def _saved(ctx: FileContext, site: CallSite) -> bool:
+    """`PeriodicTask(...).save()`, `task = PeriodicTask(...)` then `task.save()` below it,
+    or either handed to `bulk_create`: the row is written. One made and never saved is
+    not a row."""
+    scope = ctx.function_nodes.get(site.enclosing or "") or ctx.module_statements
+    name = site.assigned_to
+    for top in scope:
+        for node in ast.walk(top):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            if node.func.attr in SAVES:
+                made = node.func.value
+                if made is site.node:
+                    return True
+                if name and isinstance(made, ast.Name) and made.id == name:
+                    if node.lineno > site.node.lineno:
+                        return True
+            elif node.func.attr in BULK_CREATES:
+                for arg in node.args:
+                    items = arg.elts if isinstance(arg, ast.List | ast.Tuple) else [arg]
+                    for item in items:
+                        if item is site.node or (
+                            name and isinstance(item, ast.Name) and item.id == name
+                        ):
+                            return True
+    return False
 
 
 def _models(ctx: FileContext) -> dict[str, str]:
@@ -179,13 +231,19 @@ def _row(ctx: FileContext, site: CallSite, models: dict[str, str], where: ast.AS
         return  # a row that runs nothing (until someone enables it)
     task_node = fields.get("task")
     task = ctx.evaluator.value(task_node) if task_node is not None else None
+    target = _function_named(ctx, task_node, site) if task_node is not None else None
     if isinstance(task, str):
         target = TargetRef("string", task)
-    else:
+    elif target is None:
         target = TargetRef("unknown", ctx.code(task_node) if task_node is not None else "?")
-    name_value = ctx.evaluator.value(fields["name"]) if "name" in fields else None
-    if not isinstance(task, str) and not isinstance(name_value, str):
-        return  # a helper making whatever rows its caller describes (`defaults=params`)
+    name_node = fields.get("name")
+    name_value = ctx.evaluator.value(name_node) if name_node is not None else None
+    if target.how == "unknown" and not isinstance(name_value, str):
+        # a helper making whatever rows its caller describes (`defaults=params`), or one
+        # row per object whose task only the run time knows: not invented
+        return
+    # `name=f"{config.name}HealthCheck"`: one row per object, each its own name
+    per_object = name_node is not None and not isinstance(name_value, str)
     schedule: Schedule | None = None
     periodic = ctx.evaluator.value(fields["one_off"]) is not True if "one_off" in fields else True
     for key, model in SCHEDULE_FIELDS.items():
@@ -194,6 +252,10 @@ def _row(ctx: FileContext, site: CallSite, models: dict[str, str], where: ast.AS
             periodic = periodic and model != "ClockedSchedule"
             break
     extra: dict[str, Any] = {"source": PACKAGE}
+    if per_object and name_node is not None:
+        # No name the code gives, one per object at run time: the expression as written
+        # (as for a Neuroglia job's id), never quoted as if it were the job's name.
+        extra["id_is_expression"] = triggers.shorten(ctx.code(name_node))
     if enabled is not True:
         extra["enabled"] = ctx.code(fields["enabled"])  # decided at run time
     for key in ("args", "kwargs"):
@@ -209,6 +271,44 @@ def _row(ctx: FileContext, site: CallSite, models: dict[str, str], where: ast.AS
         periodic=periodic,
         extra=extra,
     )
+
+
+def _function_named(ctx: FileContext, node: ast.expr, site: CallSite) -> TargetRef | None:
+    """`f"{update.__module__}.{update.__name__}"` names the function `update` (a task
+    registered under its default name is found by exactly that text); `f"{f.__name__}"`
+    is its bare name, the name= a task may be registered under. Any other f-string is
+    known at run time only."""
+    if not isinstance(node, ast.JoinedStr):
+        return None
+    parts: list[str] = []
+    named: set[str] = set()
+    function: ast.expr | None = None
+    for value in node.values:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            parts.append(value.value)
+            continue
+        if not isinstance(value, ast.FormattedValue) or value.format_spec is not None:
+            return None
+        inner = value.value
+        if not isinstance(inner, ast.Attribute) or inner.attr not in ("__module__", "__name__"):
+            return None
+        written = dotted_expr(inner.value)
+        if written is None or (named and written not in named):
+            return None
+        named.add(written)
+        function = inner.value
+        parts.append("{" + inner.attr + "}")
+    if function is None:
+        return None
+    ref = ctx.target_ref(function, site.enclosing_class, site.enclosing)
+    if ref.how not in ("import", "local") or ref.bound:
+        return None  # a parameter or a local: any function at run time
+    shape = "".join(parts)
+    if shape == "{__module__}.{__name__}":
+        return ref
+    if shape == "{__name__}":
+        return TargetRef("string", last_part(ref.value))
+    return None
 
 
 def _schedule(

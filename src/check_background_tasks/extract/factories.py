@@ -34,6 +34,7 @@ import re
 from typing import Any
 
 from ..model import ClassShape, SchedulerWrapper, TargetRef, TaskCall, TaskFlow, TaskReturn
+from ..schedules import UNKNOWN
 from . import asyncio_tasks
 from .context import CallSite, FileContext, arg_value, see_through_wrappers
 from .names import dotted_expr, last_part
@@ -84,13 +85,15 @@ NEVER_FACTORY_NAMES = frozenset(
 
 
 def summarise(ctx: FileContext, wrappers: list[SchedulerWrapper] | None = None) -> TaskFlow | None:
+    wrapper_calls, signatures = _wrapper_calls(ctx)
     flow = TaskFlow(
         returns=_returns(ctx),
         calls=_calls(ctx),
         classes=_classes(ctx),
         singletons=_singletons(ctx),
         wrappers=wrappers or [],
-        wrapper_calls=_wrapper_calls(ctx),
+        wrapper_calls=wrapper_calls,
+        signatures=signatures,
     )
     if not (flow.returns or flow.calls or flow.classes or flow.wrappers or flow.wrapper_calls):
         return None  # nothing here starts, or may start, a task through a factory
@@ -227,10 +230,17 @@ def _calls(ctx: FileContext) -> list[TaskCall]:
     return out
 
 
-def _wrapper_calls(ctx: FileContext) -> list[TaskCall]:
+def _wrapper_calls(
+    ctx: FileContext,
+) -> tuple[list[TaskCall], dict[str, tuple[tuple[str, ...], dict[str, str]]]]:
     """Thrown-away calls handing over a function by name (`jobs.every(cleanup, 5, "c")`):
-    a scheduler wrapper's call sites, with their literal arguments (link_wrappers.py)."""
+    a scheduler wrapper's call sites, with their literal arguments (link_wrappers.py).
+
+    With them, the signature of each function whose call hands over one of its own
+    parameters (`def every_minute(func, name): every(func, 1, name)`): it forwards to a
+    wrapper when the callee is one, which only the project knows (link_wrapper_chains.py)."""
     out = []
+    signatures: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {}
     for site in ctx.flow_calls:
         node = site.node
         callee = site.func_text
@@ -249,8 +259,12 @@ def _wrapper_calls(ctx: FileContext) -> list[TaskCall]:
         keyed += [(kw.arg, kw.value) for kw in node.keywords if kw.arg is not None]
         references: list[tuple[str, TargetRef | None]] = []
         literals: list[tuple[str, Any]] = []
+        own = ctx.function_locals.get(site.enclosing or "", set())
+        params = ctx.function_params.get(site.enclosing or "", [])
         for key, arg in keyed:
-            value = ctx.evaluator.value(arg)
+            # a parameter or local is what the caller gives, never a module constant's value
+            named = isinstance(arg, ast.Name) and arg.id in own
+            value = UNKNOWN if named else ctx.evaluator.value(arg)
             if _plain(value):
                 literals.append((key, value))
             elif isinstance(arg, ast.Name | ast.Attribute) or _hands_over(ctx, arg):
@@ -270,7 +284,15 @@ def _wrapper_calls(ctx: FileContext) -> list[TaskCall]:
                 literals=tuple(literals),
             )
         )
-    return out
+        enclosing = site.enclosing
+        if enclosing and "<locals>" not in enclosing and enclosing not in signatures:
+            if any(isinstance(arg, ast.Name) and arg.id in params for _, arg in keyed):
+                defaults = ctx.function_defaults.get(enclosing, {})
+                signatures[enclosing] = (
+                    tuple(params),
+                    {name: ast.unparse(node) for name, node in defaults.items()},
+                )
+    return out, signatures
 
 
 def _hands_over(ctx: FileContext, arg: ast.expr) -> bool:

@@ -140,7 +140,7 @@ def job_names(linked: LinkedJob) -> set[str]:
     """Normalized names of a job: its id / key / CronJob name, and its function's name."""
     out = set()
     job = linked.job
-    if n := normalize_name(job.name):
+    if not computed_id(linked) and (n := normalize_name(job.name)):
         out.add(n)
     target = canonical_target(linked)
     if target:
@@ -148,6 +148,12 @@ def job_names(linked: LinkedJob) -> set[str]:
         if not short.startswith("<") and (n := normalize_name(short)):
             out.add(n)
     return out
+
+
+def computed_id(linked: LinkedJob) -> bool:
+    """An id built at run time (`f"sync-{account.id}"`, a beat row per object): one job
+    per value, its name shown as written."""
+    return bool(dict(linked.job.extra).get("id_is_expression"))
 
 
 def describe(linked: LinkedJob) -> str:
@@ -353,7 +359,9 @@ def _matches(jobs: list[LinkedJob], project: Project) -> dict[int, dict[int, str
     "the same job is scheduled by two or more different schedulers",
 )
 def duplicate_across_schedulers(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
-    jobs = [lj for lj in project.jobs if scheduler_of(lj)]
+    # One job per value of a run-time id: whether any is another scheduler's job depends
+    # on the values.
+    jobs = [lj for lj in project.jobs if scheduler_of(lj) and not computed_id(lj)]
     for i, others in sorted(_matches(jobs, project).items()):
         lj = jobs[i]
         mine = scheduler_of(lj)
@@ -486,8 +494,8 @@ def _args_of(lj: LinkedJob) -> tuple[object, object, object]:
 def duplicate_schedule_entry(self: Rule, project: Project, config: Config) -> Iterator[Finding]:
     keyed: dict[tuple[str, str, tuple[object, ...]], list[LinkedJob]] = defaultdict(list)
     for lj in project.jobs:
-        if lj.job.kind not in CALLABLE_KINDS or not lj.job.periodic:
-            continue
+        if lj.job.kind not in CALLABLE_KINDS or not lj.job.periodic or computed_id(lj):
+            continue  # (one job per value of a run-time id: it may differ from the others)
         identity = target_identity(lj)
         if identity:
             keyed[(SCHEDULERS[lj.job.kind], identity, _args_of(lj))].append(lj)
