@@ -446,3 +446,18 @@ def test_a_row_per_object_is_not_another_schedulers_job(tmp_path):
         "shop/celery.py",
         "shop/sched.py",
     ]
+
+
+def test_a_migration_function_no_operation_runs_writes_no_row(tmp_path):
+    # finmars-core: `# migrations.RunPython(create_crontab_task, ...)` commented out
+    commented = MIGRATION.replace(
+        "operations = [migrations.RunPython(create)]", "operations = []  # RunPython(create)"
+    )
+    assert commented != MIGRATION
+    files = {
+        "shop/__init__.py": "",
+        "shop/migrations/__init__.py": "",
+        MIGRATION_PATH: commented,
+        "shop/tasks.py": TASKS,
+    }
+    assert _rows(tmp_path, files) == []

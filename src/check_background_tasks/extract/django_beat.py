@@ -89,14 +89,33 @@ def collect(ctx: FileContext) -> None:
         return
     for site in sites:
         holder = _manager_of(site.receiver_text or "") or ""
-        if _model_of(ctx, holder, models) == "PeriodicTask":
+        if _model_of(ctx, holder, models) == "PeriodicTask" and _migration_runs(ctx, site):
             _periodic_task(ctx, site, models)
     for name, model in models.items():
         if model == "PeriodicTask" and name != "PeriodicTask":
             built += ctx.name_calls.get(name, [])
     for site in built:
-        if _model_of(ctx, site.func_text or "", models) == "PeriodicTask" and _saved(ctx, site):
+        if _model_of(ctx, site.func_text or "", models) != "PeriodicTask":
+            continue
+        if _saved(ctx, site) and _migration_runs(ctx, site):
             _periodic_task(ctx, site, models)
+
+
+def _migration_runs(ctx: FileContext, site: CallSite) -> bool:
+    """In a migration, a row made in a function is written only when the migration runs
+    that function: `operations` names it (`migrations.RunPython(create_task, ...)`), or
+    anything else in the module refers to it. A function whose RunPython was commented
+    out (finmars-core) writes nothing."""
+    if "migrations" not in ctx.path.split("/")[:-1] or not site.enclosing:
+        return True
+    function = site.enclosing.partition(".")[0]
+    for top in ctx.module_statements:
+        if isinstance(top, ast.FunctionDef | ast.AsyncFunctionDef) and top.name == function:
+            continue  # its own body (a recursive call is no run)
+        for node in ast.walk(top):
+            if isinstance(node, ast.Name) and node.id == function:
+                return True
+    return False
 
 
 def _saved(ctx: FileContext, site: CallSite) -> bool:
