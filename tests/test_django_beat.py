@@ -175,6 +175,10 @@ def test_a_row_is_keyed_by_name(tmp_path):
                 )
                 PeriodicTask.objects.create(name="sync", task="shop.tasks.sync", crontab=c1)
                 PeriodicTask.objects.update_or_create(name="sync", task="shop.tasks.sync")
+
+
+            class Migration(migrations.Migration):
+                operations = [migrations.RunPython(create)]
             """,
     }
     rows = [
@@ -312,6 +316,10 @@ def test_a_row_built_then_saved(tmp_path):
             def create(apps, schema_editor):
                 Beat = apps.get_model("django_celery_beat", "PeriodicTask")
                 Beat.objects.bulk_create([Beat(name="bulk", task="shop.tasks.report")])
+
+
+            class Migration(migrations.Migration):
+                operations = [migrations.RunPython(create)]
             """,
     }
     assert _rows(tmp_path, files) == [
