@@ -224,9 +224,11 @@ def _removed_api(extra: dict) -> str | None:
 def _unservable(
     message: str, severity: str, extra: dict, linked: LinkedJob | None = None
 ) -> tuple[str, str]:
-    """A CronJob no current cluster accepts runs nowhere as written (a manifest left from
-    before 1.25): what it lacks is worth knowing when it is moved to batch/v1, not a
-    failed build now. Nor is one the application fills in and creates at run time."""
+    """A CronJob in an API version no current cluster serves: when no overlay or chart
+    deploys it (a manifest left from before 1.25, cloud-automation), what it lacks is worth
+    knowing when it is moved to batch/v1, not a failed build now; when one does (an old
+    cluster, or one about to refuse it), the finding stands and says that too. Nor is one
+    the application fills in and creates at run time a failed build."""
     if linked is not None and _filled_at_run_time(linked):
         note = (
             " (its name and schedule are filled in at run time: a template the application"
@@ -236,6 +238,9 @@ def _unservable(
     api = _removed_api(extra)
     if api is None:
         return message, severity
+    environment = extra.get("environment")
+    if isinstance(environment, str) and environment:
+        return message + f"; move it from {api} to batch/v1 as well (removed in 1.25)", severity
     note = (
         f" (its apiVersion {api} is served by no Kubernetes since 1.25, so it cannot be"
         " applied as written: move it to batch/v1, or delete it if nothing deploys it)"
