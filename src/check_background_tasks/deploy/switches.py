@@ -78,6 +78,9 @@ class SwitchPaths:
         self.callers: dict[str, list[Edge]] = {}
         self.hooks: set[str] = set()  # start-up hooks and Django's ready(): entries
         self.functions: dict[str, Switch] = {}  # switch functions, dotted
+        # functions a command line runs for a sub-command (extract/cli_commands.py): a
+        # way up that ends there ends where a process names that sub-command
+        self.cli_functions: set[str] = set()
         for ff in project.facts:
             processes = ff.processes
             if processes is None or not ff.module or ff.is_test:
@@ -93,6 +96,14 @@ class SwitchPaths:
                 caller = _caller(ff, scope)
                 for callee in callees:
                     self.callers.setdefault(callee, []).append((caller, gated.get(callee)))
+            cli = processes.cli
+            if cli is not None:
+                self.cli_functions.update(function for _, function, _ in cli.callbacks)
+                for scope, handed in cli.hands.items():
+                    # `ctx.invoke(other_command)`: the other command runs there
+                    caller = _caller(ff, scope)
+                    for callee in handed:
+                        self.callers.setdefault(callee, []).append((caller, None))
         self._memo: dict[str, Walk] = {}
 
     # ------------------------------------------------------------------ resolving
@@ -156,6 +167,18 @@ class SwitchPaths:
             return self._walk(import_node(ff.module), 0, set())
         return self._walk(f"{ff.module}.{enclosing}", 0, set())
 
+    def commands_of(self, ff: FileFacts, enclosing: str | None) -> frozenset[str] | None:
+        """The command-line functions every way up from code in `enclosing` (None: the
+        module's top level) ends at, when every way ends at one (deploy/cli.py decides
+        which processes run them); else None. A switch on the way is not passed: such a
+        way is the switch's to decide."""
+        if not self.cli_functions:
+            return None
+        found = self.walk_from(ff, enclosing, None)
+        if isinstance(found, Walk) and found.command_gated:
+            return frozenset(found.commands)
+        return None
+
     def of_import(self, ff: FileFacts) -> tuple[str, Gate | None]:
         """How a module's top-level code comes to run: ("entered", None) where some way
         loads it unconditionally (or cannot be followed), ("gated", gate) where every way
@@ -209,6 +232,10 @@ class SwitchPaths:
                 walk.ungated = walk.entered = True  # the framework or code not read calls it
             elif not edges:
                 walk.ungated = walk.uncalled = True  # nothing in the project calls it
+                if function in self.cli_functions:
+                    walk.commands.append(function)  # but a command line runs it
+                else:
+                    walk.elsewhere = True
         for caller, switch in edges:
             if walk.entered:
                 break
@@ -228,6 +255,8 @@ class SwitchPaths:
                 walk.switches.extend(above.switches)
                 walk.scripts.extend(above.scripts)
                 walk.visited |= above.visited
+                walk.commands.extend(above.commands)
+                walk.elsewhere |= above.elsewhere
         if depth == 0:
             self._memo[function] = walk
         return walk
@@ -282,6 +311,18 @@ class Walk:
     switches: list[Switch] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)  # main guards of scripts on the way
     visited: set[str] = field(default_factory=set)  # functions whose callers it rests on
+    # command-line functions where ways up end (nothing in the project calls them, a
+    # sub-command does); `elsewhere`: some way up ends at another uncalled function
+    commands: list[str] = field(default_factory=list)
+    elsewhere: bool = False
+
+    @property
+    def command_gated(self) -> bool:
+        """Every way up ends at a command-line function (and none passes a switch, a
+        script's main guard, or code that runs unconditionally)."""
+        return bool(self.commands) and not (
+            self.elsewhere or self.entered or self.switches or self.scripts or self.pending
+        )
 
 
 def _is_method(project: Project, owner: str) -> bool:
@@ -318,15 +359,28 @@ def claim_functions(
                     out |= found.visited
             elif not found.ungated and found.switches:
                 out |= found.visited
+            if paths.cli_functions and _may_be_command_gated(found):
+                out |= found.visited
     return out
+
+
+def _may_be_command_gated(walk: Walk) -> bool:
+    """Every way up read so far ends at a command-line function (or at a module whose
+    importers are still to be read): its callers are worth looking for everywhere."""
+    if walk.elsewhere or walk.entered or walk.switches or walk.scripts:
+        return False
+    return bool(walk.commands) or walk.pending
 
 
 def may_claim(ff: FileFacts) -> bool:
     """Could a switch claim start from this file: a call under a switch, or a start at
-    module level (whose module may be imported only under one)."""
+    module level (whose module may be imported only under one); or a command-line claim
+    (deploy/cli.py): the file builds a command line."""
     processes = ff.processes
     if processes is None:
         return False
+    if processes.cli is not None and processes.cli.callbacks:
+        return True  # a command line: a start may run only under some sub-commands
     return bool(processes.call_switches) or any(s.enclosing is None for s in processes.starts)
 
 

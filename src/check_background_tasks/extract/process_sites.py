@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model import FunctionFacts, Launch, ProcessFacts, StartSite, Switch
+from . import cli_commands
 from .beat_starts import BeatFinder
 from .context import FileContext, arg_value, kwarg
 from .import_scan import import_statements
@@ -108,6 +109,7 @@ def collect(
     facts.guarded_roots = beats.guarded_roots()
     if "gunicorn" in ctx.path.rpartition("/")[2]:
         facts.settings = gunicorn_settings(ctx)
+    facts.cli = cli_commands.collect(ctx, call_log, tree)
     return facts
 
 
