@@ -382,7 +382,7 @@ def test_argparse_option_before_the_sub_command_is_skipped(tmp_path: Path) -> No
     assert processes(tmp_path, files)["count"] == 1
 
 
-def test_argparse_dispatch_by_comparison_stays_unknown(tmp_path: Path) -> None:
+def test_argparse_dispatch_by_comparison(tmp_path: Path) -> None:
     main = """
         import argparse
 
@@ -402,4 +402,169 @@ def test_argparse_dispatch_by_comparison_stays_unknown(tmp_path: Path) -> None:
     files = service(
         "", "python -m svc clock", "python -m svc work high", **{"svc/__main__.py": main}
     )
-    assert processes(tmp_path, files)["count"] is None
+    assert processes(tmp_path, files)["count"] == 1
+
+
+# ------------------------------------------------------- BGT023 and BGT022
+
+
+CLOCK_AT_IMPORT = """
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+
+    def cleanup():
+        pass
+
+
+    scheduler = BackgroundScheduler()
+    scheduler.add_job(cleanup, "interval", minutes=5, id="cleanup")
+    scheduler.start()
+    """
+LAZY_TYPER_CLI = """
+    import typer
+
+    app = typer.Typer()
+
+
+    @app.command()
+    def run_scheduler():
+        import time
+
+        from svc import clock
+
+        while True:
+            time.sleep(60)
+
+
+    @app.command()
+    def run_worker(queue: str):
+        pass
+
+
+    def main():
+        app()
+    """
+
+
+def import_time_service(clock_replicas: int, worker: str = "python -m svc run-worker high"):
+    return service(
+        LAZY_TYPER_CLI,
+        "python -m svc run-scheduler",
+        worker,
+        **{
+            "svc/clock.py": CLOCK_AT_IMPORT,
+            "docker-compose.yml": compose(
+                "python -m svc run-scheduler", worker, clock_replicas=clock_replicas
+            ),
+        },
+    )
+
+
+def test_bgt023_module_imported_by_a_sub_command_counts_its_processes(tmp_path: Path) -> None:
+    # imported only inside run_scheduler: loaded where a process names run-scheduler (2
+    # replicas), not in the three workers
+    [finding] = findings(tmp_path, import_time_service(2), code="BGT023")
+    assert "svc.clock is imported in 2 processes: 2 replicas (docker-compose.yml:" in (
+        finding.message
+    )
+    assert processes(tmp_path / "inv", import_time_service(2))["count"] == 2
+
+
+def test_bgt023_module_imported_by_a_sub_command_one_process(tmp_path: Path) -> None:
+    assert findings(tmp_path, import_time_service(1), code="BGT023") == []
+    assert processes(tmp_path / "inv", import_time_service(1))["count"] == 1
+
+
+def test_bgt023_sub_command_unknown_keeps_the_warning(tmp_path: Path) -> None:
+    files = import_time_service(1, worker="python -m svc $COMMAND")
+    [finding] = findings(tmp_path, files, code="BGT023")
+    assert finding.severity == "warning"
+    assert "every process that imports svc.clock" in finding.message
+
+
+LOOP_AT_IMPORT = """
+    import threading
+    import time
+
+
+    def refresh_rates():
+        while True:
+            time.sleep(60)
+
+
+    threading.Thread(target=refresh_rates, daemon=True).start()
+    """
+
+
+def test_bgt022_loop_in_a_module_a_sub_command_imports(tmp_path: Path) -> None:
+    files = import_time_service(2)
+    files["svc/clock.py"] = LOOP_AT_IMPORT
+    [finding] = findings(tmp_path, files, code="BGT022")
+    assert "runs in 2 processes: 2 replicas (docker-compose.yml:" in finding.message
+    files = import_time_service(1)
+    files["svc/clock.py"] = LOOP_AT_IMPORT
+    assert findings(tmp_path / "one", files, code="BGT022") == []
+
+
+# ------------------------------------------------- a branch on the first word
+
+
+def test_sys_argv_branch_calling_a_local_function(tmp_path: Path) -> None:
+    main = """
+        import sys
+
+        from svc import clock
+
+
+        def run_clock():
+            clock.run()
+
+
+        if __name__ == "__main__":
+            if sys.argv[1] == "clock":
+                run_clock()
+            elif sys.argv[1] in ("work", "worker"):
+                pass
+        """
+    files = service(
+        "", "python -m svc clock", "python -m svc worker high", **{"svc/__main__.py": main}
+    )
+    found = processes(tmp_path, files)
+    assert found["count"] == 1
+    assert any("sub-command `clock` (svc/__main__.py:" in e for e in found["evidence"])
+    # sys.argv[1] is the first word as typed: after an option it is that option
+    files["docker-compose.yml"] = compose("python -m svc clock", "python -m svc -v worker")
+    assert processes(tmp_path / "option", files)["count"] is None
+
+
+def test_a_start_right_under_a_match_case(tmp_path: Path) -> None:
+    main = """
+        import sys
+
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+
+        def cleanup():
+            pass
+
+
+        scheduler = BlockingScheduler()
+        scheduler.add_job(cleanup, "interval", minutes=5, id="cleanup")
+
+        if __name__ == "__main__":
+            match sys.argv[1]:
+                case "clock" | "tick":
+                    scheduler.start()
+                case _:
+                    pass
+        """
+    files = service(
+        "",
+        "python -m svc tick",
+        "python -m svc work high",
+        **{"svc/__main__.py": main, "svc/clock.py": ""},
+    )
+    assert processes(tmp_path, files)["count"] == 1
+    # before: started under the main guard, so every `python -m svc` process counted
+    files["docker-compose.yml"] = compose("python -m svc tick", "python -m svc tick")
+    assert processes(tmp_path / "both", files)["count"] == 3

@@ -235,6 +235,11 @@ class CliFacts:
     invokes: dict[str, list[str]] = field(default_factory=dict)
     # scope -> functions handed to `ctx.invoke(f)` / `ctx.forward(f)`: they run there
     hands: dict[str, list[str]] = field(default_factory=dict)
+    # (scope, project callee, pseudo-command `node#word`): every call of the callee in
+    # that scope runs under a branch on the first word (extract/cli_branches.py)
+    branches: list[tuple[str, str, str]] = field(default_factory=list)
+    # (line, column) of a call under such a branch -> its pseudo-commands
+    under: dict[tuple[int, int], list[str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from ..link import Project
 
 YES, NO = "yes", "no"
-GROUP_KINDS = frozenset({"typer", "click", "argparse"})
+GROUP_KINDS = frozenset({"typer", "click", "argparse", "argv"})
 MAX_HOPS = 3  # calls followed from the entry module to the command line's root
 MAX_DEPTH = 6  # nested groups
 MODULE_SCOPE, MAIN_SCOPE = "<module>", "<main>"
@@ -115,16 +115,24 @@ class CliIndex:
             children = self.children.get(node)
             if not children:
                 break  # a command: what follows are its arguments
-            word = _next_word(words)
+            # `sys.argv[1]` is the first word as typed, an option included
+            word = _next_word(words, self.kinds.get(node) != "argv")
             if word is None:
                 return None  # no sub-command, or one set at run time
-            found = children.get(word)
-            if not found or len(set(found)) != 1:
+            found = list(dict.fromkeys(children.get(word) or ()))
+            if not found and self.kinds.get(node) == "argv":
+                # `sys.argv[1]` is this word whatever the branches test: none is taken
+                return Choice(root, (*names, word), None, "")
+            if not found:
                 return None  # not one the project registers (or an option's value)
+            if len(found) > 1 and any(self.children.get(child) for child in found):
+                return None  # two groups under one name: which one goes on is not known
             node, names = found[0], (*names, word)
         else:
             return None
-        function = node if node in self.runs_in and node in self.callbacks.get(node, []) else None
+        runs = self.callbacks.get(node, [])
+        named = [f for f in runs if "#" not in f] or runs  # a function over a bare branch
+        function = named[-1] if named else None  # a command's own function, or its handler
         at = self.where.get(function or "", "")
         return Choice(root, names, function, at)
 
@@ -144,8 +152,8 @@ class CliIndex:
                     continue
                 seen.add((owner, scope))
                 own = f"{owner}.{scope}"
-                if self.kinds.get(own) == "argparse":
-                    roots.add(own)  # a parser built at module level or under the guard
+                if self.kinds.get(own) in GROUP_KINDS:
+                    roots.add(own)  # a parser, or a branch on the word, at the top level
                 ff = modules.get(owner)
                 callees = list(self.invokes.get((owner, scope), []))
                 if ff is not None and ff.processes is not None:
@@ -212,12 +220,14 @@ class CliIndex:
         return out
 
 
-def _next_word(words: list[str]) -> str | None:
+def _next_word(words: list[str], skip_options: bool = True) -> str | None:
     """The next word that is not an option; None when none is left, or it is not a
     plain word (`$CMD`, `${TASK}`, a quoted or templated value)."""
     while words:
         word = words.pop(0)
         if word.startswith("-"):
+            if not skip_options:
+                return None
             continue
         if not word or any(c in word for c in "$`{}'\"*?=/\\"):
             return None

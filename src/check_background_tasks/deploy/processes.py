@@ -412,6 +412,12 @@ class Definitions:
                         else "the image's command"
                     )
                     definition.runners.append(Runner("unknown", what, None, env=env))
+            elif (
+                build is None
+                and not self.index.may_be_ours(str(w.extra.get("image") or ""))
+                and _image_program(argv, env)
+            ):
+                definition.other = True  # another project's image runs its own program
             else:
                 context = _compose_context(build, base_dir)
                 source = image_argv or where
@@ -963,6 +969,26 @@ def _located(count: Count, where: str, program: str) -> Count:
     return Count(count.low, count.high, evidence)
 
 
+# Programs that run a project's code whatever image they are in.
+PROJECT_RUNNERS = frozenset({"honcho", "foreman", "sh", "bash", "python", "python -c"})
+
+
+def _image_program(argv: list[str], env: dict[str, str]) -> bool:
+    """Does the command only name programs the model does not know, by a bare name
+    (`fasttext-serving --model=...`)? In another project's image, not built here, that is
+    the image's own program: this project's code is not installed there."""
+    found = programs(argv, {k: v for k, v in env.items() if isinstance(v, str)})
+    return bool(found) and all(
+        p.kind == "unknown"
+        and p.name
+        and not any(c in p.name for c in "/$`{")
+        and not p.passthrough
+        and p.name not in PROJECT_RUNNERS
+        and not p.name.startswith("python")
+        for p in found
+    )
+
+
 def _compose_context(build: Any, base_dir: str) -> str:
     if not isinstance(build, dict):
         return base_dir
@@ -1092,7 +1118,14 @@ class ProcessModel:
         self, definition: ProcessDef, runner: Runner, placement: Placement
     ) -> tuple[str, str | None]:
         """(does `runner` make code at `placement` run, where its switch is set on)."""
-        found = self._by_command(runner, placement) or reach(self.index, runner, placement)
+        found = self._by_command(runner, placement)
+        if found is None:
+            found = reach(self.index, runner, placement)
+            if found == YES and placement.commands is not None:
+                # only sub-commands reach it, and which one this process runs is not
+                # known: it may, or may not (a module imported inside a command's
+                # function counts as loaded by the whole command line)
+                found = MAYBE
         gate = placement.gate
         if found == NO or gate is None or placement.context == "main":
             return found, None
@@ -1131,9 +1164,10 @@ class ProcessModel:
             return []
         words = " ".join(choice.names)
         runs = ""
-        if choice.function is not None:
+        if choice.function is not None and "#" not in choice.function:
             runs = f" runs {choice.function.rpartition('.')[2]}"
-            runs += f" ({choice.at})" if choice.at else ""
+        if choice.at:
+            runs += f" ({choice.at})"  # the function, or the branch on that word
         where = f"{runner.where}: " if runner.where else ""
         return [f"{where}sub-command `{words}`{runs}"]
 
@@ -1147,6 +1181,7 @@ class ProcessModel:
         # a process known to run it, in a number of copies set only at run time
         unsized: tuple[Count, ProcessDef, Runner, Placement] | None = None
         seen_running = False
+        seen: tuple[Count, ProcessDef, Runner, Placement] | None = None  # a process that does
         uncertain: list[str] = []
         switched_on: list[str] = []  # processes that may start it and set its switch on
         for system, defs in sorted(self.systems.items()):
@@ -1179,6 +1214,8 @@ class ProcessModel:
                             best_on = on
                         elif count.high is None and count.evidence and unsized is None:
                             unsized = (count, definition, runner, placement)
+                        if seen is None:
+                            seen = (count, definition, runner, placement)
             if total_all is not None and (total_all.high is None or total_all.high > 1):
                 if total_yes is None or total_yes.low <= 1:
                     uncertain.append(f"{system}: up to {total_all.number()} processes")
@@ -1194,6 +1231,12 @@ class ProcessModel:
             )
         verdict = self._not_many(placements, seen_running, uncertain, unsized)
         verdict.switch_on = switched_on
+        if verdict.status == "unknown" and not verdict.where and seen is not None and uncertain:
+            # a process is seen to start it, others cannot be told: say which one does
+            count, definition, runner, _ = seen
+            verdict.where = f"{definition.label} ({runner.what})"
+            verdict.evidence = _evidence(count) + self._command_evidence(runner, placements)
+            verdict.note = f"{verdict.where} starts it; {verdict.note}"
         return verdict
 
     def _not_many(

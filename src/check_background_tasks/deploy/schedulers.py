@@ -158,15 +158,22 @@ class Schedulers:
             self._gates[key] = self.switch_paths.of_start(ff, site)
         return self._gates[key]
 
-    def commands_of(self, ff: FileFacts, enclosing: str | None) -> frozenset[str] | None:
-        """The command-line functions every way into code in `enclosing` starts from."""
+    def commands_of(
+        self, ff: FileFacts, enclosing: str | None, at: tuple[int, int] | None = None
+    ) -> frozenset[str] | None:
+        """The command-line functions every way into code in `enclosing` (the call at
+        `at`, which may itself be under a sub-command's branch) starts from."""
+        cli = ff.processes.cli if ff.processes is not None else None
+        if cli is not None and at is not None and at in cli.under:
+            return frozenset(cli.under[at])
         key = (ff.path, enclosing)
         if key not in self._commands:
             self._commands[key] = self.switch_paths.commands_of(ff, enclosing)
         return self._commands[key]
 
     def _placements(self, ff: FileFacts, site: StartSite) -> list[Placement]:
-        gate, commands = self.gate_of(ff, site), self.commands_of(ff, site.enclosing)
+        gate = self.gate_of(ff, site)
+        commands = self.commands_of(ff, site.enclosing, (site.line, site.column))
         return start_placements(self.project, ff, site, self._roots, gate, commands)
 
     def placements_of(self, linked: LinkedJob) -> list[Placement]:
@@ -199,7 +206,8 @@ class Schedulers:
         if not module:
             return Verdict("unknown")
         gate = self.switch_paths.of_task(linked.facts, linked.raw)
-        commands = self.commands_of(linked.facts, linked.raw.enclosing)
+        raw = linked.raw
+        commands = self.commands_of(linked.facts, raw.enclosing, (raw.line, raw.column))
         return self.verdict([Placement(module, context, gate=gate, commands=commands)])
 
 
@@ -241,7 +249,10 @@ def record_processes(project: Project, schedulers: Schedulers) -> None:
             if linked.definition.loops_forever_with_sleep and linked.facts.module:
                 context = task_context(linked)
                 gate = schedulers.switch_paths.of_task(linked.facts, linked.raw)
-                commands = schedulers.commands_of(linked.facts, linked.raw.enclosing)
+                raw = linked.raw
+                commands = schedulers.commands_of(
+                    linked.facts, raw.enclosing, (raw.line, raw.column)
+                )
                 module = linked.facts.module
                 placements = (
                     [Placement(module, context, gate=gate, commands=commands)] if context else None

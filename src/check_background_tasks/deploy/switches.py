@@ -81,6 +81,7 @@ class SwitchPaths:
         # functions a command line runs for a sub-command (extract/cli_commands.py): a
         # way up that ends there ends where a process names that sub-command
         self.cli_functions: set[str] = set()
+        self.pseudo: set[str] = set()  # `node#word`: a branch on the first word, never called
         for ff in project.facts:
             processes = ff.processes
             if processes is None or not ff.module or ff.is_test:
@@ -91,14 +92,22 @@ class SwitchPaths:
                     self.hooks.add(prefix + fn.qualname)
             for qualname, switch in processes.switch_functions.items():
                 self.functions[prefix + qualname] = switch
+            cli = processes.cli
+            branched: dict[tuple[str, str], list[str]] = {}
+            if cli is not None:
+                for scope, callee, pseudo in cli.branches:
+                    branched.setdefault((scope, callee), []).append(pseudo)
             for scope, callees in processes.calls.items():
                 gated = processes.call_switches.get(scope, {})
                 caller = _caller(ff, scope)
                 for callee in callees:
-                    self.callers.setdefault(callee, []).append((caller, gated.get(callee)))
-            cli = processes.cli
+                    # called only under `if args.command == "clock":`: the way in is
+                    # that sub-command (a pseudo-command nothing else calls)
+                    for way in branched.get((scope, callee)) or [caller]:
+                        self.callers.setdefault(callee, []).append((way, gated.get(callee)))
             if cli is not None:
                 self.cli_functions.update(function for _, function, _ in cli.callbacks)
+                self.pseudo.update(pseudo for _, _, pseudo in cli.branches)
                 for scope, handed in cli.hands.items():
                     # `ctx.invoke(other_command)`: the other command runs there
                     caller = _caller(ff, scope)
@@ -181,9 +190,9 @@ class SwitchPaths:
 
     def of_import(self, ff: FileFacts) -> tuple[str, Gate | None]:
         """How a module's top-level code comes to run: ("entered", None) where some way
-        loads it unconditionally (or cannot be followed), ("gated", gate) where every way
-        passes a switch, ("uncalled", None) where it is imported only inside functions
-        nothing calls."""
+        loads it unconditionally (or cannot be followed), or a command line's sub-command
+        does, ("gated", gate) where every way passes a switch, ("uncalled", None) where it
+        is imported only inside functions nothing calls."""
         if not ff.module:
             return "entered", None
         walk = self._walk(import_node(ff.module), 0, set())
@@ -191,8 +200,10 @@ class SwitchPaths:
             return "entered", None
         if walk.switches:
             return "gated", Gate(walk.switches[0], tuple(dict.fromkeys(walk.scripts)))
-        if walk.uncalled and not walk.scripts:
+        if walk.uncalled and not walk.scripts and not walk.commands:
             return "uncalled", None
+        # a sub-command's function imports it: loaded where a process names that
+        # sub-command (deploy/cli.py decides which do)
         return "entered", None
 
     def _names(self, function: str) -> list[str]:
@@ -228,7 +239,8 @@ class SwitchPaths:
                 walk.ungated = walk.entered = True  # an entry module, or importers unread
         else:
             edges = self._edges(function)
-            if function in self.hooks or not self._complete(function):
+            complete = function in self.pseudo or self._complete(function)
+            if function in self.hooks or not complete:
                 walk.ungated = walk.entered = True  # the framework or code not read calls it
             elif not edges:
                 walk.ungated = walk.uncalled = True  # nothing in the project calls it
@@ -342,25 +354,32 @@ def claim_functions(
     out: set[str] = set()
     for ff in project.facts:
         processes = ff.processes
-        if processes is None or (not processes.starts and not processes.task_switches):
+        if processes is None:
             continue
-        subjects = [(site.enclosing, site.switch) for site in processes.starts]
+        # (enclosing, its own switch, may a switch claim start there)
+        switchable = bool(processes.starts or processes.task_switches)
+        subjects = [(site.enclosing, site.switch, switchable) for site in processes.starts]
         subjects += [
-            (raw.enclosing, processes.task_switches.get((raw.line, raw.column)))
+            (raw.enclosing, processes.task_switches.get((raw.line, raw.column)), switchable)
             for raw in ff.jobs
             if raw.kind == "create_task"
         ]
-        for enclosing, own in subjects:
-            found = paths.walk_from(ff, enclosing, paths.resolve(own))
-            if not isinstance(found, Walk):
-                continue
-            if enclosing is None:
-                if not found.entered and (found.switches or found.pending):
+        if paths.cli_functions:
+            # a thread's way up matters to a command-line claim only (BGT022 threads)
+            subjects += [(raw.enclosing, None, False) for raw in ff.jobs if raw.kind == "thread"]
+        for enclosing, own, switchable in subjects:
+            found = paths.walk_from(ff, enclosing, paths.resolve(own)) if switchable else None
+            if isinstance(found, Walk):
+                if enclosing is None:
+                    if not found.entered and (found.switches or found.pending):
+                        out |= found.visited
+                elif not found.ungated and found.switches:
                     out |= found.visited
-            elif not found.ungated and found.switches:
-                out |= found.visited
-            if paths.cli_functions and _may_be_command_gated(found):
-                out |= found.visited
+            if paths.cli_functions:
+                # a command-line claim (deploy/cli.py) walks past the start's own switch
+                walked = paths.walk_from(ff, enclosing, None)
+                if isinstance(walked, Walk) and _may_be_command_gated(walked):
+                    out |= walked.visited
     return out
 
 

@@ -14,7 +14,10 @@ statically, for the dispatchers most projects use:
   (click 7+), and `init_data_command` is `init-data-command` before click 8.2 and
   `init-data` since (both are kept: a process naming either runs that function or none);
 - argparse: `sub = parser.add_subparsers()`, `p = sub.add_parser("name", aliases=[...])`,
-  `p.set_defaults(func=handler)`.
+  `p.set_defaults(func=handler)`;
+- a branch on the first word: `if args.command == "clock":` (the subparsers' `dest` or
+  the first positional), `elif sys.argv[1] in ("work", "worker"):`, `match args.command:`
+  (extract/cli_branches.py).
 
 A name that is not a literal is recorded as None: that sub-command cannot be told apart,
 and a process naming it stays unknown. Only files that name typer, click or argparse, or
@@ -27,6 +30,7 @@ import ast
 from collections.abc import Iterable
 
 from ..model import CliFacts
+from .cli_branches import branches
 from .context import FileContext
 from .names import dotted_expr, last_part
 
@@ -48,19 +52,23 @@ MODULE_SCOPE, MAIN_SCOPE = "<module>", "<main>"
 CallLog = list[tuple[str, str | None, bool, ast.Call]]
 
 
-def collect(ctx: FileContext, call_log: CallLog, tree: ast.AST) -> CliFacts | None:
-    """The command line this file builds, or None when it builds none."""
+def collect(
+    ctx: FileContext, call_log: CallLog, tree: ast.AST, source: bytes
+) -> tuple[CliFacts | None, dict[int, list[str]]]:
+    """(the command line this file builds, or None; id(call) -> the sub-command
+    branches it runs under: `if args.command == "clock": run()`, extract/cli_branches.py)."""
     if not ctx.module:
-        return None
+        return None, {}
     imported = {dotted.partition(".")[0] for dotted in ctx.imports.names.values()}
     frameworks = imported & FRAMEWORKS
-    if not frameworks and not _registers(ctx, call_log):
-        return None
+    argv = b"argv[1]" in source and _reads_argv(ctx)
+    if not frameworks and not argv and not _registers(ctx, call_log):
+        return None, {}
     reader = _Reader(ctx, call_log, tree, frameworks)
-    facts = reader.read()
+    facts = reader.read(argv)
     if not (facts.nodes or facts.children or facts.callbacks or facts.invokes or facts.hands):
-        return None
-    return facts
+        return None, {}
+    return facts, reader.branched
 
 
 def _registers(ctx: FileContext, call_log: CallLog) -> bool:
@@ -71,6 +79,11 @@ def _registers(ctx: FileContext, call_log: CallLog) -> bool:
         if isinstance(func, ast.Attribute) and func.attr in DECORATOR_METHODS:
             return True
     return any(last_part(text) in REGISTRY_CALLS for text, _, _, _ in call_log)
+
+
+def _reads_argv(ctx: FileContext) -> bool:
+    """`import sys` (or `from sys import argv`): it may dispatch on `sys.argv[1]`."""
+    return any(d == "sys" or d == "sys.argv" for d in ctx.imports.names.values())
 
 
 def typer_name(function: str) -> tuple[str, ...]:
@@ -110,6 +123,11 @@ class _Reader:
         self.facts = CliFacts()
         self.local: dict[str, str] = {}  # a module-level name -> the node it is
         self.targets: dict[int, str] = {}  # id(call) -> the plain name it is assigned to
+        # scope -> (its node, the name parse_args() is bound to, the attributes that hold
+        # the first positional word: a subparsers' dest or the first positional)
+        self.dispatch: dict[str, tuple[str, str, frozenset[str]]] = {}
+        self.branched: dict[int, list[str]] = {}  # id(call) -> `node#name` it runs under
+        self.parsed: dict[int, str | None] = {}  # id(add_parser call) -> its sub-command
 
     # ---------------------------------------------------------------------- names
 
@@ -137,10 +155,12 @@ class _Reader:
 
     # ----------------------------------------------------------------------- read
 
-    def read(self) -> CliFacts:
+    def read(self, argv: bool) -> CliFacts:
         self._assignments()
         self._decorators()
         self._calls()
+        if self.dispatch or argv:
+            self.branched = branches(self.ctx, self.facts, self.dispatch, argv)
         return self.facts
 
     def _assignments(self) -> None:
@@ -278,7 +298,8 @@ class _Reader:
         func=run)`, read scope by scope (a parser is usually a function's local)."""
         parsers: dict[tuple[str, str], str] = {}  # (scope, name) -> node
         subparsers: dict[tuple[str, str], str] = {}  # (scope, name) -> its parser's node
-        named: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # a sub-parser
+        named: dict[tuple[str, str], str] = {}  # a sub-parser's name -> its sub-command
+        holders: dict[tuple[str, str], set[str]] = {}  # a parser's sub-command attributes
         for text, enclosing, main, call in self.call_log:
             scope = enclosing or (MAIN_SCOPE if main else MODULE_SCOPE)
             target = self.targets.get(id(call))
@@ -286,25 +307,58 @@ class _Reader:
             receiver = text.rpartition(".")[0]
             if (self.ctx.imports.resolve_text(text) in PARSERS) and target:
                 parsers[(scope, target)] = self.prefix + scope
-            elif method == "add_subparsers" and (scope, receiver) in parsers and target:
-                subparsers[(scope, target)] = parsers[(scope, receiver)]
+                holders[(scope, target)] = set()
+            elif method == "add_argument" and (scope, receiver) in holders:
+                first = _literal(call.args[0]) if call.args else None
+                if first is not None and not first.startswith("-"):
+                    holders[(scope, receiver)].add(first)  # a positional, dest as written
+            elif method == "parse_args" and (scope, receiver) in holders and target:
+                attributes = holders[(scope, receiver)]
+                if len(attributes) == 1:  # the first positional word is that attribute
+                    self.dispatch[scope] = (
+                        parsers[(scope, receiver)],
+                        target,
+                        frozenset(attributes),
+                    )
+            elif method == "add_subparsers" and (scope, receiver) in parsers:
+                dest = _literal(_keyword(call, "dest"))
+                if dest:
+                    holders[(scope, receiver)].add(dest)
+                if target:
+                    subparsers[(scope, target)] = parsers[(scope, receiver)]
             elif method == "add_parser" and (scope, receiver) in subparsers:
-                names = self._parser_names(call)
-                if names is not None and target:
-                    named[(scope, target)] = (subparsers[(scope, receiver)], names)
+                pseudo = self._sub_parser(subparsers[(scope, receiver)], call)
+                if pseudo is not None and target:
+                    named[(scope, target)] = pseudo
             elif method == "set_defaults":
                 if (scope, receiver) in named:
-                    parent, names = named[(scope, receiver)]
-                    self._handlers(parent, names, call, enclosing)
+                    self._handler(named[(scope, receiver)], call, enclosing)
                 elif isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call):
                     inner = call.func.value  # sub.add_parser("run").set_defaults(func=run)
                     inner_text = dotted_expr(inner.func) or ""
-                    inner_receiver = inner_text.rpartition(".")[0]
-                    if last_part(inner_text) == "add_parser":
-                        found = subparsers.get((scope, inner_receiver))
-                        names = self._parser_names(inner)
-                        if found is not None and names is not None:
-                            self._handlers(found, names, call, enclosing)
+                    found = subparsers.get((scope, inner_text.rpartition(".")[0]))
+                    if last_part(inner_text) == "add_parser" and found is not None:
+                        pseudo = self._sub_parser(found, inner)
+                        if pseudo is not None:
+                            self._handler(pseudo, call, enclosing)
+
+    def _sub_parser(self, parent: str, call: ast.Call) -> str | None:
+        """`sub.add_parser("clock", aliases=["tick"])`: the sub-command `parent#clock`,
+        typed as any of its names."""
+        if id(call) in self.parsed:
+            return self.parsed[id(call)]
+        names = self._parser_names(call)
+        line = self.ctx.position(call)[0]
+        self._node(parent, "argparse")
+        pseudo = f"{parent}#{names[0]}" if names else None
+        self.parsed[id(call)] = pseudo
+        if pseudo is None:
+            self.facts.children.append((parent, None, f"{parent}#?", line))
+            return None
+        self._node(pseudo, "command")
+        for name in names or ():
+            self.facts.children.append((parent, name, pseudo, line))
+        return pseudo
 
     def _parser_names(self, call: ast.Call) -> tuple[str, ...] | None:
         first = _literal(call.args[0] if call.args else _keyword(call, "name"))
@@ -316,22 +370,17 @@ class _Reader:
             names += [n for n in (_literal(e) for e in aliases.elts) if n]
         return tuple(names)
 
-    def _handlers(
-        self, parent: str, names: tuple[str, ...], call: ast.Call, enclosing: str | None
-    ) -> None:
+    def _handler(self, pseudo: str, call: ast.Call, enclosing: str | None) -> None:
+        """`p.set_defaults(func=run)`: `run` is what the sub-command runs (through
+        `args.func(args)`)."""
         line = self.ctx.position(call)[0]
         for keyword in call.keywords:
             if not isinstance(keyword.value, ast.Name | ast.Attribute):
                 continue
             handler = self._dotted(keyword.value, enclosing)
-            if handler is None:
-                continue
-            self._node(parent, "argparse")
-            self._node(handler, "command")
-            self.facts.callbacks.append((handler, handler, line))
-            for name in names:
-                self.facts.children.append((parent, name, handler, line))
-            return
+            if handler is not None:
+                self.facts.callbacks.append((pseudo, handler, line))
+                return
 
 
 def _name_node(text: str) -> ast.expr | None:
