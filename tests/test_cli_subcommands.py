@@ -568,3 +568,51 @@ def test_a_start_right_under_a_match_case(tmp_path: Path) -> None:
     # before: started under the main guard, so every `python -m svc` process counted
     files["docker-compose.yml"] = compose("python -m svc tick", "python -m svc tick")
     assert processes(tmp_path / "both", files)["count"] == 3
+
+
+def test_click_group_invoked_as_main_from_another_module(tmp_path: Path) -> None:
+    main = """
+        from svc.cli import cli
+
+        cli.main(prog_name="svc")
+        """
+    cli = CLICK_CLI.replace("def main():\n        cli()", "def unused():\n        pass")
+    files = service(
+        cli, "python -m svc run-scheduler", "python -m svc work high", **{"svc/__main__.py": main}
+    )
+    assert processes(tmp_path, files)["count"] == 1
+
+
+# ------------------------------------------------------------- other images
+
+
+def test_another_projects_image_runs_its_own_program(tmp_path: Path) -> None:
+    # the typer service with a sidecar: `fasttext-serving` in messense/fasttext-serving
+    # is that image's program, not this project's code; the count is known again
+    sidecar = """
+          fasttext:
+            image: messense/fasttext-serving
+            entrypoint: "fasttext-serving --model=/models/lid.176.bin --port 8000"
+        """
+    files = service(TYPER_CLI, "python -m svc run-scheduler", "python -m svc run-worker q")
+    files["docker-compose.yml"] = compose(
+        "python -m svc run-scheduler", "python -m svc run-worker q"
+    ).rstrip(" ") + sidecar.lstrip("\n")
+    assert processes(tmp_path, files)["count"] == 1
+
+
+def test_the_projects_own_image_with_an_unknown_program_stays_unknown(tmp_path: Path) -> None:
+    sidecar = """
+          svc-tool:
+            image: ghcr.io/acme/svc:latest
+            command: svc-tool serve
+        """
+    files = service(TYPER_CLI, "python -m svc run-scheduler", "python -m svc run-worker q")
+    files["docker-compose.yml"] = compose(
+        "python -m svc run-scheduler", "python -m svc run-worker q"
+    ).rstrip(" ") + sidecar.lstrip("\n")
+    found = processes(tmp_path, files)
+    assert found["count"] is None
+    assert "svc-tool" in found["note"]
+    # the process seen to start it is named all the same
+    assert found["process"] == "docker-compose service 'clock' (python -m svc run-scheduler)"

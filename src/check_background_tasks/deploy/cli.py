@@ -160,6 +160,8 @@ class CliIndex:
                     callees += ff.processes.calls.get(scope, [])
                 for callee in callees:
                     callee = self._follow(callee)
+                    if callee.endswith(".main") and callee[: -len(".main")] in self.kinds:
+                        callee = callee[: -len(".main")]  # `cli.main(prog_name=...)`
                     if self.kinds.get(callee) in GROUP_KINDS or callee in self.parents:
                         roots.add(self._top(callee))
                         continue

@@ -42,7 +42,7 @@ CLICK_COMMANDS = frozenset({"click.command", "click.decorators.command"})
 PARSERS = frozenset({"argparse.ArgumentParser"})
 # Methods of a group object that register a sub-command or run before every one.
 DECORATOR_METHODS = frozenset({"command", "group", "callback"})
-REGISTRY_CALLS = frozenset({"add_typer", "add_command", "main"})
+REGISTRY_CALLS = frozenset({"add_typer", "add_command"})
 # click 8.2 drops these from a name derived from the function (`init_data_command`).
 CLICK_SUFFIXES = ("command", "cmd", "group", "grp")
 MAX_PER_SCOPE = 20
@@ -201,9 +201,7 @@ class _Reader:
             self.local[local] = node
 
     def _decorators(self) -> None:
-        # module-level groups first: a command may be declared above its group's use
-        sites = sorted(self.ctx.decorated, key=lambda site: "." in site.function.qualname)
-        for site in sites:
+        for site in self.ctx.decorated:
             qualname = site.function.qualname
             if "<locals>" in qualname or "." in qualname:
                 continue  # a method or a nested function: not a module-level command
