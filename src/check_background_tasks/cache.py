@@ -130,6 +130,7 @@ _MODEL_CLASSES = frozenset(
     {
         "BeatStart",
         "ClassShape",
+        "CliFacts",
         "FileFacts",
         "FunctionFacts",
         "Launch",

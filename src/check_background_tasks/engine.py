@@ -802,7 +802,15 @@ def _search_switch_callers(
 
 def _call_search(dotted: str) -> tuple[bytes, re.Pattern[bytes]]:
     name = _searched_name(dotted)
-    return name, _call_pattern(name)
+    if name:
+        return name, _call_pattern(name)
+    # A short name (`run`) is called everywhere: its callers are among the files that
+    # import its module (or its class), which a caller elsewhere must do.
+    from .deploy.switches import import_node, import_pattern
+
+    owner = dotted.rpartition(".")[0]
+    found = import_pattern(import_node(owner)) if owner else None
+    return found if found is not None else (b"", re.compile(rb"(?!)"))
 
 
 def _searched_name(dotted: str) -> bytes:

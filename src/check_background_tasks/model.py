@@ -218,6 +218,31 @@ class BeatStart:
 
 
 @dataclass
+class CliFacts:
+    """A command line one file builds (extract/cli_commands.py): which function each
+    sub-command runs, for the process model (deploy/cli.py). Nodes are dotted names: a
+    group by its object (`pkg.cli.app`) or, for argparse, by the scope that builds the
+    parser (`pkg.cli.main`, `pkg.cli.<main>`); a command by its function."""
+
+    nodes: dict[str, str] = field(default_factory=dict)  # node -> typer|click|argparse|command
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a node's own names
+    # (parent, name typed on the command line, child, line); name "": the child's own
+    # name (names), None: not a literal (that sub-command cannot be told apart)
+    children: list[tuple[str, str | None, str, int]] = field(default_factory=list)
+    # (node, function that runs whenever the node is on the command's way, line)
+    callbacks: list[tuple[str, str, int]] = field(default_factory=list)
+    # scope -> nodes called there (`app()`, `cli.main()`): the command line is read there
+    invokes: dict[str, list[str]] = field(default_factory=dict)
+    # scope -> functions handed to `ctx.invoke(f)` / `ctx.forward(f)`: they run there
+    hands: dict[str, list[str]] = field(default_factory=dict)
+    # (scope, project callee, pseudo-command `node#word`): every call of the callee in
+    # that scope runs under a branch on the first word (extract/cli_branches.py)
+    branches: list[tuple[str, str, str]] = field(default_factory=list)
+    # (line, column) of a call under such a branch -> its pseudo-commands
+    under: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+
+
+@dataclass
 class ProcessFacts:
     """What one Python file tells the process model (deploy/processes.py)."""
 
@@ -246,6 +271,7 @@ class ProcessFacts:
     # project callees every call of which at import / under the main guard sits under an
     # `if` or `match` (other than the main guard): not known to run (extract/beat_starts.py)
     guarded_roots: list[str] = field(default_factory=list)
+    cli: CliFacts | None = None  # the command line it builds (extract/cli_commands.py)
 
 
 @dataclass

@@ -89,7 +89,7 @@ class Program:
     serves: bool = True  # runs the app's start-up hooks (lifespan)
     dynamic: bool = False  # imports modules nobody names (Django apps, Celery autodiscovery)
     passthrough: bool = False  # `exec "$@"`: whatever the container's CMD is
-    args: tuple[str, ...] = ()  # a script file's arguments (its "$@")
+    args: tuple[str, ...] = ()  # a script file's arguments (its "$@"), a Python script's
     env: tuple[tuple[str, str], ...] = ()  # VAR=x set on this command line
     text: str = ""  # the command as written, shortened
 
@@ -549,12 +549,12 @@ def _python(args: list[str], env: dict[str, str]) -> Program:
             return _fastapi(rest, env)
         if top == "django":
             return _django(rest)
-        return Program("script", "python", module=module, workers=ONE)
+        return Program("script", "python", module=module, workers=ONE, args=tuple(rest))
     if word == "-c":
         return Program("unknown", "python -c")
     if word.endswith("manage.py"):
         return _django(args[i + 1 :])
-    return Program("script", "python", script=word, workers=ONE)
+    return Program("script", "python", script=word, workers=ONE, args=tuple(args[i + 1 :]))
 
 
 def _skip_options_python(args: list[str]) -> int:

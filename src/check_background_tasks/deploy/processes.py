@@ -36,6 +36,9 @@ from typing import Any
 from ..link import PlacedWorkload, Project
 from ..model import FileFacts, Location, StartSite, Workload
 from ..switch_values import state
+from .cli import NO as CLI_NO
+from .cli import YES as CLI_YES
+from .cli import Choice, CliIndex
 from .commands import (
     ONE,
     UNBOUNDED,
@@ -125,6 +128,8 @@ class Runner:
     preload: bool = False  # the app is imported once in a master, then forked
     per_copy: Count = ONE  # processes per copy that load the module
     env: dict[str, str] | None = None  # the environment it runs with, as far as it is seen
+    argv: tuple[str, ...] = ()  # a script's arguments: a sub-command, maybe (deploy/cli.py)
+    where: str = ""  # the command line that runs it (`docker-compose.yml:152`)
 
 
 @dataclass
@@ -149,6 +154,9 @@ class Placement:
     context: str
     via: str | None = None
     gate: Gate | None = None  # a configuration switch every way into it passes
+    # the command-line functions every way into it starts from (deploy/cli.py): only a
+    # process that names one of their sub-commands runs it. None: not so.
+    commands: frozenset[str] | None = None
 
 
 @dataclass
@@ -404,6 +412,12 @@ class Definitions:
                         else "the image's command"
                     )
                     definition.runners.append(Runner("unknown", what, None, env=env))
+            elif (
+                build is None
+                and not self.index.may_be_ours(str(w.extra.get("image") or ""))
+                and _image_program(argv, env)
+            ):
+                definition.other = True  # another project's image runs its own program
             else:
                 context = _compose_context(build, base_dir)
                 source = image_argv or where
@@ -835,6 +849,8 @@ class Definitions:
             module,
             as_main=True,
             per_copy=Count(1, 1, (("one process", where),)),
+            argv=program.args,
+            where=where,
         )
         ff = self.index.module_facts.get(module or "")
         if module is not None and ff is None:
@@ -953,6 +969,26 @@ def _located(count: Count, where: str, program: str) -> Count:
     return Count(count.low, count.high, evidence)
 
 
+# Programs that run a project's code whatever image they are in.
+PROJECT_RUNNERS = frozenset({"honcho", "foreman", "sh", "bash", "python", "python -c"})
+
+
+def _image_program(argv: list[str], env: dict[str, str]) -> bool:
+    """Does the command only name programs the model does not know, by a bare name
+    (`fasttext-serving --model=...`)? In another project's image, not built here, that is
+    the image's own program: this project's code is not installed there."""
+    found = programs(argv, {k: v for k, v in env.items() if isinstance(v, str)})
+    return bool(found) and all(
+        p.kind == "unknown"
+        and p.name
+        and not any(c in p.name for c in "/$`{")
+        and not p.passthrough
+        and p.name not in PROJECT_RUNNERS
+        and not p.name.startswith("python")
+        for p in found
+    )
+
+
 def _compose_context(build: Any, base_dir: str) -> str:
     if not isinstance(build, dict):
         return base_dir
@@ -1050,6 +1086,7 @@ class ProcessModel:
 
     def __init__(self, project: Project) -> None:
         self.index = ProjectIndex(project)
+        self.cli = CliIndex(project)
         self.definitions = Definitions(self.index)
         self.systems = self.definitions.systems()
         self.has_definitions = any(d.runners for defs in self.systems.values() for d in defs)
@@ -1081,7 +1118,14 @@ class ProcessModel:
         self, definition: ProcessDef, runner: Runner, placement: Placement
     ) -> tuple[str, str | None]:
         """(does `runner` make code at `placement` run, where its switch is set on)."""
-        found = reach(self.index, runner, placement)
+        found = self._by_command(runner, placement)
+        if found is None:
+            found = reach(self.index, runner, placement)
+            if found == YES and placement.commands is not None:
+                # only sub-commands reach it, and which one this process runs is not
+                # known: it may, or may not (a module imported inside a command's
+                # function counts as loaded by the whole command line)
+                found = MAYBE
         gate = placement.gate
         if found == NO or gate is None or placement.context == "main":
             return found, None
@@ -1095,6 +1139,38 @@ class ProcessModel:
         where = f"{definition.location.file}:{definition.location.line}"
         return found, f"{definition.label} runs with `{name}={value}` ({where})"
 
+    def _choice(self, runner: Runner) -> Choice | None:
+        """The sub-command a script runner runs (`python -m app run-scheduler`)."""
+        if runner.kind != "script" or runner.module is None or not runner.as_main:
+            return None
+        return self.cli.choice(runner.module, runner.as_main, runner.argv)
+
+    def _by_command(self, runner: Runner, placement: Placement) -> str | None:
+        """YES / NO when the runner's sub-command decides whether code that only
+        command-line functions reach runs (deploy/cli.py); None: it does not decide."""
+        if placement.commands is None:
+            return None
+        choice = self._choice(runner)
+        if choice is None:
+            return None
+        decided = self.cli.decide(choice, placement.commands)
+        return {CLI_YES: YES, CLI_NO: NO}.get(decided or "")
+
+    def _command_evidence(self, runner: Runner, placements: list[Placement]) -> list[str]:
+        """`docker-compose.yml:152: sub-command `run-scheduler` runs run_scheduler
+        (robotoff/cli/main.py:20)`, when the runner's sub-command is why it runs it."""
+        choice = self._choice(runner)
+        if choice is None or not any(self._by_command(runner, p) == YES for p in placements):
+            return []
+        words = " ".join(choice.names)
+        runs = ""
+        if choice.function is not None and "#" not in choice.function:
+            runs = f" runs {choice.function.rpartition('.')[2]}"
+        if choice.at:
+            runs += f" ({choice.at})"  # the function, or the branch on that word
+        where = f"{runner.where}: " if runner.where else ""
+        return [f"{where}sub-command `{words}`{runs}"]
+
     def _verdict(self, placements: list[Placement]) -> Verdict:
         if not placements:
             return Verdict("unknown", note="where it starts is not known")
@@ -1105,6 +1181,7 @@ class ProcessModel:
         # a process known to run it, in a number of copies set only at run time
         unsized: tuple[Count, ProcessDef, Runner, Placement] | None = None
         seen_running = False
+        seen: tuple[Count, ProcessDef, Runner, Placement] | None = None  # a process that does
         uncertain: list[str] = []
         switched_on: list[str] = []  # processes that may start it and set its switch on
         for system, defs in sorted(self.systems.items()):
@@ -1137,6 +1214,8 @@ class ProcessModel:
                             best_on = on
                         elif count.high is None and count.evidence and unsized is None:
                             unsized = (count, definition, runner, placement)
+                        if seen is None:
+                            seen = (count, definition, runner, placement)
             if total_all is not None and (total_all.high is None or total_all.high > 1):
                 if total_yes is None or total_yes.low <= 1:
                     uncertain.append(f"{system}: up to {total_all.number()} processes")
@@ -1146,12 +1225,18 @@ class ProcessModel:
                 "many",
                 count,
                 where=f"{definition.label} ({runner.what})",
-                evidence=_evidence(count),
+                evidence=_evidence(count) + self._command_evidence(runner, placements),
                 note=placement.via or "",
                 switch_on=[best_on] if best_on else [],
             )
         verdict = self._not_many(placements, seen_running, uncertain, unsized)
         verdict.switch_on = switched_on
+        if verdict.status == "unknown" and not verdict.where and seen is not None and uncertain:
+            # a process is seen to start it, others cannot be told: say which one does
+            count, definition, runner, _ = seen
+            verdict.where = f"{definition.label} ({runner.what})"
+            verdict.evidence = _evidence(count) + self._command_evidence(runner, placements)
+            verdict.note = f"{verdict.where} starts it; {verdict.note}"
         return verdict
 
     def _not_many(
@@ -1173,7 +1258,8 @@ class ProcessModel:
                                     "one",
                                     one,
                                     where=f"{definition.label} ({runner.what})",
-                                    evidence=_evidence(one),
+                                    evidence=_evidence(one)
+                                    + self._command_evidence(runner, placements),
                                 )
         if unsized is not None:
             count, definition, runner, placement = unsized
@@ -1219,14 +1305,16 @@ def start_placements(
     site: StartSite,
     roots: dict[str, list[tuple[str, str]]],
     gate: Gate | None = None,
+    commands: frozenset[str] | None = None,
 ) -> list[Placement]:
     """Where a start site runs: its own module and contexts, and callers in other modules
-    (`gate`: the switch every way into it passes, deploy/switches.py)."""
+    (`gate`: the switch every way into it passes, deploy/switches.py; `commands`: the
+    command-line functions every way into it starts from)."""
     module = ff.module or ""
-    out = [Placement(module, context, site.via, gate) for context in site.contexts]
+    out = [Placement(module, context, site.via, gate, commands) for context in site.contexts]
     for name in site.callers:
         for caller_module, context in roots.get(name, []):
-            out.append(Placement(caller_module, context, f"called as {name}", gate))
+            out.append(Placement(caller_module, context, f"called as {name}", gate, commands))
     return out
 
 

@@ -55,6 +55,7 @@ class Schedulers:
         self._verdicts: dict[tuple[Placement, ...], Verdict] = {}
         self._switch_paths: SwitchPaths | None = None
         self._gates: dict[tuple[str, int, int], Gate | None] = {}
+        self._commands: dict[tuple[str, str | None], frozenset[str] | None] = {}
         for ff in project.facts:
             if ff.processes is None:
                 continue
@@ -157,8 +158,23 @@ class Schedulers:
             self._gates[key] = self.switch_paths.of_start(ff, site)
         return self._gates[key]
 
+    def commands_of(
+        self, ff: FileFacts, enclosing: str | None, at: tuple[int, int] | None = None
+    ) -> frozenset[str] | None:
+        """The command-line functions every way into code in `enclosing` (the call at
+        `at`, which may itself be under a sub-command's branch) starts from."""
+        cli = ff.processes.cli if ff.processes is not None else None
+        if cli is not None and at is not None and at in cli.under:
+            return frozenset(cli.under[at])
+        key = (ff.path, enclosing)
+        if key not in self._commands:
+            self._commands[key] = self.switch_paths.commands_of(ff, enclosing)
+        return self._commands[key]
+
     def _placements(self, ff: FileFacts, site: StartSite) -> list[Placement]:
-        return start_placements(self.project, ff, site, self._roots, self.gate_of(ff, site))
+        gate = self.gate_of(ff, site)
+        commands = self.commands_of(ff, site.enclosing, (site.line, site.column))
+        return start_placements(self.project, ff, site, self._roots, gate, commands)
 
     def placements_of(self, linked: LinkedJob) -> list[Placement]:
         scheduler = self.scheduler_of(linked)
@@ -190,13 +206,16 @@ class Schedulers:
         if not module:
             return Verdict("unknown")
         gate = self.switch_paths.of_task(linked.facts, linked.raw)
-        return self.verdict([Placement(module, context, gate=gate)])
+        raw = linked.raw
+        commands = self.commands_of(linked.facts, raw.enclosing, (raw.line, raw.column))
+        return self.verdict([Placement(module, context, gate=gate, commands=commands)])
 
 
-def _placement_order(placement: Placement) -> tuple[str, str, str, str]:
+def _placement_order(placement: Placement) -> tuple[str, str, str, str, str]:
     gate = placement.gate
     switch = f"{gate.switch.path}:{gate.switch.line}" if gate is not None else ""
-    return (placement.module, placement.context, placement.via or "", switch)
+    commands = ",".join(sorted(placement.commands or ()))
+    return (placement.module, placement.context, placement.via or "", switch, commands)
 
 
 def locked_one_call_deep(
@@ -230,8 +249,14 @@ def record_processes(project: Project, schedulers: Schedulers) -> None:
             if linked.definition.loops_forever_with_sleep and linked.facts.module:
                 context = task_context(linked)
                 gate = schedulers.switch_paths.of_task(linked.facts, linked.raw)
+                raw = linked.raw
+                commands = schedulers.commands_of(
+                    linked.facts, raw.enclosing, (raw.line, raw.column)
+                )
                 module = linked.facts.module
-                placements = [Placement(module, context, gate=gate)] if context else None
+                placements = (
+                    [Placement(module, context, gate=gate, commands=commands)] if context else None
+                )
         if placements is None:
             continue
         verdict = schedulers.verdict(placements)

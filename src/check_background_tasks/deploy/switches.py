@@ -78,6 +78,10 @@ class SwitchPaths:
         self.callers: dict[str, list[Edge]] = {}
         self.hooks: set[str] = set()  # start-up hooks and Django's ready(): entries
         self.functions: dict[str, Switch] = {}  # switch functions, dotted
+        # functions a command line runs for a sub-command (extract/cli_commands.py): a
+        # way up that ends there ends where a process names that sub-command
+        self.cli_functions: set[str] = set()
+        self.pseudo: set[str] = set()  # `node#word`: a branch on the first word, never called
         for ff in project.facts:
             processes = ff.processes
             if processes is None or not ff.module or ff.is_test:
@@ -88,11 +92,27 @@ class SwitchPaths:
                     self.hooks.add(prefix + fn.qualname)
             for qualname, switch in processes.switch_functions.items():
                 self.functions[prefix + qualname] = switch
+            cli = processes.cli
+            branched: dict[tuple[str, str], list[str]] = {}
+            if cli is not None:
+                for scope, callee, pseudo in cli.branches:
+                    branched.setdefault((scope, callee), []).append(pseudo)
             for scope, callees in processes.calls.items():
                 gated = processes.call_switches.get(scope, {})
                 caller = _caller(ff, scope)
                 for callee in callees:
-                    self.callers.setdefault(callee, []).append((caller, gated.get(callee)))
+                    # called only under `if args.command == "clock":`: the way in is
+                    # that sub-command (a pseudo-command nothing else calls)
+                    for way in branched.get((scope, callee)) or [caller]:
+                        self.callers.setdefault(callee, []).append((way, gated.get(callee)))
+            if cli is not None:
+                self.cli_functions.update(function for _, function, _ in cli.callbacks)
+                self.pseudo.update(pseudo for _, _, pseudo in cli.branches)
+                for scope, handed in cli.hands.items():
+                    # `ctx.invoke(other_command)`: the other command runs there
+                    caller = _caller(ff, scope)
+                    for callee in handed:
+                        self.callers.setdefault(callee, []).append((caller, None))
         self._memo: dict[str, Walk] = {}
 
     # ------------------------------------------------------------------ resolving
@@ -156,11 +176,23 @@ class SwitchPaths:
             return self._walk(import_node(ff.module), 0, set())
         return self._walk(f"{ff.module}.{enclosing}", 0, set())
 
+    def commands_of(self, ff: FileFacts, enclosing: str | None) -> frozenset[str] | None:
+        """The command-line functions every way up from code in `enclosing` (None: the
+        module's top level) ends at, when every way ends at one (deploy/cli.py decides
+        which processes run them); else None. A switch on the way is not passed: such a
+        way is the switch's to decide."""
+        if not self.cli_functions:
+            return None
+        found = self.walk_from(ff, enclosing, None)
+        if isinstance(found, Walk) and found.command_gated:
+            return frozenset(found.commands)
+        return None
+
     def of_import(self, ff: FileFacts) -> tuple[str, Gate | None]:
         """How a module's top-level code comes to run: ("entered", None) where some way
-        loads it unconditionally (or cannot be followed), ("gated", gate) where every way
-        passes a switch, ("uncalled", None) where it is imported only inside functions
-        nothing calls."""
+        loads it unconditionally (or cannot be followed), or a command line's sub-command
+        does, ("gated", gate) where every way passes a switch, ("uncalled", None) where it
+        is imported only inside functions nothing calls."""
         if not ff.module:
             return "entered", None
         walk = self._walk(import_node(ff.module), 0, set())
@@ -168,8 +200,10 @@ class SwitchPaths:
             return "entered", None
         if walk.switches:
             return "gated", Gate(walk.switches[0], tuple(dict.fromkeys(walk.scripts)))
-        if walk.uncalled and not walk.scripts:
+        if walk.uncalled and not walk.scripts and not walk.commands:
             return "uncalled", None
+        # a sub-command's function imports it: loaded where a process names that
+        # sub-command (deploy/cli.py decides which do)
         return "entered", None
 
     def _names(self, function: str) -> list[str]:
@@ -205,10 +239,15 @@ class SwitchPaths:
                 walk.ungated = walk.entered = True  # an entry module, or importers unread
         else:
             edges = self._edges(function)
-            if function in self.hooks or not self._complete(function):
+            complete = function in self.pseudo or self._complete(function)
+            if function in self.hooks or not complete:
                 walk.ungated = walk.entered = True  # the framework or code not read calls it
             elif not edges:
                 walk.ungated = walk.uncalled = True  # nothing in the project calls it
+                if function in self.cli_functions:
+                    walk.commands.append(function)  # but a command line runs it
+                else:
+                    walk.elsewhere = True
         for caller, switch in edges:
             if walk.entered:
                 break
@@ -228,6 +267,8 @@ class SwitchPaths:
                 walk.switches.extend(above.switches)
                 walk.scripts.extend(above.scripts)
                 walk.visited |= above.visited
+                walk.commands.extend(above.commands)
+                walk.elsewhere |= above.elsewhere
         if depth == 0:
             self._memo[function] = walk
         return walk
@@ -282,6 +323,18 @@ class Walk:
     switches: list[Switch] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)  # main guards of scripts on the way
     visited: set[str] = field(default_factory=set)  # functions whose callers it rests on
+    # command-line functions where ways up end (nothing in the project calls them, a
+    # sub-command does); `elsewhere`: some way up ends at another uncalled function
+    commands: list[str] = field(default_factory=list)
+    elsewhere: bool = False
+
+    @property
+    def command_gated(self) -> bool:
+        """Every way up ends at a command-line function (and none passes a switch, a
+        script's main guard, or code that runs unconditionally)."""
+        return bool(self.commands) and not (
+            self.elsewhere or self.entered or self.switches or self.scripts or self.pending
+        )
 
 
 def _is_method(project: Project, owner: str) -> bool:
@@ -301,32 +354,52 @@ def claim_functions(
     out: set[str] = set()
     for ff in project.facts:
         processes = ff.processes
-        if processes is None or (not processes.starts and not processes.task_switches):
+        if processes is None:
             continue
-        subjects = [(site.enclosing, site.switch) for site in processes.starts]
+        # (enclosing, its own switch, may a switch claim start there)
+        switchable = bool(processes.starts or processes.task_switches)
+        subjects = [(site.enclosing, site.switch, switchable) for site in processes.starts]
         subjects += [
-            (raw.enclosing, processes.task_switches.get((raw.line, raw.column)))
+            (raw.enclosing, processes.task_switches.get((raw.line, raw.column)), switchable)
             for raw in ff.jobs
             if raw.kind == "create_task"
         ]
-        for enclosing, own in subjects:
-            found = paths.walk_from(ff, enclosing, paths.resolve(own))
-            if not isinstance(found, Walk):
-                continue
-            if enclosing is None:
-                if not found.entered and (found.switches or found.pending):
+        if paths.cli_functions:
+            # a thread's way up matters to a command-line claim only (BGT022 threads)
+            subjects += [(raw.enclosing, None, False) for raw in ff.jobs if raw.kind == "thread"]
+        for enclosing, own, switchable in subjects:
+            found = paths.walk_from(ff, enclosing, paths.resolve(own)) if switchable else None
+            if isinstance(found, Walk):
+                if enclosing is None:
+                    if not found.entered and (found.switches or found.pending):
+                        out |= found.visited
+                elif not found.ungated and found.switches:
                     out |= found.visited
-            elif not found.ungated and found.switches:
-                out |= found.visited
+            if paths.cli_functions:
+                # a command-line claim (deploy/cli.py) walks past the start's own switch
+                walked = paths.walk_from(ff, enclosing, None)
+                if isinstance(walked, Walk) and _may_be_command_gated(walked):
+                    out |= walked.visited
     return out
+
+
+def _may_be_command_gated(walk: Walk) -> bool:
+    """Every way up read so far ends at a command-line function (or at a module whose
+    importers are still to be read): its callers are worth looking for everywhere."""
+    if walk.elsewhere or walk.entered or walk.switches or walk.scripts:
+        return False
+    return bool(walk.commands) or walk.pending
 
 
 def may_claim(ff: FileFacts) -> bool:
     """Could a switch claim start from this file: a call under a switch, or a start at
-    module level (whose module may be imported only under one)."""
+    module level (whose module may be imported only under one); or a command-line claim
+    (deploy/cli.py): the file builds a command line."""
     processes = ff.processes
     if processes is None:
         return False
+    if processes.cli is not None and processes.cli.callbacks:
+        return True  # a command line: a start may run only under some sub-commands
     return bool(processes.call_switches) or any(s.enclosing is None for s in processes.starts)
 
 

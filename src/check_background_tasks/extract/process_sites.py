@@ -30,7 +30,8 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from ..model import FunctionFacts, Launch, ProcessFacts, StartSite, Switch
+from ..model import CliFacts, FunctionFacts, Launch, ProcessFacts, StartSite, Switch
+from . import cli_commands
 from .beat_starts import BeatFinder
 from .context import FileContext, arg_value, kwarg
 from .import_scan import import_statements
@@ -90,7 +91,8 @@ def collect(
     calls = [
         _Call(*entry) for entry in call_log if entry[0] not in BUILTIN_NAMES or entry[0] in shadowed
     ]
-    pass_ = _FilePass(ctx, functions, function_nodes, calls, tree)
+    cli, branched = cli_commands.collect(ctx, call_log, tree, source)
+    pass_ = _FilePass(ctx, functions, function_nodes, calls, tree, set(branched))
     statements = import_statements(source, ctx.module, is_package)
     facts = ProcessFacts(imports=list(dict.fromkeys(n for _, _, ns in statements for n in ns)))
     facts.import_sites = import_sites(statements, pass_.nodes, pass_.switches.at)
@@ -108,6 +110,9 @@ def collect(
     facts.guarded_roots = beats.guarded_roots()
     if "gunicorn" in ctx.path.rpartition("/")[2]:
         facts.settings = gunicorn_settings(ctx)
+    if cli is not None and branched:
+        pass_.branch_facts(cli, branched)
+    facts.cli = cli
     return facts
 
 
@@ -119,8 +124,12 @@ class _FilePass:
         function_nodes: Iterable[tuple[Any, ast.AST]],
         calls: list[_Call],
         tree: ast.AST,
+        branched: set[int] | None = None,
     ) -> None:
         self.ctx = ctx
+        # calls that run only under one sub-command (extract/cli_branches.py): no way
+        # into the function they call at import or under the main guard
+        self.branched = branched or set()
         self.prefix = f"{ctx.module}." if ctx.module else ""
         self.functions = {fn.qualname: fn for fn in functions}
         self.nodes: dict[str, ast.AST] = {ev.facts.qualname: node for ev, node in function_nodes}
@@ -159,7 +168,7 @@ class _FilePass:
         out: dict[str, list[_Call]] = {}
         for call in self.calls:
             call.local = self._local_callee(call)
-            if call.local is not None:
+            if call.local is not None and id(call.node) not in self.branched:
                 out.setdefault(call.local, []).append(call)
             call.callee = self._project_callee(call)
         return out
@@ -471,7 +480,7 @@ class _FilePass:
         out: dict[str, list[str]] = {}
         for call in self.calls:
             callee = call.callee
-            if call.local is not None or callee is None:
+            if call.local is not None or callee is None or id(call.node) in self.branched:
                 continue
             contexts, _, _ = self.context_of(call.enclosing, call.context == "main")
             for context in contexts - {"function"}:
@@ -479,6 +488,27 @@ class _FilePass:
                 if callee not in listed:
                     listed.append(callee)
         return out
+
+    def branch_facts(self, cli: CliFacts, branched: dict[int, list[str]]) -> None:
+        """Which project callees run only under a sub-command's branch, scope by scope,
+        and where each branched call is (a start or a task start under one)."""
+        pseudos: dict[tuple[str, str], list[str] | None] = {}
+        for call in self.calls:
+            found = branched.get(id(call.node))
+            if found is not None:
+                cli.under[self.ctx.position(call.node)] = found
+            if call.callee is None:
+                continue
+            key = (_scope(call), call.callee)
+            if found is None:
+                pseudos[key] = None  # also called outside every branch there
+            elif key not in pseudos:
+                pseudos[key] = list(found)
+            elif pseudos[key] is not None:
+                pseudos[key] = [*pseudos[key], *found]  # type: ignore[misc]
+        for (scope, callee), names in pseudos.items():
+            for pseudo in dict.fromkeys(names or ()):
+                cli.branches.append((scope, callee, pseudo))
 
     # ------------------------------------------------------------- leader checks
 

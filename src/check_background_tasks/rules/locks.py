@@ -285,7 +285,9 @@ def _import_verdict(project: Project, ff: FileFacts, gate: Gate | None) -> Verdi
     schedulers = project.processes
     if schedulers is None or not ff.module:
         return None
-    verdict: Verdict = schedulers.verdict([Placement(ff.module, "import", gate=gate)])
+    commands = schedulers.commands_of(ff, None)
+    placement = Placement(ff.module, "import", gate=gate, commands=commands)
+    verdict: Verdict = schedulers.verdict([placement])
     return verdict
 
 
