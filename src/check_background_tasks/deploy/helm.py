@@ -522,7 +522,7 @@ def _objects(
 ) -> tuple[list[Rendered], str | None]:
     """The objects of one rendered template, positions mapped back."""
     text = split_documents(text)
-    facts = extract_yaml(path, text.encode("utf-8", errors="replace"))
+    facts = extract_yaml(path, text.encode("utf-8", errors="replace"), judge=False)
     if facts.problems:
         return [], f"its output is not YAML ({facts.problems[0].message})"
     lines = text.lines

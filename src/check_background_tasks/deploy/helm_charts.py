@@ -2,7 +2,8 @@
 
 A *chart* is a directory with ``Chart.yaml`` and a ``templates/`` directory (a
 ``templates/`` directory whose files hold template actions, without ``Chart.yaml``
-beside it, is a chart too: a fragment whose metadata is unknown). A chart under another
+beside it, is a chart too: a fragment whose metadata is unknown, unless its files are
+Jinja/Django templates, ``{% ... %}``, of an application). A chart under another
 chart's ``charts/`` directory, or named by a ``file://`` dependency, is a subchart: it is
 deployed with its parent, never alone.
 
@@ -29,6 +30,7 @@ from ..extract.helm_files import (
     HELMFILE_VALUES_TEMPLATE,
     read_values,
 )
+from ..extract.yaml_problems import jinja_tag
 from ..model import FileFacts, Location, Manifest
 from .gotemplate_values import Unknown
 
@@ -143,7 +145,10 @@ def find_charts(inputs: Inputs) -> list[Chart]:
     for path, text in inputs.templates.items():
         owners = [root for root in charts if _under(path, root) is not None]
         if owners:
-            charts[max(owners, key=len)].templates[path] = text
+            chart = charts[max(owners, key=len)]
+            if chart.meta_file is None and jinja_tag(text) is not None:
+                continue  # an app's Jinja/Django template beside Helm-like files: not Helm's
+            chart.templates[path] = text
     # subcharts: charts/<name>/ under a chart, or a file:// dependency
     for root, chart in charts.items():
         parent_root = _parent_of(root, charts)
@@ -165,12 +170,13 @@ def find_charts(inputs: Inputs) -> list[Chart]:
 
 
 # What only a Helm template writes (a Jinja or Ansible template under templates/ never
-# does): an implicit chart (no Chart.yaml) needs one of these.
+# does): an implicit chart (no Chart.yaml) needs one of these. Django's and Jinja's
+# `{% include 'x' %}` is no Helm word: a file with their block tags is theirs.
 _HELM_WORDS = (".Values", ".Release", ".Chart", "define ", "include ")
 
 
 def _helm_like(text: str) -> bool:
-    return "{{" in text and any(word in text for word in _HELM_WORDS)
+    return "{{" in text and any(word in text for word in _HELM_WORDS) and jinja_tag(text) is None
 
 
 def _is_cyclic(chart: Chart, depth: int = 0) -> bool:

@@ -289,9 +289,11 @@ def extract(
         return extract_app_json(path, source)
     if name.endswith((".yaml", ".yml", ".json")) or name == "Kustomization":
         from .helm_files import add_helm_inputs
+        from .helm_prefilter import is_helm_template
         from .kubernetes import extract_yaml
 
-        facts = extract_yaml(path, source)
+        # a Helm template's problems are weighed by helm_files.py (it is rendered)
+        facts = extract_yaml(path, source, judge=not is_helm_template(path, source))
         if name.endswith(".json") and not facts.jobs and not facts.workloads:
             facts.problems = []  # a JSON data file (JSON Lines, fixtures) is not ours to judge
         if any(w.kind == "compose" for w in facts.workloads):

@@ -45,6 +45,7 @@ from .helm_prefilter import (  # noqa: F401  (re-exported: the deploy stage name
     role,
 )
 from .yaml_plain import PlainConverter
+from .yaml_problems import declared_job, jinja_note, jinja_tag
 from .yaml_text import HelmText, decode_text, preprocess_helm
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -61,7 +62,7 @@ def add_helm_inputs(path: str, source: bytes, facts: FileFacts) -> FileFacts:
         facts.manifests.append(Manifest(HELMFILE_VALUES_TEMPLATE, {"text": text}, {}, 1, 1))
     elif kind == HELM_TEMPLATE:
         facts.manifests.append(Manifest(HELM_TEMPLATE, {"text": text}, {}, 1, 1))
-        facts.problems = _template_notes(facts.problems, source)
+        facts.problems = _template_notes(facts.problems, source, text)
     elif kind == HELM_VALUES:
         facts.problems = []  # a values file is not a manifest; our own note follows
         doc, positions, problem = read_values(text)
@@ -85,10 +86,20 @@ def add_helm_inputs(path: str, source: bytes, facts: FileFacts) -> FileFacts:
     return facts
 
 
-def _template_notes(problems: list[Problem], source: bytes) -> list[Problem]:
+def _template_notes(problems: list[Problem], source: bytes, text: str) -> list[Problem]:
     """A template read without its values may not be YAML: at most a note, and only
-    for a file that could hold a job."""
-    if not problems or not could_hold_job(source):
+    for a file that could hold a job. An application's Jinja/Django template under a
+    `templates/` directory is no Helm template: a note only when it could render a job."""
+    if not problems:
+        return []
+    tag = jinja_tag(text)
+    if tag is not None:
+        job = declared_job(text)
+        if job is None:
+            return []
+        line = text.count("\n", 0, tag.start()) + 1
+        return [jinja_note(p, tag.group(0), line, job) for p in problems]
+    if not could_hold_job(source):
         return []
     return [
         Problem(

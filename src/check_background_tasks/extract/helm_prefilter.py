@@ -74,5 +74,10 @@ def role(path: str, source: bytes) -> str | None:
     return None
 
 
+def is_helm_template(path: str, source: bytes) -> bool:
+    """A file under a `templates/` directory read as a Helm template (cheap for others)."""
+    return "templates" in _parts(path)[:-1] and role(path, source) == HELM_TEMPLATE
+
+
 def might_matter(path: str, source: bytes) -> bool:
     return role(path, source) is not None

@@ -84,7 +84,11 @@ _PY_TAG = "tag:yaml.org,2002:python/"
 # ---------------------------------------------------------------------------- entry
 
 
-def extract_yaml(path: str, source: bytes) -> FileFacts:
+def extract_yaml(path: str, source: bytes, judge: bool = True) -> FileFacts:
+    """`judge`: weigh each document's parse problems by what it could declare
+    (extract/yaml_problems.py); off for a Helm template (its notes are helm_files.py's) and
+    for a render's output (any problem fails the render). A kustomization's problems stay
+    errors: it decides what its bases deploy."""
     facts = FileFacts(path=path)
     kustomization = is_kustomization_file(path)
     if not kustomization and not yaml_might_matter(source):
@@ -96,7 +100,12 @@ def extract_yaml(path: str, source: bytes) -> FileFacts:
             keyword in chunk for keyword in (*_KEYWORDS_TEXT, *PATCH_KEYWORDS_TEXT)
         ):
             continue  # this document holds nothing for us: never parsed
+        before = len(facts.problems)
         _extract_chunk(chunk, offset, facts)
+        if judge and not kustomization and len(facts.problems) > before:
+            from .yaml_problems import judge as judge_problems
+
+            facts.problems[before:] = judge_problems(facts.problems[before:], chunk, offset)
     apply_autoscalers(facts.workloads)
     return facts
 
