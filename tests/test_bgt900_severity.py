@@ -9,6 +9,7 @@ folder is no Helm chart.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -348,3 +349,21 @@ def test_a_jinja_yaml_under_an_app_templates_dir_is_no_helm_template(tmp_path: P
     page = JINJA_CRONJOB.replace("batch/v1", "apps/v1").replace("CronJob", "Deployment")
     page = page.replace("{% if userid %}", "{% include 'labels.yaml' %}\n{% if userid %}")
     assert findings(tmp_path / "p", {"app/templates/k8s/web.yaml": page}, code="BGT900") == []
+
+
+def test_test_data_is_judged_below_what_was_scanned(tmp_path: Path, capsys, monkeypatch) -> None:
+    # `check tests/proj`: the project is not test data because its checkout sits in a
+    # directory named tests; the same file is test data when `tests/` is part of the scan
+    from test_cli import run_cli, write
+
+    write(tmp_path, {"tests/proj/k8s/broken.yaml": "kind: CronJob\nmetadata: name: broken\n"})
+    monkeypatch.chdir(tmp_path)
+    args = ["--no-cache", "--format", "json", "--fail-on", "info", "--select", "BGT900"]
+    _code, out, _err = run_cli(["check", "tests/proj", *args], capsys)
+    assert [f["severity"] for f in json.loads(out)] == ["error"]
+    monkeypatch.chdir(tmp_path / "tests")
+    _code, out, _err = run_cli(["check", "../tests/proj", *args], capsys)
+    assert [f["severity"] for f in json.loads(out)] == ["error"]
+    monkeypatch.chdir(tmp_path)
+    _code, out, _err = run_cli(["check", ".", *args], capsys)
+    assert [f["severity"] for f in json.loads(out)] == ["info"]

@@ -585,9 +585,9 @@ class _Run:
         project.python_files = python_files
         project.module_imports = module_imports
         project.switch_searched = switch_searched
-        project.scan_roots = sorted(
-            {os.path.basename(os.path.realpath(root)) for root in {f.root for f in self.files}}
-        )
+        roots = {f.root for f in self.files}
+        project.scan_roots = sorted({os.path.basename(os.path.realpath(root)) for root in roots})
+        project.scan_base = _scan_base(self.files)
         return deploy(project, self.config, cache)
 
     def remember(self, value: Any) -> None:
@@ -609,6 +609,27 @@ class _Run:
         text += stable_text(self.given)
         settings = hashlib.sha256(text.encode()).hexdigest()
         return f"{self.remembered_name}|{_today()}|{settings}|{_files_key(self.planner)}"
+
+
+def _scan_base(files: list[SourceFile]) -> str:
+    """The directory holding every scanned root, as file paths are displayed ("" for the
+    current directory): `check ../tests/proj` shows `../tests/proj/app.py`, whose
+    `../tests/` says nothing about the project."""
+    prefixes: dict[str, list[str]] = {}
+    for file in files:
+        if file.root in prefixes:
+            continue
+        rel = os.path.relpath(file.path, file.root).replace(os.sep, "/")
+        shown = file.display[: len(file.display) - len(rel)].rstrip("/")
+        prefixes[file.root] = shown.split("/") if shown and file.display.endswith(rel) else []
+    lists = list(prefixes.values())
+    common: list[str] = lists[0] if lists else []
+    for parts in lists[1:]:
+        same = 0
+        while same < min(len(common), len(parts)) and common[same] == parts[same]:
+            same += 1
+        common = common[:same]
+    return "/".join(common)
 
 
 def _today() -> str:

@@ -122,6 +122,9 @@ class Project:
     python_files: dict[str, str] = field(default_factory=dict)
     module_imports: dict[str, list[str]] = field(default_factory=dict)
     scan_roots: list[str] = field(default_factory=list)  # names of the scanned directories
+    # the directory holding every scanned root, as displayed ("" for the current one):
+    # what is above it says nothing about the project (`check ../tests/proj`)
+    scan_base: str = ""
     processes: Any = None
     # functions whose callers were looked for in every file (deploy/switches.py)
     switch_searched: set[str] = field(default_factory=set)

@@ -19,8 +19,11 @@ READ_ALONE = ("YAML error", "Helm template not analysed alone", JINJA_NOTE)
 TEST_DATA_DIRS = frozenset({"tests", "test", "testing", "testdata", "test_data", "fixtures"})
 
 
-def test_data_dir(path: str) -> str | None:
-    """The test-data directory a file is under (the innermost), else None."""
+def test_data_dir(path: str, base: str = "") -> str | None:
+    """The test-data directory a file is under (the innermost) below `base`, the directory
+    holding what was scanned (`check ../tests/proj` is no test data), else None."""
+    if base and path.startswith(base.rstrip("/") + "/"):
+        path = path[len(base.rstrip("/")) + 1 :]
     for part in reversed(path.split("/")[:-1]):
         if part.lower() in TEST_DATA_DIRS:
             return part
@@ -41,7 +44,7 @@ def unreadable_file(self: Rule, project: Project, config: Config) -> Iterator[Fi
         location = Location(path, problem.line, problem.column)
         message = f"Cannot analyse this file: {problem.message}"
         severity = problem.severity
-        test_data = test_data_dir(path)
+        test_data = test_data_dir(path, project.scan_base)
         if test_data is not None and severity != "info":
             message += f" (a file under `{test_data}/`: test data, which no deployment reads)"
             severity = "info"
