@@ -27,6 +27,9 @@ from .registry import Rule, rule
 
 SAFE_POLICIES = ("Forbid", "Replace")
 RARE_OVERLAP = 6 * 3600.0  # seconds between runs from which an overlap is unusual
+# ... or, when no activeDeadlineSeconds stops a run, from which a run that long is most
+# likely hung: BGT012 reports that gap on the same CronJob, and is what to fix first
+LIKELY_HUNG = 3 * 3600.0
 MAX_NAMED_ENVIRONMENTS = 4
 
 
@@ -338,9 +341,14 @@ def cronjob_concurrency_policy(self: Rule, project: Project, config: Config) -> 
         # A run that outlasts six hours or more is rare (and a hung one is BGT012's):
         # worth knowing, not failing a build.
         severity = "info" if gap is not None and gap >= RARE_OVERLAP else "warning"
+        hung = ""
+        unbounded = deadline is None and not extra.get("run_time_capped_by")
+        if severity == "warning" and gap is not None and gap >= LIKELY_HUNG and unbounded:
+            severity = "info"
+            hung = " (a run that long is most likely hung: activeDeadlineSeconds, BGT012, stops it)"
         message, severity = _unservable(
             f"{LABEL} {what}: a run that {longer} overlaps the next one and both work "
-            "on the same data; set concurrencyPolicy: Forbid (or Replace)",
+            f"on the same data; set concurrencyPolicy: Forbid (or Replace){hung}",
             severity,
             extra,
             linked,
