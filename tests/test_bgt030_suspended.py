@@ -97,3 +97,11 @@ def test_an_impossible_date_in_an_app_scheduler_is_an_error(tmp_path: Path) -> N
     }
     (found,) = findings(tmp_path, files, code="BGT030")
     assert found.severity == "error" and "never occurs in February" in found.message
+
+
+def test_a_written_weekday_range_makes_february_30_fire_every_day(tmp_path: Path) -> None:
+    # `0 0 30 2 0-6`: under cron's OR of two written day fields, every day of February
+    # (robfig/cron, which Kubernetes uses, and cronsim agree): no never-date
+    files = {"k8s/backfill.yaml": BARE.format(schedule="0 0 30 2 0-6")}
+    assert findings(tmp_path, files, code="BGT030") == []
+    assert len(findings(tmp_path, files, code="BGT012")) == 1

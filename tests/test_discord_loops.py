@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import records
+from helpers import findings, records
 
 COG = """\
 import datetime
@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from discord.ext import commands, tasks
 from discord.ext.tasks import loop
+
+utc = datetime.timezone.utc
 
 
 class Reminders(commands.Cog):
@@ -44,6 +46,18 @@ class Reminders(commands.Cog):
     @tasks.loop(time=datetime.time(hour=6, minute=5), **options)
     async def unknown_options(self):
         pass
+
+    @tasks.loop(time=datetime.time(hour=9, tzinfo=datetime.timezone.utc))
+    async def explicit_utc(self):
+        pass
+
+    @tasks.loop(time=datetime.time(hour=8, minute=30, tzinfo=utc))
+    async def utc_constant(self):
+        pass
+
+    @tasks.loop()
+    async def drain(self):
+        pass
 """
 
 
@@ -63,6 +77,10 @@ def test_each_loop_is_a_job_with_its_schedule(tmp_path: Path) -> None:
         # a time given beside options not seen here is still read: **options cannot
         # change it, but nothing else is assumed
         ("discord_loop", "unknown_options", "5 6 * * *", None, "UTC"),
+        ("discord_loop", "explicit_utc", "0 9 * * *", None, "UTC"),
+        ("discord_loop", "utc_constant", "30 8 * * *", None, "UTC"),
+        # no sleep between runs: a loop, never a "zero interval" (BGT030)
+        ("discord_loop", "drain", None, None, None),
     ]
 
 
@@ -85,3 +103,15 @@ class Worker:
 
 def test_a_loop_decorator_of_another_module_is_no_job(tmp_path: Path) -> None:
     assert records(tmp_path, {"app/worker.py": NOT_DISCORD}) == []
+
+
+def test_a_loop_without_interval_is_no_invalid_schedule(tmp_path: Path) -> None:
+    assert findings(tmp_path, {"bot/cogs/reminders.py": COG}, code="BGT030") == []
+
+
+def test_an_aliased_tasks_module_is_read(tmp_path: Path) -> None:
+    source = (
+        "from discord.ext import tasks as t\n\n\n@t.loop(minutes=7)\nasync def poll():\n    pass\n"
+    )
+    (rec,) = records(tmp_path, {"bot/poll.py": source})
+    assert (rec["kind"], rec["interval_seconds"]) == ("discord_loop", 420)

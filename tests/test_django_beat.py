@@ -469,3 +469,24 @@ def test_a_migration_function_no_operation_runs_writes_no_row(tmp_path):
         "shop/tasks.py": TASKS,
     }
     assert _rows(tmp_path, files) == []
+
+
+def test_a_migration_function_defined_in_the_migration_class_writes_its_row(tmp_path):
+    in_class = """
+        from django.db import migrations
+
+
+        class Migration(migrations.Migration):
+            def create_rows(apps, schema_editor):
+                PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+                PeriodicTask.objects.create(name="sync", task="shop.tasks.sync")
+
+            operations = [migrations.RunPython(create_rows)]
+        """
+    files = {
+        "shop/__init__.py": "",
+        "shop/migrations/__init__.py": "",
+        MIGRATION_PATH: in_class,
+        "shop/tasks.py": TASKS,
+    }
+    assert [row[0] for row in _rows(tmp_path, files)] == ["sync"]

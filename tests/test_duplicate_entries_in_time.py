@@ -92,3 +92,38 @@ def test_different_minutes_in_two_zones_are_not(tmp_path: Path) -> None:
     files = {"app/jobs.py": APS.format(hour=12)}
     (found,) = findings(tmp_path, files, code="BGT003")
     assert "makes it run twice" not in found.message and "same days" in found.message
+
+
+ZONED = """\
+    from celery import Celery
+    from celery.schedules import crontab
+
+    app = Celery("svc")
+    app.conf.timezone = "{zone}"
+
+
+    @app.task(name="report")
+    def report():
+        ...
+
+
+    app.conf.beat_schedule = {{
+        "report-a": {{"task": "report", "schedule": {a}}},
+        "report-b": {{"task": "report", "schedule": {b}}},
+    }}
+    """
+
+
+def test_the_same_local_day_is_judged_in_the_schedules_zone(tmp_path: Path) -> None:
+    # Monday 09:00 and 21:00 in New York: one day there, though 21:00 is Tuesday in UTC
+    mon9 = 'crontab(minute=0, hour=9, day_of_week="mon")'
+    mon21 = 'crontab(minute=0, hour=21, day_of_week="mon")'
+    files = {"svc/celery.py": ZONED.format(zone="America/New_York", a=mon9, b=mon21)}
+    (found,) = findings(tmp_path / "ny", files, code="BGT003")
+    assert found.severity == "warning" and "same days" in found.message
+    # Sunday 23:00 and Monday 01:00 in Tokyo: never one local day
+    sun23 = 'crontab(minute=0, hour=23, day_of_week="sun")'
+    mon1 = 'crontab(minute=0, hour=1, day_of_week="mon")'
+    files = {"svc/celery.py": ZONED.format(zone="Asia/Tokyo", a=sun23, b=mon1)}
+    (found,) = findings(tmp_path / "tokyo", files, code="BGT003")
+    assert found.severity == "info"

@@ -377,12 +377,25 @@ def shared_firing(a: Schedule, b: Schedule) -> str | None:
     fires = dict(earlier)
     if any(fires.get(slot, 0) & days for slot, days in later):
         return "minute"
-    days_a = days_b = 0
-    for _slot, days in earlier:
-        days_a |= days
-    for _slot, days in later:
-        days_b |= days
+    if schedules.schedule_zone(a)[0] == schedules.schedule_zone(b)[0]:
+        # one zone: its own calendar days (Monday 09:00 and 21:00 in New York are one
+        # day, though 21:00 falls on Tuesday in UTC)
+        days_a, days_b = _cron_days(a.cron), _cron_days(b.cron)
+    else:
+        days_a = days_b = 0
+        for _slot, days in earlier:
+            days_a |= days
+        for _slot, days in later:
+            days_b |= days
     return "day" if days_a & days_b else None
+
+
+def _cron_days(cron: str) -> int:
+    """The axis days `cron` fires on, in its own zone's calendar."""
+    sets = schedules.cron_sets(cron)
+    if sets is not None:
+        return _local_days(sets.days, sets.months, sets.weekdays, sets.days_or)
+    return _cronsim_days(" ".join(cron.split()[2:]))
 
 
 def _in_zone(slot: int, days: int, zone: tzinfo) -> dict[int, int]:

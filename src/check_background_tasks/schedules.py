@@ -671,8 +671,10 @@ def _standard_cron(fields: list[str], syntax: Mapping[_Field, _Syntax]) -> str:
     dom_text, dow_text = fields[2], fields[4]
     # Debian/Vixie rule, as cronsim implements it: a field starting with '*' makes it AND.
     days_or = not (dom_text.startswith(("*", "?")) or dow_text.startswith(("*", "?")))
-    dow_full = parsed.weekdays == set(range(7))
-    if not days_or or dow_full:
+    # Under OR a day-of-week that is written (`0-6`, not `*`) fires on its own: `0 0 30 2
+    # 0-6` runs every day of February (robfig/cron and cronsim agree); only AND can make the
+    # day of month's impossibility the schedule's.
+    if not days_or:
         reason = _impossible_days(parsed.days, parsed.months)
         if reason:
             raise _Invalid(reason)

@@ -61,6 +61,7 @@ PYTHON_KEYWORDS = (
     # imported from the module
     b"tasks.loop(",
     b"ext.tasks import",
+    b"ext import tasks",  # `from discord.ext import tasks as t`: `@t.loop(...)`
 )
 
 # `scheduler.start()` at import (BGT023), `scheduler.schedule(JobSpec(...))`,

@@ -32,7 +32,9 @@ CALL_NAMES: frozenset[str] = frozenset()
 LOOP_DECORATORS = frozenset(
     f"{package}.ext.tasks.loop" for package in ("discord", "nextcord", "disnake", "pycord")
 )
-UTC_NAMES = frozenset({"datetime.timezone.utc", "datetime.UTC", "timezone.utc", "UTC"})
+UTC_NAMES = frozenset(
+    {"datetime.timezone.utc", "datetime.UTC", "pytz.utc", "pytz.UTC", "dateutil.tz.UTC"}
+)
 
 
 def collect(ctx: FileContext) -> None:
@@ -46,12 +48,17 @@ def _loop(ctx: FileContext, deco: DecoratedSite, call: ast.Call) -> None:
     given = {k.arg: ctx.evaluator.value(k.value) for k in call.keywords if k.arg}
     text = triggers.shorten(", ".join(ctx.code(k) for k in call.keywords))
     if "time" in given:
-        schedule = _daily(given["time"], text)
+        schedule = _daily(ctx, given["time"], text)
     elif any(k.arg is None for k in call.keywords) or call.args:
         schedule = schedules.from_interval(None, text)  # **options: not seen here
     else:
         parts = {unit: given.get(unit, 0) for unit in ("hours", "minutes", "seconds")}
-        schedule = triggers.interval(parts, text)
+        if all(value == 0 for value in parts.values()):
+            # `@tasks.loop()`: no sleep between runs (a consumer draining a queue), which
+            # discord.py allows; a loop, not a zero interval
+            schedule = schedules.from_interval(None, text or "back to back, no interval")
+        else:
+            schedule = triggers.interval(parts, text)
     count = given.get("count")
     ctx.add(
         "discord_loop",
@@ -64,11 +71,11 @@ def _loop(ctx: FileContext, deco: DecoratedSite, call: ast.Call) -> None:
     )
 
 
-def _daily(value: Any, text: str) -> Schedule:
+def _daily(ctx: FileContext, value: Any, text: str) -> Schedule:
     """`time=` as a cron: one `datetime.time`, or a list of them that share their minute
     and zone (discord.py reads a time without tzinfo as UTC)."""
     times = list(value) if isinstance(value, list | tuple) else [value]
-    read = [_time_of(t) for t in times]
+    read = [_time_of(ctx, t) for t in times]
     if not read or any(r is None for r in read):
         return schedules.from_interval(None, text)
     minutes = {r[1] for r in read if r is not None}
@@ -80,7 +87,7 @@ def _daily(value: Any, text: str) -> Schedule:
     return replace(cron, text=text)
 
 
-def _time_of(value: Any) -> tuple[int, int, str] | None:
+def _time_of(ctx: FileContext, value: Any) -> tuple[int, int, str] | None:
     """(hour, minute, zone) of `datetime.time(hour=8, minute=30, tzinfo=...)`."""
     if not isinstance(value, CallValue) or value.unpacked or last_part(value.func) != "time":
         return None
@@ -89,17 +96,29 @@ def _time_of(value: Any) -> tuple[int, int, str] | None:
     positional = list(value.args) + [None] * 2
     hour = value.kw("hour", positional[0] if positional[0] is not None else 0)
     minute = value.kw("minute", positional[1] if positional[1] is not None else 0)
-    tzinfo = value.kw("tzinfo")
-    if tzinfo is None:
-        zone = "UTC"
-    elif isinstance(tzinfo, CallValue) and last_part(tzinfo.func) == "ZoneInfo" and tzinfo.args:
-        zone = tzinfo.args[0] if isinstance(tzinfo.args[0], str) else ""
-    else:
-        zone = "UTC" if _dotted(tzinfo) in UTC_NAMES else ""
+    zone = _zone_of(ctx, _tzinfo_node(value.node))
     if not zone or type(hour) is not int or type(minute) is not int:
         return None
     return hour, minute, zone
 
 
-def _dotted(value: Any) -> str:
-    return value if isinstance(value, str) else getattr(value, "dotted", "") or ""
+def _tzinfo_node(call: ast.Call) -> ast.expr | None:
+    """`tzinfo=` of `time(hour, minute, second, microsecond, tzinfo)`."""
+    for keyword in call.keywords:
+        if keyword.arg == "tzinfo":
+            return keyword.value
+    return call.args[4] if len(call.args) > 4 else None
+
+
+def _zone_of(ctx: FileContext, node: ast.expr | None) -> str:
+    """The zone's name: UTC when none is given (discord.py's reading), "" when unknown."""
+    if node is None:
+        return "UTC"
+    if isinstance(node, ast.Name) and isinstance(ctx.constants.get(node.id), ast.expr):
+        node = ctx.constants[node.id]  # `utc = datetime.timezone.utc` above
+    if isinstance(node, ast.Call) and last_part(ctx.imports.resolve(node.func)) == "ZoneInfo":
+        first = node.args[0] if node.args else None
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            return first.value
+        return ""
+    return "UTC" if ctx.imports.resolve(node) in UTC_NAMES else ""

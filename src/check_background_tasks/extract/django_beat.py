@@ -103,18 +103,24 @@ def collect(ctx: FileContext) -> None:
 
 def _migration_runs(ctx: FileContext, site: CallSite) -> bool:
     """In a migration, a row made in a function is written only when the migration runs
-    that function: `operations` names it (`migrations.RunPython(create_task, ...)`), or
-    anything else in the module refers to it. A function whose RunPython was commented
-    out (finmars-core) writes nothing."""
+    that function: `operations` names it (`migrations.RunPython(create_task, ...)`, the
+    function at module level or in `class Migration`), or anything else in the module
+    refers to it. A function whose RunPython was commented out (finmars-core) writes
+    nothing."""
     if "migrations" not in ctx.path.split("/")[:-1] or not site.enclosing:
         return True
-    function = site.enclosing.partition(".")[0]
+    function = site.enclosing.rpartition(".")[2]
+    own: set[int] = set()  # the nodes of its own definitions (a recursive call is no run)
     for top in ctx.module_statements:
-        if isinstance(top, ast.FunctionDef | ast.AsyncFunctionDef) and top.name == function:
-            continue  # its own body (a recursive call is no run)
         for node in ast.walk(top):
-            if isinstance(node, ast.Name) and node.id == function:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
+                own.update(id(inner) for inner in ast.walk(node))
+    for top in ctx.module_statements:
+        for node in ast.walk(top):
+            if isinstance(node, ast.Name) and node.id == function and id(node) not in own:
                 return True
+            if isinstance(node, ast.Attribute) and node.attr == function and id(node) not in own:
+                return True  # `RunPython(Migration.create_rows)`
     return False
 
 
