@@ -20,7 +20,13 @@ def assert_no_duplicate_ticks(report: ChaosReport) -> None:
 
 
 def test_locked_scheduler_survives_chaos(redis_server, tmp_path) -> None:
-    chaos = run_chaos(ChaosConfig(duration_s=30.0), redis_server, str(tmp_path))
+    # 60 s: about 40 ticks are judged, so 95 % coverage allows two misses. At 30 s only 10
+    # to 14 were, and a single missed tick failed the run: 9/10, three times in about
+    # twenty full runs, each with six kills and two dead leases. Not reproduced on demand
+    # (five 30 s runs alone: 100 %); the likeliest cause is a tick every live replica
+    # claimed after its deadline while killed ones restarted on two cores, which the
+    # deadline makes a skip by design. No run ever started a tick twice.
+    chaos = run_chaos(ChaosConfig(duration_s=60.0), redis_server, str(tmp_path))
     report = analyse(chaos)
     print(report.summary())
     print("near the Redis restart (reported, not asserted):",
